@@ -1,0 +1,147 @@
+using System.Text.Json.Serialization;
+
+namespace Tessera.Models.VidTok;
+
+/// <summary>Which of the three official VidTok implementations a model follows.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<VidTokFamily>))]
+public enum VidTokFamily
+{
+    /// <summary><c>model_3dcausal</c>: zero front padding; takes 1+4k frames.</summary>
+    CausalV1_0,
+    /// <summary><c>model_3dcausal_v1_1</c>: replicate front padding, streaming caches; any frame count.</summary>
+    CausalV1_1,
+    /// <summary><c>model_3dnoncausal</c>: symmetric temporal padding; takes a multiple of 4 frames.</summary>
+    NonCausal,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<NormType>))]
+public enum NormType { LayerNorm, GroupNorm }
+
+[JsonConverter(typeof(JsonStringEnumConverter<TemporalInterpolation>))]
+public enum TemporalInterpolation { Nearest, Trilinear }
+
+/// <summary>The bottleneck between encoder and decoder.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(FsqBottleneck), "fsq")]
+[JsonDerivedType(typeof(KlBottleneck), "kl")]
+public abstract record Bottleneck
+{
+    /// <summary>Channels of the latent the decoder consumes.</summary>
+    [JsonIgnore] public abstract int LatentChannels { get; }
+}
+
+/// <summary>Finite scalar quantisation (Mentzer et al. 2023) with one level count per latent channel.</summary>
+public sealed record FsqBottleneck(IReadOnlyList<int> Levels) : Bottleneck
+{
+    [JsonIgnore] public override int LatentChannels => Levels.Count;
+    [JsonIgnore] public long CodebookSize => Levels.Aggregate(1L, (a, l) => a * l);
+
+    public bool Equals(FsqBottleneck? other) => other is not null && Levels.SequenceEqual(other.Levels);
+    public override int GetHashCode() => Levels.Aggregate(17, HashCode.Combine);
+}
+
+/// <summary>Diagonal Gaussian (KL) bottleneck: the encoder emits mean and log-variance.</summary>
+public sealed record KlBottleneck(int Channels) : Bottleneck
+{
+    [JsonIgnore] public override int LatentChannels => Channels;
+}
+
+/// <summary>Compression factors of a model: input frames/height/width per latent position.</summary>
+public readonly record struct Compression(int Time, int Height, int Width)
+{
+    public override string ToString() => $"{Time}x{Height}x{Width}";
+}
+
+/// <summary>
+/// Every knob of a VidTok encoder/decoder pair, named like the official YAML keys.
+/// Lists default to the official layout when null (see <see cref="SpatialDownsampleLevels"/> and friends).
+/// </summary>
+public sealed record VidTokConfig
+{
+    public string Name { get; init; } = "custom";
+    public VidTokFamily Family { get; init; } = VidTokFamily.CausalV1_0;
+    public int Ch { get; init; } = 128;
+    public IReadOnlyList<int> ChMult { get; init; } = [1, 2, 4, 4];
+    public int NumResBlocks { get; init; } = 2;
+    public int InChannels { get; init; } = 3;
+    public int OutCh { get; init; } = 3;
+    public int TimeDownsampleFactor { get; init; } = 4;
+    public NormType NormType { get; init; } = NormType.LayerNorm;
+    public TemporalInterpolation InterpolationMode { get; init; } = TemporalInterpolation.Nearest;
+    public IReadOnlyList<int>? SpatialDs { get; init; }
+    public IReadOnlyList<int>? SpatialUs { get; init; }
+    public IReadOnlyList<int>? TempoDs { get; init; }
+    public IReadOnlyList<int>? TempoUs { get; init; }
+    public required Bottleneck Regularizer { get; init; }
+
+    /// <summary>Channels the encoder's conv_out emits (2·z for KL, since it carries mean and log-variance).</summary>
+    [JsonIgnore] public int EncoderOutChannels => Regularizer is KlBottleneck k ? 2 * k.Channels : Regularizer.LatentChannels;
+    [JsonIgnore] public int ZChannels => Regularizer.LatentChannels;
+    [JsonIgnore] public int Levels => ChMult.Count;
+    [JsonIgnore] public bool IsCausal => Family != VidTokFamily.NonCausal;
+
+    // Official defaults (model_3dcausal*.py); the non-causal family ignores the config lists.
+    [JsonIgnore] public IReadOnlyList<int> SpatialDownsampleLevels =>
+        Family == VidTokFamily.NonCausal || SpatialDs is null ? Enumerable.Range(0, Levels - 1).ToArray() : SpatialDs;
+    [JsonIgnore] public IReadOnlyList<int> SpatialUpsampleLevels =>
+        Family == VidTokFamily.NonCausal || SpatialUs is null ? Enumerable.Range(1, Levels - 1).ToArray() : SpatialUs;
+    [JsonIgnore] public IReadOnlyList<int> TemporalDownsampleLevels =>
+        Family == VidTokFamily.NonCausal || TempoDs is null ? [Levels - 2, Levels - 3] : TempoDs;
+    [JsonIgnore] public IReadOnlyList<int> TemporalUpsampleLevels =>
+        Family == VidTokFamily.NonCausal || TempoUs is null ? [1, 2] : TempoUs;
+
+    /// <summary>Temporal down-samplers actually built: only at levels that also down-sample spatially.</summary>
+    [JsonIgnore] public int TemporalDownsampleCount =>
+        TemporalDownsampleLevels.Count(l => SpatialDownsampleLevels.Contains(l));
+
+    [JsonIgnore] public Compression Compression => new(
+        1 << TemporalDownsampleCount,
+        1 << SpatialDownsampleLevels.Count,
+        1 << SpatialDownsampleLevels.Count);
+
+    public bool Equals(VidTokConfig? o) =>
+        o is not null && Name == o.Name && Family == o.Family && Ch == o.Ch && ChMult.SequenceEqual(o.ChMult) &&
+        NumResBlocks == o.NumResBlocks && InChannels == o.InChannels && OutCh == o.OutCh &&
+        TimeDownsampleFactor == o.TimeDownsampleFactor && NormType == o.NormType &&
+        InterpolationMode == o.InterpolationMode && SeqEq(SpatialDs, o.SpatialDs) && SeqEq(SpatialUs, o.SpatialUs) &&
+        SeqEq(TempoDs, o.TempoDs) && SeqEq(TempoUs, o.TempoUs) && Regularizer.Equals(o.Regularizer);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Family, Ch, NumResBlocks, Regularizer);
+
+    private static bool SeqEq(IReadOnlyList<int>? a, IReadOnlyList<int>? b) =>
+        a is null ? b is null : b is not null && a.SequenceEqual(b);
+
+    /// <summary>Throws <see cref="ConfigException"/> naming the key when the settings cannot build a model.</summary>
+    public void Validate()
+    {
+        if (Ch <= 0) throw new ConfigException($"config '{Name}': ch must be positive, got {Ch}");
+        if (ChMult.Count < 2 || ChMult.Any(m => m <= 0)) throw new ConfigException($"config '{Name}': ch_mult needs at least 2 positive entries, got [{string.Join(", ", ChMult)}]");
+        if (NumResBlocks <= 0) throw new ConfigException($"config '{Name}': num_res_blocks must be positive, got {NumResBlocks}");
+        if (InChannels != 3 || OutCh != 3) throw new ConfigException($"config '{Name}': in_channels and out_ch must be 3 (RGB), got {InChannels} and {OutCh}");
+        if (TimeDownsampleFactor <= 0) throw new ConfigException($"config '{Name}': time_downsample_factor must be positive, got {TimeDownsampleFactor}");
+        if (NormType == NormType.LayerNorm) { }
+        else if (ChMult.Any(m => Ch * m % 32 != 0)) throw new ConfigException($"config '{Name}': norm_type groupnorm needs channel widths divisible by 32");
+        CheckLevels("spatial_ds", SpatialDs);
+        CheckLevels("spatial_us", SpatialUs);
+        CheckLevels("tempo_ds", TempoDs);
+        CheckLevels("tempo_us", TempoUs);
+        switch (Regularizer)
+        {
+            case FsqBottleneck f when f.Levels.Count == 0 || f.Levels.Any(l => l < 2):
+                throw new ConfigException($"config '{Name}': FSQ levels must be at least 2 each, got [{string.Join(", ", f.Levels)}]");
+            case KlBottleneck k when k.Channels <= 0:
+                throw new ConfigException($"config '{Name}': z_channels must be positive, got {k.Channels}");
+        }
+        if (Family != VidTokFamily.NonCausal && Compression.Time != TimeDownsampleFactor)
+            throw new ConfigException($"config '{Name}': time_downsample_factor is {TimeDownsampleFactor} but tempo_ds builds {Compression.Time}x temporal compression");
+        if (Family != VidTokFamily.NonCausal && TemporalUpsampleLevels.Count(l => SpatialUpsampleLevels.Contains(l)) != TemporalDownsampleCount)
+            throw new ConfigException($"config '{Name}': tempo_us and tempo_ds build different numbers of temporal samplers");
+    }
+
+    private void CheckLevels(string key, IReadOnlyList<int>? levels)
+    {
+        if (levels is null) return;
+        foreach (var l in levels)
+            if (l < 0 || l >= Levels) throw new ConfigException($"config '{Name}': {key} names level {l}, but ch_mult has {Levels} levels");
+    }
+}

@@ -1,0 +1,22 @@
+namespace Tessera;
+
+/// <summary>Base of every error Tessera reports about its inputs; the message names the file and the problem.</summary>
+public abstract class TesseraException : Exception
+{
+    protected TesseraException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>A video, image or frame directory that cannot be read or written.</summary>
+public sealed class InvalidVideoException(string message, Exception? inner = null) : TesseraException(message, inner);
+
+/// <summary>A weights or checkpoint file that is malformed or does not fit the model.</summary>
+public sealed class CheckpointFormatException(string message, Exception? inner = null) : TesseraException(message, inner);
+
+/// <summary>A token file that is malformed or inconsistent with its metadata.</summary>
+public sealed class TokenFileFormatException(string message, Exception? inner = null) : TesseraException(message, inner);
+
+/// <summary>A model configuration (preset, YAML, JSON metadata) that is unknown or inconsistent.</summary>
+public sealed class ConfigException(string message, Exception? inner = null) : TesseraException(message, inner);
+
+/// <summary>An input whose shape, frame count or value does not fit the model.</summary>
+public sealed class InvalidInputException(string message, Exception? inner = null) : TesseraException(message, inner);
