@@ -1,0 +1,55 @@
+using Tessera.Nn;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Tessera.Models.VidTok;
+
+/// <summary>
+/// Temporal ÷2 (TimeDownsampleResCausal2x / TimeDownsampleRes2x): blends a (3,1,1) average pool with a
+/// stride-2 3×3×3 conv. Causal: one extra frame in front (zeros in v1.0; frame 0 or the previous chunk's
+/// last frame in v1.1). Non-causal: one zero frame at the end. Keys: mix_factor, conv.*
+/// </summary>
+public sealed class TimeDownsample : StreamModule
+{
+    private readonly Parameter mix_factor;
+    private readonly StreamModule conv;
+    private readonly CausalPadding? causal;
+
+    public TimeDownsample(long channels, CausalPadding? causal) : base(nameof(TimeDownsample))
+    {
+        this.causal = causal;
+        mix_factor = AlphaBlender.NewMixFactor();
+        conv = causal is { } mode
+            ? new CausalConv3d(channels, channels, 3, mode, KernelAxes.Full3d, timeStride: 2)
+            : new Conv(channels, channels, 3, KernelAxes.Full3d, stride: (2, 1, 1), padding: (0, 1, 1));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, CausalCache cache)
+    {
+        if (causal is null)
+        {
+            using var padded = nn.functional.pad(x, [0, 0, 0, 0, 0, 1]);
+            using var pooled = Pool(padded);
+            using var learned = conv.forward(padded, cache);
+            return AlphaBlender.Blend(mix_factor, pooled, learned);
+        }
+        using (var padded = PadFront(x, causal.Value, cache))
+        using (var pooled = Pool(padded))
+        using (var learned = conv.forward(x, cache))
+            return AlphaBlender.Blend(mix_factor, pooled, learned);
+    }
+
+    private static Tensor Pool(Tensor x) => nn.functional.avg_pool3d(x, [3, 1, 1], [2, 1, 1]);
+
+    private Tensor PadFront(Tensor x, CausalPadding mode, CausalCache cache)
+    {
+        if (mode == CausalPadding.Zeros)
+            return nn.functional.pad(x, [0, 0, 0, 0, 1, 0]);
+        var front = cache.IsFirstChunk ? x[.., .., ..1] : cache.Get(this)
+            ?? throw new InvalidOperationException("a later chunk reached a temporal downsampler with no cached frame");
+        var padded = cat([front, x], 2);
+        cache.Set(this, padded[.., .., (int)(padded.shape[2] - 1)..]);
+        return padded;
+    }
+}

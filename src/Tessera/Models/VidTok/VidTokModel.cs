@@ -1,0 +1,46 @@
+using Tessera.Nn;
+using Tessera.Quantizers;
+using static TorchSharp.torch;
+
+namespace Tessera.Models.VidTok;
+
+/// <summary>
+/// A VidTok autoencoder: <c>encoder</c> and <c>decoder</c> (the official state-dict prefixes) and the
+/// parameter-free bottleneck (FSQ or KL). Low-level: tensors in, tensors out, with an explicit cache;
+/// the VideoTokenizer facade is the facade that handles frame counts, chunking and results.
+/// </summary>
+public sealed class VidTokModel : nn.Module
+{
+    private readonly Encoder encoder;
+    private readonly Decoder decoder;
+
+    public VidTokModel(VidTokConfig config) : base(nameof(VidTokModel))
+    {
+        config.Validate();
+        Config = config;
+        encoder = new Encoder(config);
+        decoder = new Decoder(config);
+        switch (config.Regularizer)
+        {
+            case FsqBottleneck f: Fsq = new Fsq(f.Levels); break;
+            case KlBottleneck k: Gaussian = new DiagonalGaussian(k.Channels); break;
+        }
+        RegisterComponents();
+    }
+
+    public VidTokConfig Config { get; }
+    public Encoder Encoder => encoder;
+    public Decoder Decoder => decoder;
+
+    /// <summary>The FSQ bottleneck, or null for a KL model.</summary>
+    public Fsq? Fsq { get; }
+
+    /// <summary>The KL bottleneck, or null for an FSQ model.</summary>
+    public DiagonalGaussian? Gaussian { get; }
+
+    /// <summary>Encoder output before the bottleneck: [B, z (FSQ) or 2z (KL), T', H', W'].</summary>
+    public Tensor EncodeRaw(Tensor video, CausalCache cache) => encoder.forward(video, cache);
+
+    /// <summary>Decoder output for a latent [B, z, T', H', W'] (v1.0 already trimmed; v1.1 tdf·T' frames).</summary>
+    public Tensor DecodeRaw(Tensor latent, CausalCache cache) => decoder.forward(latent, cache);
+}

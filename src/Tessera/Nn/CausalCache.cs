@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Tessera.Nn;
+
+/// <summary>
+/// Streaming state of one video passing through a causal VidTok v1.1 model chunk by chunk: whether
+/// the current chunk is the first, the frames each causal layer keeps from the previous chunk, and
+/// how many trailing frames each layer must leave out of its cache (decoding with a one-latent overlap).
+/// One instance per video and direction; the model modules are stateless.
+/// </summary>
+public sealed class CausalCache : IDisposable
+{
+    private readonly Dictionary<nn.Module, Tensor> frames = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<nn.Module, int> offsets = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>True while the first chunk of a video is processed: layers pad by replicating frame 0.</summary>
+    public bool IsFirstChunk { get; set; } = true;
+
+    /// <summary>A cache that every call treats as the first chunk and that keeps nothing (whole-clip inference).</summary>
+    public static CausalCache None() => new() { keep = false };
+
+    private bool keep = true;
+
+    internal Tensor? Get(nn.Module layer) => frames.GetValueOrDefault(layer);
+
+    internal void Set(nn.Module layer, Tensor value)
+    {
+        if (!keep) return;
+        var stored = value.detach().clone().DetachFromDisposeScope();
+        if (frames.Remove(layer, out var old)) old.Dispose();
+        frames[layer] = stored;
+    }
+
+    internal int OffsetOf(nn.Module layer) => offsets.GetValueOrDefault(layer);
+
+    /// <summary>Frames at the end of a layer's padded input that must not enter its cache.</summary>
+    public void SetOffset(nn.Module layer, int frameCount) => offsets[layer] = frameCount;
+
+    public void ClearOffsets() => offsets.Clear();
+
+    public void Dispose()
+    {
+        foreach (var t in frames.Values) t.Dispose();
+        frames.Clear();
+    }
+}

@@ -1,0 +1,44 @@
+using static TorchSharp.torch;
+
+namespace Tessera.Nn;
+
+/// <summary>How a causal layer fills the frames before the first one.</summary>
+public enum CausalPadding
+{
+    /// <summary>VidTok v1.0: zero frames.</summary>
+    Zeros,
+    /// <summary>VidTok v1.1: copies of the first frame on the first chunk, the previous chunk's last frames after it.</summary>
+    ReplicateOrCache,
+}
+
+internal static class CausalTimePadding
+{
+    /// <summary>
+    /// Prepends <paramref name="pad"/> frames to [B, C, T, H, W] and, for v1.1, records the padded input
+    /// (less the layer's cache offset) as the layer's cache for the next chunk.
+    /// </summary>
+    public static Tensor Prepend(nn.Module layer, Tensor x, int pad, CausalPadding mode, CausalCache cache)
+    {
+        if (mode == CausalPadding.Zeros)
+            return pad == 0 ? x.alias() : nn.functional.pad(x, [0, 0, 0, 0, pad, 0]);
+
+        // A kernel of one frame needs no past: nothing to pad, nothing to remember.
+        if (pad == 0)
+            return x.alias();
+
+        Tensor front;
+        if (cache.IsFirstChunk)
+            front = x[.., .., ..1].expand(-1, -1, pad, -1, -1);
+        else
+        {
+            var previous = cache.Get(layer)
+                ?? throw new InvalidOperationException("a later chunk reached a causal layer with no cached frames; start with IsFirstChunk = true");
+            front = previous[.., .., (int)Math.Max(0, previous.shape[2] - pad)..];
+        }
+        var padded = cat([front, x], 2);
+        // Only the last `pad` frames of the cache are ever read back, so only those are kept.
+        var keepEnd = padded.shape[2] - cache.OffsetOf(layer);
+        cache.Set(layer, padded[.., .., (int)Math.Max(0, keepEnd - pad)..(int)keepEnd]);
+        return padded;
+    }
+}
