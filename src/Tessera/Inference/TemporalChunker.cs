@@ -1,0 +1,79 @@
+using Tessera.Models.VidTok;
+using Tessera.Nn;
+using static TorchSharp.torch;
+
+namespace Tessera.Inference;
+
+/// <summary>
+/// Streams a long video through a causal v1.1 model in temporal chunks, carrying each causal layer's
+/// past frames across chunk borders in a <see cref="CausalCache"/> (VidTok v1.1 tile_encode/tile_decode
+/// with overlap). The first chunk is frame 0 alone (latent 0); each later encoder chunk holds
+/// <c>framesPerChunk</c> frames, a multiple of the temporal factor, so it needs no padding and the
+/// latents equal whole-clip encoding. Decoding gives every chunk but the last one extra latent of look-ahead,
+/// because trilinear temporal upsampling blends each latent with the next; its frames are dropped.
+/// </summary>
+public static class TemporalChunker
+{
+    /// <summary>[start, end) ranges: [0,1], [1,1+step], [1+step,1+2·step], …, the last clipped to <paramref name="length"/>.</summary>
+    public static IReadOnlyList<(int Start, int End)> Chunks(int length, int step)
+    {
+        if (step <= 0) throw new ArgumentOutOfRangeException(nameof(step), "chunk step must be positive");
+        var chunks = new List<(int, int)> { (0, Math.Min(1, length)) };
+        for (var start = 1; start < length; start += step)
+            chunks.Add((start, Math.Min(length, start + step)));
+        return chunks;
+    }
+
+    /// <summary>Encoder output [B, z|2z, T', H', W'] for video [B, 3, T, H, W], chunk by chunk.</summary>
+    public static Tensor Encode(VidTokModel model, Tensor video, int framesPerChunk)
+    {
+        using var cache = new CausalCache();
+        var parts = new List<Tensor>();
+        try
+        {
+            foreach (var ((start, end), index) in Chunks((int)video.shape[2], framesPerChunk).Select((c, i) => (c, i)))
+            {
+                cache.IsFirstChunk = index == 0;
+                using var chunk = video[.., .., start..end];
+                parts.Add(model.EncodeRaw(chunk, cache));
+            }
+            return cat(parts, 2);
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
+    }
+
+    /// <summary>Decoder output [B, 3, tdf·T', H, W] for latent [B, z, T', H', W'], chunk by chunk with one latent of overlap.</summary>
+    public static Tensor Decode(VidTokModel model, Tensor latent, int latentsPerChunk)
+    {
+        var tdf = model.Config.TimeDownsampleFactor;
+        var length = (int)latent.shape[2];
+        using var cache = new CausalCache();
+        model.Decoder.SetOverlapCacheOffsets(cache);
+        var parts = new List<Tensor>();
+        try
+        {
+            foreach (var ((start, end), index) in Chunks(length, latentsPerChunk).Select((c, i) => (c, i)))
+            {
+                cache.IsFirstChunk = index == 0;
+                var overlap = end + 1 <= length;
+                using var chunk = latent[.., .., start..(overlap ? end + 1 : end)];
+                var frames = model.DecodeRaw(chunk, cache);
+                if (!overlap)
+                {
+                    parts.Add(frames);
+                    continue;
+                }
+                using (frames)
+                    parts.Add(frames[.., .., ..(int)(frames.shape[2] - tdf)].contiguous());
+            }
+            return cat(parts, 2);
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
+    }
+}
