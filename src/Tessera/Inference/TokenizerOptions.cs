@@ -1,0 +1,36 @@
+namespace Tessera.Inference;
+
+/// <summary>What to do with a clip whose frame count the model cannot take as it is.</summary>
+public enum FramePolicy
+{
+    /// <summary>Repeat the last frame up to the next count the model takes, and trim the output back.</summary>
+    PadLastFrame,
+    /// <summary>Throw <see cref="InvalidInputException"/> naming the counts the model takes.</summary>
+    Refuse,
+}
+
+/// <summary>How a KL model turns its posterior into a latent.</summary>
+public enum LatentMode
+{
+    /// <summary>The posterior mean: deterministic (Tessera's default).</summary>
+    Mean,
+    /// <summary>mean + σ·ε with ε from a seeded generator (the reference engine samples even at inference).</summary>
+    Sample,
+}
+
+/// <summary>Immutable inference settings of a <see cref="VideoTokenizer"/>.</summary>
+public sealed record TokenizerOptions
+{
+    public FramePolicy Frames { get; init; } = FramePolicy.PadLastFrame;
+    public LatentMode Latent { get; init; } = LatentMode.Mean;
+    public long Seed { get; init; } = 0;
+
+    /// <summary>
+    /// Causal v1.1 models: frames per encoder chunk after the first frame (the reference's t_chunk_enc, 16).
+    /// Clips longer than one chunk are streamed chunk by chunk; 0 disables chunking.
+    /// </summary>
+    public int TemporalChunk { get; init; } = 16;
+
+    /// <summary>Threads for TorchSharp's intra-op pool; 0 leaves the default.</summary>
+    public int Threads { get; init; }
+}
