@@ -119,8 +119,12 @@ public sealed record VidTokConfig
         if (NumResBlocks <= 0) throw new ConfigException($"config '{Name}': num_res_blocks must be positive, got {NumResBlocks}");
         if (InChannels != 3 || OutCh != 3) throw new ConfigException($"config '{Name}': in_channels and out_ch must be 3 (RGB), got {InChannels} and {OutCh}");
         if (TimeDownsampleFactor <= 0) throw new ConfigException($"config '{Name}': time_downsample_factor must be positive, got {TimeDownsampleFactor}");
-        if (NormType == NormType.LayerNorm) { }
-        else if (ChMult.Any(m => Ch * m % 32 != 0)) throw new ConfigException($"config '{Name}': norm_type groupnorm needs channel widths divisible by 32");
+        if (NormType == NormType.GroupNorm && (Ch % 32 != 0 || ChMult.Any(m => Ch * m % 32 != 0)))
+            throw new ConfigException($"config '{Name}': norm_type groupnorm needs channel widths divisible by 32");
+        if (InterpolationMode == TemporalInterpolation.Trilinear && Family != VidTokFamily.CausalV1_1)
+            throw new ConfigException($"config '{Name}': interpolation_mode trilinear is only read by the causal v1.1 model (model_3dcausal_v1_1), not {Family}");
+        if (Family == VidTokFamily.NonCausal && (SpatialDs ?? SpatialUs ?? TempoDs ?? TempoUs) is not null)
+            throw new ConfigException($"config '{Name}': spatial_ds, spatial_us, tempo_ds and tempo_us are fixed in the non-causal model (model_3dnoncausal); leave them unset");
         CheckLevels("spatial_ds", SpatialDs);
         CheckLevels("spatial_us", SpatialUs);
         CheckLevels("tempo_ds", TempoDs);
@@ -143,5 +147,7 @@ public sealed record VidTokConfig
         if (levels is null) return;
         foreach (var l in levels)
             if (l < 0 || l >= Levels) throw new ConfigException($"config '{Name}': {key} names level {l}, but ch_mult has {Levels} levels");
+        if (levels.Distinct().Count() != levels.Count)
+            throw new ConfigException($"config '{Name}': {key} lists a level twice: [{string.Join(", ", levels)}]");
     }
 }
