@@ -100,3 +100,13 @@ public sealed class SharedFactAttribute : FactAttribute
                 : $"shared file(s) missing: {string.Join(", ", missing)}";
     }
 }
+
+/// <summary>A theory skipped (with the reason) when the listed paths below shared/ are absent.</summary>
+public sealed class SharedTheoryAttribute : TheoryAttribute
+{
+    public SharedTheoryAttribute(params string[] relativePaths)
+    {
+        var missing = relativePaths.Where(p => TestPaths.Shared(p) is null).ToArray();
+        if (missing.Length > 0) Skip = $"shared data not present: {string.Join(", ", missing)}";
+    }
+}
