@@ -69,7 +69,7 @@ internal sealed class FFmpegProcess : IDisposable
     /// <summary>Closes stdin if it is open, drains stdout, waits for exit; returns exit code and stderr text.</summary>
     public int WaitForExit(out string stderr)
     {
-        try { _process.StandardInput.Close(); } catch (IOException) { }
+        try { _process.StandardInput.Close(); } catch (IOException) { } catch (ObjectDisposedException) { }
         try { _process.StandardOutput.BaseStream.CopyTo(Stream.Null); } catch (IOException) { } catch (ObjectDisposedException) { }
         _process.WaitForExit();
         _exited = true;

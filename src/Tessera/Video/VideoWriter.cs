@@ -8,7 +8,8 @@ namespace Tessera.Video;
 /// file beside it) when writing fails.
 /// <list type="bullet">
 /// <item>.mp4 / .mov: H.264 (libx264, yuv420p, CRF <see cref="WriteOptions.Crf"/>). yuv420p needs even sizes, so an odd
-/// height or width is padded by one black row/column at the bottom/right (only when odd); the file is then 1 px larger.</item>
+/// height or width is padded by repeating the last row/column once at the bottom/right (only when odd); the file is
+/// then 1 px larger in that dimension.</item>
 /// <item>.mkv: FFV1 in RGB, bit-exact lossless (H.264 if <see cref="WriteOptions.Codec"/> says so).</item>
 /// <item>.avi: FFV1 lossless by default too.</item>
 /// <item>a path ending in '/' or an existing directory: PNG frames frame_000000.png, frame_000001.png, … (lossless).</item>
@@ -71,8 +72,7 @@ public static class VideoWriter
             {
                 if (options.Crf is < 0 or > 51)
                     throw new InvalidVideoException($"{path}: CRF must be within 0–51, got {options.Crf}");
-                if (clip.Height % 2 != 0 || clip.Width % 2 != 0)
-                    args.AddRange(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2:0:0:black"]);
+                if (PadToEven(clip) is { } filter) args.AddRange(["-vf", filter]);
                 args.AddRange(["-c:v", "libx264", "-preset", options.Preset, "-crf", options.Crf.ToString(CultureInfo.InvariantCulture),
                     "-pix_fmt", "yuv420p"]);
                 if (ext is ".mp4" or ".mov") args.AddRange(["-movflags", "+faststart"]);
@@ -121,6 +121,17 @@ public static class VideoWriter
             args.AddRange(["-frames:v", "1", "-c:v", "png", "-f", "image2pipe", "pipe:1"]);
             RunWithFrames(path, args, clip, stream);
         });
+    }
+
+    /// <summary>
+    /// yuv420p needs even sizes: an odd height/width gets one more row/column at the bottom/right, a copy of the last one
+    /// (pad, then fillborders smear), so chroma at the edge is not pulled toward a foreign colour. Null when already even.
+    /// </summary>
+    private static string? PadToEven(VideoClip clip)
+    {
+        int bottom = clip.Height % 2, right = clip.Width % 2;
+        if (bottom == 0 && right == 0) return null;
+        return $"pad={clip.Width + right}:{clip.Height + bottom}:0:0,fillborders=right={right}:bottom={bottom}:mode=smear";
     }
 
     private static List<string> InputArgs(VideoClip clip) =>
