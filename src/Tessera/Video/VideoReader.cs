@@ -1,0 +1,28 @@
+namespace Tessera.Video;
+
+/// <summary>
+/// Reads a video file (any container/codec ffmpeg decodes), a directory of image frames, or a single image into a
+/// <see cref="VideoClip"/>, applying <see cref="ReadOptions"/> (seek, fps sampling, frame limit, resize) while
+/// streaming, so full-size frames are only ever held one batch at a time. Requires ffmpeg and ffprobe on PATH.
+/// </summary>
+public static class VideoReader
+{
+    /// <summary>
+    /// Reads <paramref name="path"/>: a directory (or a path ending in '/') is read as image frames sorted by natural file-name
+    /// order; a .png/.jpg/.jpeg/.bmp/.webp file as a one-frame clip; anything else as a video through ffmpeg.
+    /// </summary>
+    /// <exception cref="InvalidVideoException">The input is missing, unreadable, corrupt, truncated, has no video stream,
+    /// or yields no frames for the options; the message names the file.</exception>
+    public static VideoClip Read(string path, ReadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= ReadOptions.Default;
+        options.Validate(path);
+        if (Directory.Exists(path)) return FrameDirectoryReader.Read(path, options);
+        if (path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar))
+            throw new InvalidVideoException($"{path}: frame directory not found");
+        if (!File.Exists(path)) throw new InvalidVideoException($"{path}: file not found");
+        if (ImageDecoder.IsImage(path)) return FrameDirectoryReader.ReadImages(path, [path], options);
+        return VideoFileReader.Read(path, options);
+    }
+}
