@@ -1,0 +1,43 @@
+using System.Buffers.Binary;
+
+namespace Tessera.Checkpoints;
+
+/// <summary>Reads model weights from any supported file, choosing the format from the content, not the extension.</summary>
+public static class CheckpointReader
+{
+    public static StateDict Read(string path)
+    {
+        byte[] head = CheckpointErrors.Guard<byte[]>(path, "file", () =>
+        {
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            var b = new byte[9];
+            int n = fs.ReadAtLeast(b, b.Length, throwOnEndOfStream: false);
+            if (n >= 8 && n < 9) Array.Resize(ref b, n);
+            long len = fs.Length;
+            if (n >= 9 && BinaryPrimitives.ReadUInt64LittleEndian(b) is var h && h >= 2 && h <= (ulong)(len - 8) && b[8] == (byte)'{')
+                return [1];
+            return n >= 2 && b[0] == (byte)'P' && b[1] == (byte)'K' ? [2] : n >= 1 && b[0] == 0x80 ? [3] : [0];
+        });
+        switch (head[0])
+        {
+            case 1: return SafeTensorsFile.Load(path);
+            case 2: return IsNpz(path) ? Npy.LoadNpz(path) : TorchCheckpoint.LoadStateDict(path);
+            case 3: return TorchCheckpoint.LoadStateDict(path);
+        }
+        try
+        {
+            return TorchSharpDat.Load(path);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new CheckpointFormatException(
+                $"checkpoint '{path}': not a recognised weights file (not safetensors, torch zip/legacy pickle or npz; as a TorchSharp .dat: {e.Message})", e);
+        }
+    }
+
+    private static bool IsNpz(string path) => CheckpointErrors.Guard(path, "zip archive", () =>
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        return zip.Entries.Count > 0 && zip.Entries.All(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal));
+    });
+}
