@@ -45,7 +45,7 @@ internal sealed class ConfigInterpolation(ConfigMapping root)
             if (!part.IsReference) { text.Append(part.Text); continue; }
             var value = WithCycleGuard(sc, part.Text, () => Resolve(Lookup(sc, part.Text), path));
             if (value is not ConfigScalar s)
-                throw sc.Error($"interpolation '${{{part.Text}}}' inside text refers to a {value.KindName}, not a scalar");
+                throw sc.Error($"interpolation '${{{part.Text}}}' inside text refers to {ConfigNode.WithArticle(value.KindName)}, not a scalar");
             text.Append(s.InterpolationText);
         }
         return ConfigScalar.StringValue(sc.Source, path, sc.Line, text.ToString());
@@ -90,7 +90,7 @@ internal sealed class ConfigInterpolation(ConfigMapping root)
         {
             // An intermediate value may itself be an interpolation (a: ${b}; c: ${a.x}).
             if (node is ConfigScalar { Kind: ScalarKind.String } sc && sc.Text.Contains("${", StringComparison.Ordinal))
-                node = WithCycleGuard(sc, reference, () => ResolveScalar(sc, sc.Path));
+                node = ResolveScalar(sc, sc.Path);
             ConfigNode? next = node switch
             {
                 ConfigMapping m => m.Find(seg),
@@ -103,7 +103,7 @@ internal sealed class ConfigInterpolation(ConfigMapping root)
                 if (!throwIfMissing) return null;
                 var what = node is ConfigMapping or ConfigSequence
                     ? $"missing key '{CanonicalPath(walked)}'"
-                    : $"'{CanonicalPath(walked[..^1])}' is a {node.KindName}, not a mapping or sequence";
+                    : $"'{CanonicalPath(walked[..^1])}' is {ConfigNode.WithArticle(node.KindName)}, not a mapping or sequence";
                 throw requester.Error($"interpolation '${{{reference}}}' cannot be resolved: {what}");
             }
             node = next;

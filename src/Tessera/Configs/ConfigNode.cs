@@ -35,6 +35,8 @@ public abstract class ConfigNode
     internal string Location =>
         $"{Source}{(Line > 0 ? $":{Line}" : "")}: {(Path.Length == 0 ? "document root" : $"key '{Path}'")}";
 
+    internal static string WithArticle(string kind) => ("aeiou".Contains(kind[0]) ? "an " : "a ") + kind;
+
     internal static string ChildPath(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";
 
     internal static string ItemPath(string parent, int index) => $"{parent}[{index}]";

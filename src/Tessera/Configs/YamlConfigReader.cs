@@ -3,24 +3,30 @@ using YamlDotNet.RepresentationModel;
 
 namespace Tessera.Configs;
 
-/// <summary>Parses YAML text (one document, merge keys allowed) into an unresolved <see cref="ConfigNode"/> tree.</summary>
+/// <summary>
+/// Parses YAML text (one document) into an unresolved <see cref="ConfigNode"/> tree. Anchors and aliases are
+/// expanded; merge keys (<c>&lt;&lt;: *base</c>) copy the keys the mapping does not set itself.
+/// </summary>
 internal static class YamlConfigReader
 {
+    private const string MergeKey = "<<";
+
     public static ConfigMapping Parse(string yamlText, string sourceName)
     {
         var stream = new YamlStream();
         try
         {
             using var reader = new StringReader(yamlText);
-            stream.Load(new MergingParser(new Parser(reader)));
+            stream.Load(reader);
         }
         catch (YamlException e)
         {
             throw new ConfigException(
                 $"{sourceName}:{e.Start.Line}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}", e);
         }
-        catch (ArgumentException e) // e.g. a duplicate key reported by the representation model
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
+            // The scanner occasionally fails without a position (e.g. an unclosed flow sequence at a key).
             throw new ConfigException($"{sourceName}: invalid YAML: {e.Message}", e);
         }
 
@@ -52,11 +58,29 @@ internal static class YamlConfigReader
                     seq.Children.Select((c, i) => Convert(c, source, ConfigNode.ItemPath(path, i))).ToArray());
             case YamlMappingNode map:
                 var entries = new List<KeyValuePair<string, ConfigNode>>(map.Children.Count);
+                var merged = new List<YamlMappingNode>();
                 foreach (var (k, v) in map.Children)
                 {
-                    if (k is not YamlScalarNode { Value: { } key })
-                        throw new ConfigException($"{source}:{k.Start.Line}: {(path.Length == 0 ? "top level" : $"key '{path}'")}: mapping keys must be plain scalars");
+                    if (k is not YamlScalarNode { Value: { } key } keyNode)
+                        throw new ConfigException($"{source}:{k.Start.Line}: {(path.Length == 0 ? "top level" : $"key '{path}'")}: mapping keys must be scalars");
+                    if (key == MergeKey && keyNode.Style is ScalarStyle.Plain or ScalarStyle.Any)
+                    {
+                        merged.AddRange(v switch
+                        {
+                            YamlMappingNode m => [m],
+                            YamlSequenceNode s when s.Children.All(c => c is YamlMappingNode) => s.Children.Cast<YamlMappingNode>(),
+                            _ => throw new ConfigException($"{source}:{v.Start.Line}: key '{ConfigNode.ChildPath(path, key)}': a merge key needs a mapping or a list of mappings"),
+                        });
+                        continue;
+                    }
                     entries.Add(KeyValuePair.Create(key, Convert(v, source, ConfigNode.ChildPath(path, key))));
+                }
+                // Explicit keys win over merged ones; earlier merge sources win over later ones (YAML merge spec).
+                foreach (var mergeSource in merged)
+                {
+                    var m = (ConfigMapping)Convert(mergeSource, source, path);
+                    foreach (var e in m.Entries)
+                        if (!entries.Exists(x => x.Key == e.Key)) entries.Add(e);
                 }
                 return new ConfigMapping(source, path, line, entries);
             default:
