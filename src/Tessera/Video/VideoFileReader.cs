@@ -30,16 +30,18 @@ internal static class VideoFileReader
         string stderr;
         using (var ffmpeg = FFmpegProcess.Start(FFmpegProcess.FfmpegExecutable, args, path))
         {
-            var frame = new byte[acc.FrameBytes];
+            var skipped = interval > 1 ? new byte[acc.FrameBytes] : [];
             while (true)
             {
+                var keep = decoded % interval == 0;
+                var frame = keep ? acc.NextFrame() : skipped; // kept frames are read straight into the batch
                 var n = ffmpeg.Stdout.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false);
                 if (n < frame.Length)
                 {
                     if (n > 0) warnings.Add($"{path}: decoder output ended inside a frame ({n} of {frame.Length} bytes)");
                     break;
                 }
-                if (decoded % interval == 0) acc.Add(frame);
+                if (keep) acc.Commit();
                 decoded++;
                 if (options.FrameCount is { } m && acc.Count >= m) break;
             }

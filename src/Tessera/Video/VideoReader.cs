@@ -10,6 +10,9 @@ public static class VideoReader
     /// <summary>
     /// Reads <paramref name="path"/>: a directory (or a path ending in '/') is read as image frames sorted by natural file-name
     /// order; a .png/.jpg/.jpeg/.bmp/.webp file as a one-frame clip; anything else as a video through ffmpeg.
+    /// Frame directories and images play at <see cref="ReadOptions.SourceFps"/>; only the frames the options select are
+    /// decoded (and checked to share the first selected frame's size). Videos are decoded with every frame passed through
+    /// (no frame-rate conversion, autorotation applied) and sampled by index as VidTok does.
     /// </summary>
     /// <exception cref="InvalidVideoException">The input is missing, unreadable, corrupt, truncated, has no video stream,
     /// or yields no frames for the options; the message names the file.</exception>

@@ -134,4 +134,26 @@ public sealed class RoundTripTests : IDisposable
         Assert.Equal(30, back.Fps, 6);
         Assert.Equal(10L, back.Source!.FrameCount);
     }
+
+    [Fact]
+    public void Avi_defaults_to_lossless_and_mov_to_h264()
+    {
+        using var clip = TestMedia.SmoothClip(3, 16, 24);
+        var avi = _dir.File("clip.avi");
+        VideoWriter.Write(avi, clip);
+        using (var back = VideoReader.Read(avi)) Assert.True(TestMedia.Equal(clip.Frames, back.Frames));
+        var mov = _dir.File("clip.mov");
+        VideoWriter.Write(mov, clip);
+        using (var back = VideoReader.Read(mov)) Assert.True(TestMedia.Psnr(clip.Frames, back.Frames) > 30);
+    }
+
+    [Fact]
+    public void Webp_image_reads_as_one_frame()
+    {
+        var path = _dir.File("still.webp");
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=20x10:rate=1", "-frames:v", "1", path);
+        using var back = VideoReader.Read(path, new ReadOptions { Size = (8, 8) });
+        Assert.Equal([1L, 8, 8, 3], back.Frames.shape);
+        Assert.Equal(20, back.Source!.Width);
+    }
 }
