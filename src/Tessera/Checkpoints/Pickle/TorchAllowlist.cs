@@ -41,6 +41,8 @@ internal sealed class TorchAllowlist(List<Tensor> created, bool materialize)
                 if (args.Count > 0 && args[0] is List<object?> pairs)
                     foreach (var p in pairs)
                         if (p is PickleTuple { Count: 2 } kv) d.Set(kv[0], kv[1]);
+                        else if (p is List<object?> { Count: 2 } kl) d.Set(kl[0], kl[1]);
+                        else throw new InvalidDataException($"{g} item {PickleKey.Describe(p)} is not a (key, value) pair");
                 result = d;
                 return true;
             }

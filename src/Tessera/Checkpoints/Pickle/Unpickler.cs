@@ -263,7 +263,7 @@ internal sealed class Unpickler
     {
         if (b.Length == 0) return 0L;
         var v = new BigInteger(b, isUnsigned: false, isBigEndian: false);
-        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+        return v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
     }
 
     private static object ParseIntLine(string s)
