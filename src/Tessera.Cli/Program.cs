@@ -1,1 +1,3 @@
-Console.WriteLine(TorchSharp.torch.ones(2,2).sum().item<float>());
+using Tessera.Cli;
+
+return TesseraCli.Run(args, Console.Out, Console.Error);

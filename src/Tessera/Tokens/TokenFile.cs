@@ -44,6 +44,8 @@ public static class TokenFile
         if (info.Source is { } s) meta["source"] = s;
         if (info.Fps is { } fps) meta["fps"] = fps.ToString("R", CultureInfo.InvariantCulture);
         if (info.Start is { } start) meta["start"] = start.ToString("R", CultureInfo.InvariantCulture);
+        if (info.ModelSource is { } ms) meta["model_source"] = ms;
+        if (info.WeightsSource is { } ws) meta["weights_source"] = ws;
         if (info.OriginalSize is { } o) meta["original_size"] = $"{o.Height}x{o.Width}";
         if (info.ProcessedSize is { } p) meta["processed_size"] = $"{p.Height}x{p.Width}";
         SafeTensorsFile.Save(path, [(key, single)], meta);
@@ -91,6 +93,8 @@ public static class TokenFile
                 Start = DoubleMeta(path, meta, "start"),
                 OriginalSize = SizeMeta(path, meta, "original_size"),
                 ProcessedSize = SizeMeta(path, meta, "processed_size"),
+                ModelSource = meta.GetValueOrDefault("model_source"),
+                WeightsSource = meta.GetValueOrDefault("weights_source"),
                 TesseraVersion = meta.GetValueOrDefault("tessera_version") ?? "unknown",
             };
 
@@ -119,8 +123,9 @@ public static class TokenFile
             throw Error(path, $"tensor '{TokensKey}' must be an integer tensor, got {tensor.dtype}");
         if (tensor.numel() > 0)
         {
-            var min = tensor.min().item<long>();
-            var max = tensor.max().item<long>();
+            using var wide = tensor.to_type(ScalarType.Int64);
+            var min = wide.min().item<long>();
+            var max = wide.max().item<long>();
             if (min < 0 || max >= fsq.CodebookSize)
                 throw Error(path, $"token ids must lie in [0, {fsq.CodebookSize}) for model '{config.Name}', found [{min}, {max}]");
         }

@@ -18,5 +18,11 @@ public sealed record TokenFileInfo
     /// <summary>Seconds into the source where the clip starts.</summary>
     public double? Start { get; init; }
 
+    /// <summary>The model argument used to encode (preset name or model file path), so decoding can find it.</summary>
+    public string? ModelSource { get; init; }
+
+    /// <summary>The weights file used to encode, when separate from the model argument.</summary>
+    public string? WeightsSource { get; init; }
+
     public string TesseraVersion { get; init; } = TesseraInfo.Version;
 }

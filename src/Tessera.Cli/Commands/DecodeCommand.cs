@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Tessera.Checkpoints;
+using Tessera.Inference;
+using Tessera.Tokens;
+using Tessera.Video;
+using static TorchSharp.torch;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary><c>tessera decode</c>: token file → video.</summary>
+public static class DecodeCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var input = new Argument<string>("tokens") { Description = "Token file written by 'tessera encode'" };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "Video (.mp4 H.264, .mkv lossless FFV1), frame directory (ending in /), or .safetensors (tensor 'video', float32 [3,T,H,W] in [-1,1])",
+            Required = true,
+        };
+        var model = CommonOptions.Model(required: false);
+        model.Description = "Model to decode with (default: the one recorded in the token file)";
+        var weights = CommonOptions.Weights();
+        var fps = new Option<double?>("--fps") { Description = "Frame rate of the written video (default: the token file's)" };
+        var ema = CommonOptions.Ema();
+        var chunk = CommonOptions.Chunk();
+        var threads = CommonOptions.Threads();
+        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, threads };
+        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
+            r.GetValue(fps), CommonOptions.Tokenizer(r.GetValue(chunk), false, r.GetValue(threads)), r.GetValue(ema))));
+        return command;
+    }
+
+    public static ExitCode Run(CliContext ctx, string tokens, string output, string? model, string? weights, double? fps,
+        TokenizerOptions options, bool ema)
+    {
+        VideoOutput.Check(output);
+        if (fps is <= 0) throw new UsageException($"--fps must be positive, got {fps}");
+        if (!File.Exists(tokens)) throw new TokenFileFormatException($"token file '{tokens}' does not exist");
+        var (header, info) = TokenFile.Load(tokens);
+        header.Dispose();
+
+        var modelArg = model ?? info.ModelSource
+            ?? throw new UsageException($"token file '{tokens}' does not record its model; pass --model (and --weights)");
+        var weightsArg = weights ?? (model is null ? info.WeightsSource : null);
+        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, modelArg, weightsArg, options, ema);
+        var (code, _) = TokenFile.Load(tokens, tokenizer.Config);
+        using (code)
+        {
+            var watch = Stopwatch.StartNew();
+            ctx.Progress($"decoding {EncodeCommand.Describe(code)}");
+            using var video = tokenizer.Decode(code);
+            VideoOutput.Write(output, video, fps ?? info.Fps ?? 30);
+            ctx.Out.WriteLine($"{code.Frames} frames of {video.shape[3]}x{video.shape[4]} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+        }
+        return ExitCode.Ok;
+    }
+}
+
+/// <summary>Writes a decoded video [1, 3, T, H, W] in [-1, 1] wherever the output path says.</summary>
+internal static class VideoOutput
+{
+    private static readonly string[] VideoExtensions = [".mp4", ".mov", ".mkv", ".avi", ".png", ".safetensors"];
+
+    public static void Check(string output)
+    {
+        var isDir = output.EndsWith('/') || Directory.Exists(output);
+        if (!isDir) Paths.CheckOutput(output, VideoExtensions);
+    }
+
+    public static void Write(string output, Tensor video, double fps)
+    {
+        if (output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            using var single = video[0].contiguous();
+            SafeTensorsFile.Save(output, [("video", single)], new Dictionary<string, string>
+            {
+                ["format"] = "tessera.video/1",
+                ["layout"] = "[3, T, H, W] float32 in [-1, 1]",
+                ["fps"] = fps.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            });
+            return;
+        }
+        using var clip = VideoClip.FromModelOutput(video, fps);
+        VideoWriter.Write(output, clip);
+    }
+}

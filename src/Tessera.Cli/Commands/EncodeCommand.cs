@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Tessera.Inference;
+using Tessera.Tokens;
+using Tessera.Video;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary><c>tessera encode</c>: video → token file.</summary>
+public static class EncodeCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var input = new Argument<string>("input") { Description = "Video file, directory of frames, or image" };
+        var model = CommonOptions.Model(required: true);
+        var weights = CommonOptions.Weights();
+        var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
+        var fps = CommonOptions.Fps();
+        var size = CommonOptions.Size();
+        var exact = CommonOptions.ExactResize();
+        var frames = CommonOptions.Frames();
+        var start = CommonOptions.Start();
+        var ema = CommonOptions.Ema();
+        var chunk = CommonOptions.Chunk();
+        var strict = CommonOptions.StrictFrames();
+        var threads = CommonOptions.Threads();
+        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)")
+        {
+            input, model, weights, output, fps, size, exact, frames, start, ema, chunk, strict, threads,
+        };
+        command.SetAction(r => ctx.Run(() =>
+        {
+            var read = CommonOptions.Read(r.GetValue(fps), r.GetValue(size), r.GetValue(exact), r.GetValue(frames), r.GetValue(start));
+            var options = CommonOptions.Tokenizer(r.GetValue(chunk), r.GetValue(strict), r.GetValue(threads));
+            return Run(ctx, r.GetValue(input)!, r.GetValue(model)!, r.GetValue(weights), r.GetValue(output)!, read, options, r.GetValue(ema));
+        }));
+        return command;
+    }
+
+    public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string output,
+        ReadOptions read, TokenizerOptions options, bool ema)
+    {
+        Paths.CheckOutput(output, ".safetensors");
+        using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
+        ctx.Progress($"reading {input}");
+        using var clip = VideoReader.Read(input, read);
+        var watch = Stopwatch.StartNew();
+        ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
+        using var code = EncodeClip(tokenizer, clip);
+        TokenFile.Save(output, code, Info(clip, model, weights));
+        ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+        return ExitCode.Ok;
+    }
+
+    internal static VideoTokenizer LoadTokenizer(CliContext ctx, string model, string? weights, TokenizerOptions options, bool ema)
+    {
+        ctx.Progress($"loading model {model}{(weights is null ? "" : $" with weights {weights}")}");
+        return VideoTokenizer.Load(model, weights, options, ema);
+    }
+
+    internal static VideoCode EncodeClip(VideoTokenizer tokenizer, VideoClip clip)
+    {
+        using var input = clip.ToModelInput();
+        return tokenizer.Encode(input);
+    }
+
+    internal static TokenFileInfo Info(VideoClip clip, string model, string? weights) => new()
+    {
+        Source = clip.Source?.Path,
+        Fps = clip.Fps,
+        Start = clip.Source?.Start,
+        OriginalSize = clip.Source is { } s ? (s.Height, s.Width) : null,
+        ProcessedSize = (clip.Height, clip.Width),
+        ModelSource = Paths.Describe(model),
+        WeightsSource = weights is null ? null : Path.GetFullPath(weights),
+    };
+
+    internal static string Describe(VideoCode code)
+    {
+        var (t, h, w) = code.GridSize;
+        return code switch
+        {
+            TokenIds ids => $"{code.Frames} frames -> {ids.Count:N0} tokens [{t}x{h}x{w}] from a {ids.CodebookSize:N0}-entry codebook",
+            Latents l => $"{code.Frames} frames -> latents [{l.Values.shape[1]}x{t}x{h}x{w}]",
+            _ => code.ToString()!,
+        };
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Tessera.Checkpoints;
+using Tessera.Inference;
+using Tessera.Models.VidTok;
+using Tessera.Tokens;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary><c>tessera info</c>: what a model file, checkpoint, token file or preset holds.</summary>
+public static class InfoCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var target = new Argument<string>("target") { Description = "Preset name, YAML config, model/token .safetensors, or checkpoint" };
+        var keys = new Option<bool>("--keys") { Description = "List every state-dict key with its shape" };
+        var command = new Command("info", "Show the configuration, parameter count and (with --keys) the weights of a model") { target, keys };
+        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(target)!, r.GetValue(keys))));
+        return command;
+    }
+
+    public static ExitCode Run(CliContext ctx, string target, bool keys)
+    {
+        var o = ctx.Out;
+        if (File.Exists(target) && target.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            var header = SafeTensorsFile.ReadHeader(target);
+            if (header.Metadata.GetValueOrDefault("format") == TokenFile.Format)
+            {
+                var (code, info) = TokenFile.Load(target);
+                using (code)
+                {
+                    o.WriteLine($"token file   {target}");
+                    o.WriteLine($"model        {code.Config.Name} ({VidTokPresets.Describe(code.Config)})");
+                    o.WriteLine($"code         {EncodeCommand.Describe(code)}");
+                    o.WriteLine($"source       {info.Source ?? "?"} at {info.Fps?.ToString("0.###") ?? "?"} fps, start {info.Start ?? 0:0.###} s");
+                    if (info.OriginalSize is { } os) o.WriteLine($"sizes        original {os.Height}x{os.Width}, processed {info.ProcessedSize?.Height}x{info.ProcessedSize?.Width}");
+                    o.WriteLine($"written by   Tessera {info.TesseraVersion}");
+                }
+                return ExitCode.Ok;
+            }
+            var config = VidTokWeights.ReadConfig(target);
+            if (config is not null) PrintConfig(o, config);
+            o.WriteLine($"parameters   {header.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)):N0} in {header.Tensors.Count} tensors");
+            if (keys) foreach (var t in header.Tensors) o.WriteLine($"  {t.Name} [{string.Join(", ", t.Shape)}] {t.DType}");
+            return ExitCode.Ok;
+        }
+        if (File.Exists(target) && !target.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) && !target.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+        {
+            using var sd = CheckpointReader.Read(target);
+            o.WriteLine($"checkpoint   {target}: {sd.Count} tensors, {sd.Values.Sum(t => t.numel()):N0} elements");
+            foreach (var group in sd.Keys.GroupBy(k => k.Split('.')[0]))
+                o.WriteLine($"  {group.Key}.*: {group.Count()} tensors");
+            if (keys) foreach (var (name, t) in sd) o.WriteLine($"  {name} [{string.Join(", ", t.shape)}] {t.dtype}");
+            return ExitCode.Ok;
+        }
+
+        var (cfg, _) = VideoTokenizer.ResolveModel(target);
+        PrintConfig(o, cfg);
+        using var model = new VidTokModel(cfg);
+        var state = model.state_dict();
+        o.WriteLine($"parameters   {model.parameters().Sum(p => p.numel()):N0} (encoder {model.Encoder.parameters().Sum(p => p.numel()):N0}, decoder {model.Decoder.parameters().Sum(p => p.numel()):N0}) in {state.Count} tensors");
+        if (keys) foreach (var (name, t) in state) o.WriteLine($"  {name} [{string.Join(", ", t.shape)}]");
+        return ExitCode.Ok;
+    }
+
+    private static void PrintConfig(TextWriter o, VidTokConfig c)
+    {
+        o.WriteLine($"model        {c.Name}: {VidTokPresets.Describe(c)}");
+        o.WriteLine($"family       {c.Family}, compression {c.Compression} (time x height x width), frames: {FrameRules.Describe(c)}");
+        o.WriteLine($"layout       ch {c.Ch}, ch_mult [{string.Join(", ", c.ChMult)}], num_res_blocks {c.NumResBlocks}, norm {c.NormType}, temporal upsampling {c.InterpolationMode}");
+        o.WriteLine($"bottleneck   {c.Regularizer switch { FsqBottleneck f => $"FSQ levels [{string.Join(", ", f.Levels)}] = {f.CodebookSize:N0} codes", KlBottleneck k => $"KL, {k.Channels} channels", _ => "?" }}");
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Tessera.Inference;
+using Tessera.Metrics;
+using Tessera.Video;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary><c>tessera reconstruct</c>: video → tokens → video, with quality and rate figures.</summary>
+public static class ReconstructCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var input = new Argument<string>("input") { Description = "Video file, directory of frames, or image" };
+        var model = CommonOptions.Model(required: true);
+        var weights = CommonOptions.Weights();
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the reconstruction (video, frame directory/ or .safetensors)" };
+        var fps = CommonOptions.Fps();
+        var size = CommonOptions.Size();
+        var exact = CommonOptions.ExactResize();
+        var frames = CommonOptions.Frames();
+        var start = CommonOptions.Start();
+        var ema = CommonOptions.Ema();
+        var chunk = CommonOptions.Chunk();
+        var strict = CommonOptions.StrictFrames();
+        var threads = CommonOptions.Threads();
+        var command = new Command("reconstruct", "Encode and decode a video; print PSNR, SSIM, token count, bits per pixel and time")
+        {
+            input, model, weights, output, fps, size, exact, frames, start, ema, chunk, strict, threads,
+        };
+        command.SetAction(r => ctx.Run(() =>
+        {
+            var read = CommonOptions.Read(r.GetValue(fps), r.GetValue(size), r.GetValue(exact), r.GetValue(frames), r.GetValue(start));
+            var options = CommonOptions.Tokenizer(r.GetValue(chunk), r.GetValue(strict), r.GetValue(threads));
+            return Run(ctx, r.GetValue(input)!, r.GetValue(model)!, r.GetValue(weights), r.GetValue(output), read, options, r.GetValue(ema));
+        }));
+        return command;
+    }
+
+    public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string? output,
+        ReadOptions read, TokenizerOptions options, bool ema)
+    {
+        if (output is not null) VideoOutput.Check(output);
+        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
+        ctx.Progress($"reading {input}");
+        using var clip = VideoReader.Read(input, read);
+        using var x = clip.ToModelInput();
+
+        var watch = Stopwatch.StartNew();
+        ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}");
+        using var code = tokenizer.Encode(x);
+        var encodeSeconds = watch.Elapsed.TotalSeconds;
+        ctx.Progress("decoding");
+        using var y = tokenizer.Decode(code);
+        var decodeSeconds = watch.Elapsed.TotalSeconds - encodeSeconds;
+
+        var psnr = Psnr.PerFrame(x, y).Average();
+        var ssim = Ssim.PerFrame(x, y).Average();
+        if (output is not null) VideoOutput.Write(output, y, clip.Fps);
+
+        var pixels = (double)clip.FrameCount * clip.Height * clip.Width;
+        var o = ctx.Out;
+        o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {clip.Height}x{clip.Width}, {clip.Fps:0.###} fps");
+        o.WriteLine($"model        {tokenizer.Config.Name} ({tokenizer.Config.Compression})");
+        o.WriteLine($"code         {EncodeCommand.Describe(code)}");
+        switch (code)
+        {
+            case TokenIds ids:
+                var bits = ids.Count * Math.Log2(ids.CodebookSize);
+                o.WriteLine($"rate         {bits / pixels:0.####} bits per pixel; compression {pixels * 24 / bits:0.#}x vs 24-bit RGB");
+                break;
+            case Latents l:
+                o.WriteLine($"rate         {l.Values.numel():N0} latent values for {pixels * 3:N0} pixel values ({pixels * 3 / l.Values.numel():0.#}x fewer)");
+                break;
+        }
+        o.WriteLine($"PSNR         {psnr:0.00} dB");
+        o.WriteLine($"SSIM         {ssim:0.0000}");
+        o.WriteLine($"time         encode {encodeSeconds:0.00} s, decode {decodeSeconds:0.00} s ({clip.FrameCount / (encodeSeconds + decodeSeconds):0.00} frames/s)");
+        if (output is not null) o.WriteLine($"written      {output}");
+        return ExitCode.Ok;
+    }
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using Tessera.Inference;
+using Tessera.Video;
+
+namespace Tessera.Cli;
+
+/// <summary>Options shared by several commands, and their conversion into library settings.</summary>
+public static class CommonOptions
+{
+    public static Option<string> Model(bool required) => new("--model", "-m")
+    {
+        Description = "Tessera model file (.safetensors), preset name (see 'tessera presets') or official VidTok YAML config",
+        Required = required,
+    };
+
+    public static Option<string> Weights() => new("--weights", "-w")
+    {
+        Description = "Weights for a preset or YAML model: official Lightning .ckpt or Tessera .safetensors",
+    };
+
+    public static Option<bool> Ema() => new("--ema") { Description = "Use the EMA weights stored in the checkpoint" };
+
+    public static Option<int> Chunk() => new("--chunk")
+    {
+        Description = "Causal v1.1: frames per temporal chunk for long videos (0 = whole clip at once)",
+        DefaultValueFactory = _ => 16,
+    };
+
+    public static Option<bool> StrictFrames() => new("--strict-frames")
+    {
+        Description = "Refuse clips whose frame count the model cannot take, instead of padding with the last frame",
+    };
+
+    public static Option<int> Threads() => new("--threads") { Description = "CPU threads for tensor work (default: all cores)" };
+
+    public static Option<double?> Fps() => new("--fps") { Description = "Sample the video at this frame rate (every round(src/fps)-th frame)" };
+    public static Option<string> Size() => new("--size") { Description = "Frame size: N (short side to N, centre crop NxN) or HxW (short side, centre crop)" };
+    public static Option<bool> ExactResize() => new("--exact-resize") { Description = "Resize to --size exactly instead of short side + centre crop" };
+    public static Option<int?> Frames() => new("--frames") { Description = "Take at most this many frames (after fps sampling)" };
+    public static Option<double> Start() => new("--start") { Description = "Start this many seconds into the video", DefaultValueFactory = _ => 0.0 };
+
+    public static (int Height, int Width)? ParseSize(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var parts = text.ToLowerInvariant().Split('x');
+        if (parts.Length == 1 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+            return (n, n);
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h) &&
+            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var w) && h > 0 && w > 0)
+            return (h, w);
+        throw new UsageException($"--size must be N or HxW with positive integers, got '{text}'");
+    }
+
+    public static TokenizerOptions Tokenizer(int chunk, bool strictFrames, int threads) => new()
+    {
+        TemporalChunk = chunk,
+        Frames = strictFrames ? FramePolicy.Refuse : FramePolicy.PadLastFrame,
+        Threads = threads,
+    };
+
+    public static ReadOptions Read(double? fps, string? size, bool exact, int? frames, double start)
+    {
+        if (fps is <= 0) throw new UsageException($"--fps must be positive, got {fps}");
+        if (frames is <= 0) throw new UsageException($"--frames must be positive, got {frames}");
+        if (start < 0) throw new UsageException($"--start must not be negative, got {start}");
+        return new ReadOptions
+        {
+            Fps = fps,
+            Size = ParseSize(size),
+            ResizeMode = exact ? ResizeMode.Exact : ResizeMode.ShortSideCenterCrop,
+            FrameCount = frames,
+            Start = start,
+        };
+    }
+}

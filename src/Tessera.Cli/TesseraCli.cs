@@ -1,0 +1,30 @@
+using System.CommandLine;
+using Tessera.Cli.Commands;
+
+namespace Tessera.Cli;
+
+/// <summary>The tessera command line: composes the commands and maps parse errors to exit code 2.</summary>
+public static class TesseraCli
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var ctx = new CliContext(stdout, stderr);
+        var root = new RootCommand("Tessera: video tokenizers (VidTok) for .NET — encode videos into tokens or latents and back")
+        {
+            EncodeCommand.Create(ctx),
+            DecodeCommand.Create(ctx),
+            ReconstructCommand.Create(ctx),
+            ConvertCommand.Create(ctx),
+            PresetsCommand.Create(ctx),
+            InfoCommand.Create(ctx),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine("run 'tessera --help' for usage");
+            return (int)ExitCode.UsageError;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+}
