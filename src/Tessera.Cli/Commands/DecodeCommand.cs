@@ -38,11 +38,10 @@ public static class DecodeCommand
         VideoOutput.Check(output);
         if (fps is <= 0) throw new UsageException($"--fps must be positive, got {fps}");
         if (!File.Exists(tokens)) throw new TokenFileFormatException($"token file '{tokens}' does not exist");
-        var (header, info) = TokenFile.Load(tokens);
-        header.Dispose();
+        var info = TokenFile.ReadInfo(tokens);
 
         var modelArg = model ?? info.ModelSource
-            ?? throw new UsageException($"token file '{tokens}' does not record its model; pass --model (and --weights)");
+            ?? throw new TokenFileFormatException($"token file '{tokens}' does not record its model; pass --model (and --weights)");
         var weightsArg = weights ?? (model is null ? info.WeightsSource : null);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, modelArg, weightsArg, options, ema);
         var (code, _) = TokenFile.Load(tokens, tokenizer.Config);

@@ -86,17 +86,7 @@ public static class TokenFile
             var latentFrames = (int)tensor.shape[hasTokens ? 0 : 1];
             var frames = IntMeta(path, meta, "frames") ?? DefaultFrames(config, latentFrames);
             var leading = IntMeta(path, meta, "leading_frames") ?? DefaultLeading(config, latentFrames, frames);
-            var info = new TokenFileInfo
-            {
-                Source = meta.GetValueOrDefault("source"),
-                Fps = DoubleMeta(path, meta, "fps"),
-                Start = DoubleMeta(path, meta, "start"),
-                OriginalSize = SizeMeta(path, meta, "original_size"),
-                ProcessedSize = SizeMeta(path, meta, "processed_size"),
-                ModelSource = meta.GetValueOrDefault("model_source"),
-                WeightsSource = meta.GetValueOrDefault("weights_source"),
-                TesseraVersion = meta.GetValueOrDefault("tessera_version") ?? "unknown",
-            };
+            var info = InfoFrom(path, meta);
 
             try
             {
@@ -114,6 +104,31 @@ public static class TokenFile
             }
         }
     }
+
+    /// <summary>Reads only the metadata of a token file (source, fps, the model it was made with).</summary>
+    public static TokenFileInfo ReadInfo(string path)
+    {
+        try
+        {
+            return InfoFrom(path, SafeTensorsFile.ReadHeader(path).Metadata);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new TokenFileFormatException($"token file '{path}': {e.Message}", e);
+        }
+    }
+
+    private static TokenFileInfo InfoFrom(string path, IReadOnlyDictionary<string, string> meta) => new()
+    {
+        Source = meta.GetValueOrDefault("source"),
+        Fps = DoubleMeta(path, meta, "fps"),
+        Start = DoubleMeta(path, meta, "start"),
+        OriginalSize = SizeMeta(path, meta, "original_size"),
+        ProcessedSize = SizeMeta(path, meta, "processed_size"),
+        ModelSource = meta.GetValueOrDefault("model_source"),
+        WeightsSource = meta.GetValueOrDefault("weights_source"),
+        TesseraVersion = meta.GetValueOrDefault("tessera_version") ?? "unknown",
+    };
 
     private static TokenIds TokensFrom(string path, Tensor tensor, VidTokConfig config, int frames, int leading)
     {

@@ -5,22 +5,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Video;
 
-/// <summary>A temporary directory per test class plus helpers to make tiny test media.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("tessera-video-").FullName;
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    /// <summary>Names of all entries in the directory (including hidden temporaries).</summary>
-    public string[] Entries() => Directory.EnumerateFileSystemEntries(Path).Select(System.IO.Path.GetFileName).ToArray()!;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}
-
+/// <summary>Small media files made with ffmpeg for the video tests.</summary>
 public static class TestMedia
 {
     /// <summary>Runs ffmpeg with the arguments; fails the test with its stderr on error.</summary>
