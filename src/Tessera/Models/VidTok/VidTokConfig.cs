@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Tessera.Models.VidTok;
 
 /// <summary>Which of the three official VidTok implementations a model follows.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<VidTokFamily>))]
 public enum VidTokFamily
 {
     /// <summary><c>model_3dcausal</c>: zero front padding; takes 1+4k frames.</summary>
@@ -14,27 +11,22 @@ public enum VidTokFamily
     NonCausal,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<NormType>))]
 public enum NormType { LayerNorm, GroupNorm }
 
-[JsonConverter(typeof(JsonStringEnumConverter<TemporalInterpolation>))]
 public enum TemporalInterpolation { Nearest, Trilinear }
 
 /// <summary>The bottleneck between encoder and decoder.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
-[JsonDerivedType(typeof(FsqBottleneck), "fsq")]
-[JsonDerivedType(typeof(KlBottleneck), "kl")]
 public abstract record Bottleneck
 {
     /// <summary>Channels of the latent the decoder consumes.</summary>
-    [JsonIgnore] public abstract int LatentChannels { get; }
+    public abstract int LatentChannels { get; }
 }
 
 /// <summary>Finite scalar quantisation (Mentzer et al. 2023) with one level count per latent channel.</summary>
 public sealed record FsqBottleneck(IReadOnlyList<int> Levels) : Bottleneck
 {
-    [JsonIgnore] public override int LatentChannels => Levels.Count;
-    [JsonIgnore] public long CodebookSize => Levels.Aggregate(1L, (a, l) => a * l);
+    public override int LatentChannels => Levels.Count;
+    public long CodebookSize => Levels.Aggregate(1L, (a, l) => a * l);
 
     public bool Equals(FsqBottleneck? other) => other is not null && Levels.SequenceEqual(other.Levels);
     public override int GetHashCode() => Levels.Aggregate(17, HashCode.Combine);
@@ -43,7 +35,7 @@ public sealed record FsqBottleneck(IReadOnlyList<int> Levels) : Bottleneck
 /// <summary>Diagonal Gaussian (KL) bottleneck: the encoder emits mean and log-variance.</summary>
 public sealed record KlBottleneck(int Channels) : Bottleneck
 {
-    [JsonIgnore] public override int LatentChannels => Channels;
+    public override int LatentChannels => Channels;
 }
 
 /// <summary>Compression factors of a model: input frames/height/width per latent position.</summary>
@@ -75,26 +67,26 @@ public sealed record VidTokConfig
     public required Bottleneck Regularizer { get; init; }
 
     /// <summary>Channels the encoder's conv_out emits (2·z for KL, since it carries mean and log-variance).</summary>
-    [JsonIgnore] public int EncoderOutChannels => Regularizer is KlBottleneck k ? 2 * k.Channels : Regularizer.LatentChannels;
-    [JsonIgnore] public int ZChannels => Regularizer.LatentChannels;
-    [JsonIgnore] public int Levels => ChMult.Count;
-    [JsonIgnore] public bool IsCausal => Family != VidTokFamily.NonCausal;
+    public int EncoderOutChannels => Regularizer is KlBottleneck k ? 2 * k.Channels : Regularizer.LatentChannels;
+    public int ZChannels => Regularizer.LatentChannels;
+    public int Levels => ChMult.Count;
+    public bool IsCausal => Family != VidTokFamily.NonCausal;
 
     // Official defaults (model_3dcausal*.py); the non-causal family ignores the config lists.
-    [JsonIgnore] public IReadOnlyList<int> SpatialDownsampleLevels =>
+    public IReadOnlyList<int> SpatialDownsampleLevels =>
         Family == VidTokFamily.NonCausal || SpatialDs is null ? Enumerable.Range(0, Levels - 1).ToArray() : SpatialDs;
-    [JsonIgnore] public IReadOnlyList<int> SpatialUpsampleLevels =>
+    public IReadOnlyList<int> SpatialUpsampleLevels =>
         Family == VidTokFamily.NonCausal || SpatialUs is null ? Enumerable.Range(1, Levels - 1).ToArray() : SpatialUs;
-    [JsonIgnore] public IReadOnlyList<int> TemporalDownsampleLevels =>
+    public IReadOnlyList<int> TemporalDownsampleLevels =>
         Family == VidTokFamily.NonCausal || TempoDs is null ? [Levels - 2, Levels - 3] : TempoDs;
-    [JsonIgnore] public IReadOnlyList<int> TemporalUpsampleLevels =>
+    public IReadOnlyList<int> TemporalUpsampleLevels =>
         Family == VidTokFamily.NonCausal || TempoUs is null ? [1, 2] : TempoUs;
 
     /// <summary>Temporal down-samplers actually built: only at levels that also down-sample spatially.</summary>
-    [JsonIgnore] public int TemporalDownsampleCount =>
+    public int TemporalDownsampleCount =>
         TemporalDownsampleLevels.Count(l => SpatialDownsampleLevels.Contains(l));
 
-    [JsonIgnore] public Compression Compression => new(
+    public Compression Compression => new(
         1 << TemporalDownsampleCount,
         1 << SpatialDownsampleLevels.Count,
         1 << SpatialDownsampleLevels.Count);
