@@ -25,17 +25,19 @@ public static class TemporalChunker
     }
 
     /// <summary>Encoder output [B, z|2z, T', H', W'] for video [B, 3, T, H, W], chunk by chunk.</summary>
-    public static Tensor Encode(VidTokModel model, Tensor video, int framesPerChunk)
+    public static Tensor Encode(VidTokModel model, Tensor video, int framesPerChunk, IProgress<ChunkProgress>? progress = null)
     {
         using var cache = new CausalCache();
         var parts = new List<Tensor>();
         try
         {
-            foreach (var ((start, end), index) in Chunks((int)video.shape[2], framesPerChunk).Select((c, i) => (c, i)))
+            var chunks = Chunks((int)video.shape[2], framesPerChunk);
+            foreach (var ((start, end), index) in chunks.Select((c, i) => (c, i)))
             {
                 cache.IsFirstChunk = index == 0;
                 using var chunk = video[.., .., start..end];
                 parts.Add(model.EncodeRaw(chunk, cache));
+                progress?.Report(new ChunkProgress("encode", index + 1, chunks.Count));
             }
             return cat(parts, 2);
         }
@@ -46,7 +48,7 @@ public static class TemporalChunker
     }
 
     /// <summary>Decoder output [B, 3, tdf·T', H, W] for latent [B, z, T', H', W'], chunk by chunk with one latent of overlap.</summary>
-    public static Tensor Decode(VidTokModel model, Tensor latent, int latentsPerChunk)
+    public static Tensor Decode(VidTokModel model, Tensor latent, int latentsPerChunk, IProgress<ChunkProgress>? progress = null)
     {
         var tdf = model.Config.TimeDownsampleFactor;
         var length = (int)latent.shape[2];
@@ -55,19 +57,20 @@ public static class TemporalChunker
         var parts = new List<Tensor>();
         try
         {
-            foreach (var ((start, end), index) in Chunks(length, latentsPerChunk).Select((c, i) => (c, i)))
+            var chunks = Chunks(length, latentsPerChunk);
+            foreach (var ((start, end), index) in chunks.Select((c, i) => (c, i)))
             {
                 cache.IsFirstChunk = index == 0;
                 var overlap = end + 1 <= length;
                 using var chunk = latent[.., .., start..(overlap ? end + 1 : end)];
                 var frames = model.DecodeRaw(chunk, cache);
-                if (!overlap)
+                if (overlap)
                 {
-                    parts.Add(frames);
-                    continue;
+                    using (frames)
+                        parts.Add(frames[.., .., ..(int)(frames.shape[2] - tdf)].contiguous());
                 }
-                using (frames)
-                    parts.Add(frames[.., .., ..(int)(frames.shape[2] - tdf)].contiguous());
+                else parts.Add(frames);
+                progress?.Report(new ChunkProgress("decode", index + 1, chunks.Count));
             }
             return cat(parts, 2);
         }

@@ -31,6 +31,12 @@ public sealed record TokenizerOptions
     /// </summary>
     public int TemporalChunk { get; init; } = 16;
 
+    /// <summary>Receives (stage, chunks done, chunk count) while long videos are streamed chunk by chunk.</summary>
+    public IProgress<ChunkProgress>? Progress { get; init; }
+
     /// <summary>Threads for TorchSharp's intra-op pool; 0 leaves the default.</summary>
     public int Threads { get; init; }
 }
+
+/// <summary>Progress of chunked inference: <paramref name="Stage"/> is "encode" or "decode".</summary>
+public readonly record struct ChunkProgress(string Stage, int Done, int Total);

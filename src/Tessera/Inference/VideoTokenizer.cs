@@ -42,7 +42,7 @@ public sealed partial class VideoTokenizer : IDisposable
             x = cat([x, x[.., .., ^1..].expand(-1, -1, encodeFrames - frames, -1, -1)], 2);
 
         var raw = chunked
-            ? TemporalChunker.Encode(model, x, Options.TemporalChunk)
+            ? TemporalChunker.Encode(model, x, Options.TemporalChunk, Options.Progress)
             : model.EncodeRaw(x, Nn.CausalCache.None());
         var leading = LeadingFrames(encodeFrames, (int)raw.shape[2]);
 
@@ -80,7 +80,7 @@ public sealed partial class VideoTokenizer : IDisposable
         var latentFrames = (int)latent.shape[2];
         var chunkLatents = Options.TemporalChunk / Config.TimeDownsampleFactor;
         var output = Config.Family == VidTokFamily.CausalV1_1 && Options.TemporalChunk > 0 && latentFrames > 1 + chunkLatents
-            ? TemporalChunker.Decode(model, latent, chunkLatents)
+            ? TemporalChunker.Decode(model, latent, chunkLatents, Options.Progress)
             : model.DecodeRaw(latent, Nn.CausalCache.None());
         var available = (int)output.shape[2] - code.LeadingFrames;
         if (available < code.Frames)
