@@ -11,29 +11,12 @@ public static class EncodeCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var input = new Argument<string>("input") { Description = "Video file, directory of frames, or image" };
-        var model = CommonOptions.Model(required: true);
-        var weights = CommonOptions.Weights();
+        var video = new VideoCommandOptions();
         var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
-        var fps = CommonOptions.Fps();
-        var size = CommonOptions.Size();
-        var exact = CommonOptions.ExactResize();
-        var frames = CommonOptions.Frames();
-        var start = CommonOptions.Start();
-        var ema = CommonOptions.Ema();
-        var chunk = CommonOptions.Chunk();
-        var strict = CommonOptions.StrictFrames();
-        var threads = CommonOptions.Threads();
-        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)")
-        {
-            input, model, weights, output, fps, size, exact, frames, start, ema, chunk, strict, threads,
-        };
-        command.SetAction(r => ctx.Run(() =>
-        {
-            var read = CommonOptions.Read(r.GetValue(fps), r.GetValue(size), r.GetValue(exact), r.GetValue(frames), r.GetValue(start));
-            var options = CommonOptions.Tokenizer(r.GetValue(chunk), r.GetValue(strict), r.GetValue(threads));
-            return Run(ctx, r.GetValue(input)!, r.GetValue(model)!, r.GetValue(weights), r.GetValue(output)!, read, options, r.GetValue(ema));
-        }));
+        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output };
+        video.AddTo(command);
+        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, r.GetValue(video.Model)!, r.GetValue(video.Weights),
+            r.GetValue(output)!, video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
         return command;
     }
 

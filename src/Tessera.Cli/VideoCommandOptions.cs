@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Tessera.Inference;
+using Tessera.Video;
+
+namespace Tessera.Cli;
+
+/// <summary>The options of commands that read a video and run a model on it (encode, reconstruct).</summary>
+internal sealed class VideoCommandOptions
+{
+    public Argument<string> Input { get; } = new("input") { Description = "Video file, directory of frames, or image" };
+    public Option<string> Model { get; } = CommonOptions.Model(required: true);
+    public Option<string> Weights { get; } = CommonOptions.Weights();
+    public Option<double?> Fps { get; } = CommonOptions.Fps();
+    public Option<string> Size { get; } = CommonOptions.Size();
+    public Option<bool> ExactResize { get; } = CommonOptions.ExactResize();
+    public Option<int?> Frames { get; } = CommonOptions.Frames();
+    public Option<double> Start { get; } = CommonOptions.Start();
+    public Option<bool> Ema { get; } = CommonOptions.Ema();
+    public Option<int> Chunk { get; } = CommonOptions.Chunk();
+    public Option<bool> StrictFrames { get; } = CommonOptions.StrictFrames();
+    public Option<int> Threads { get; } = CommonOptions.Threads();
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Input);
+        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, StrictFrames, Threads })
+            command.Options.Add(option);
+    }
+
+    public ReadOptions Read(ParseResult r) =>
+        CommonOptions.Read(r.GetValue(Fps), r.GetValue(Size), r.GetValue(ExactResize), r.GetValue(Frames), r.GetValue(Start));
+
+    public TokenizerOptions Tokenizer(ParseResult r) =>
+        CommonOptions.Tokenizer(r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads));
+}
