@@ -46,6 +46,19 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void Convert_HostilePickle_ExecutesNothingAndExitsCheckpointError()
+    {
+        const string marker = "/tmp/tessera-pwned";
+        File.Delete(marker);
+        var hostile = TestPaths.Fixture("Checkpoints", "hostile.pt");   // its pickle asks for os.system("touch /tmp/tessera-pwned")
+        var r = CliRunner.Run("convert", hostile, "--config", Path.Combine(golden.Dir, "model.yaml"), "--output", dir.File("out.safetensors"));
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains("hostile.pt", r.Error);
+        Assert.False(File.Exists(marker));
+        Assert.Empty(Outputs());
+    }
+
+    [Fact]
     public void Encode_MalformedSafetensorsModel_ExitsCheckpointError()
     {
         var bad = dir.File("in.safetensors");
