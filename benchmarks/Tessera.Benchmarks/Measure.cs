@@ -8,7 +8,10 @@ namespace Tessera.Benchmarks;
 public static class Measure
 {
     /// <summary>Seconds per call: <paramref name="warmup"/> unmeasured calls, then the median of <paramref name="iters"/> measured ones.</summary>
-    public static double Seconds(Action action, int warmup, int iters)
+    public static double Seconds(Action action, int warmup, int iters) => Timings(action, warmup, iters).Median;
+
+    /// <summary>Median and best of the measured calls; the best is the steadier figure on a shared, busy machine.</summary>
+    public static (double Median, double Best) Timings(Action action, int warmup, int iters)
     {
         for (var i = 0; i < warmup; i++) action();
         var times = new double[Math.Max(1, iters)];
@@ -19,7 +22,7 @@ public static class Measure
             times[i] = sw.Elapsed.TotalSeconds;
         }
         Array.Sort(times);
-        return times[times.Length / 2];
+        return (times[times.Length / 2], times[0]);
     }
 
     /// <summary>Peak resident set of this process (VmHWM), in MiB; NaN where /proc is unavailable.</summary>
