@@ -1,1 +1,24 @@
-Console.WriteLine("benchmarks: not yet");
+using Tessera.Benchmarks;
+
+// Usage: Tessera.Benchmarks <name> [options]. Each benchmark lives in its own file.
+var benchmarks = new Dictionary<string, Func<Options, int>>(StringComparer.Ordinal)
+{
+    ["encode-decode"] = EncodeDecode.Run,
+    ["conv-layout"] = ConvLayout.Run,
+    ["fsq"] = FsqQuantize.Run,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: Tessera.Benchmarks <{string.Join("|", benchmarks.Keys)}> [--option value ...]");
+    return 2;
+}
+try
+{
+    return run(Options.Parse(args.AsSpan(1)));
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
