@@ -28,4 +28,17 @@ public static class VideoReader
         if (ImageDecoder.IsImage(path)) return FrameDirectoryReader.ReadImages(path, [path], options);
         return VideoFileReader.Read(path, options);
     }
+
+    /// <summary>
+    /// Size, frame rate and (when the container states it, else estimated from the duration) frame count of a video
+    /// file, without decoding frames.
+    /// </summary>
+    /// <exception cref="InvalidVideoException">The file is missing, unreadable or has no video stream.</exception>
+    public static VideoSource Probe(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidVideoException($"{path}: file not found");
+        var info = StreamInfo.Probe(path);
+        var frames = info.FrameCount ?? (info.Duration is { } d && info.Fps > 0 ? (long)Math.Floor(d * info.Fps) : null);
+        return new VideoSource(path, info.Width, info.Height, info.Fps, frames, 0);
+    }
 }

@@ -1,0 +1,18 @@
+namespace Tessera.Training.Data;
+
+/// <summary>What a training clip is: frame count, sampling rate and square size (VidTok: 17 frames at 3 fps).</summary>
+public sealed record ClipSpec
+{
+    public int Frames { get; init; } = 17;
+    public double Fps { get; init; } = 3;
+    public int Size { get; init; } = 128;
+
+    /// <summary>Random crop after the short-side resize (training); centre crop when false (evaluation).</summary>
+    public bool RandomCrop { get; init; } = true;
+
+    /// <summary>Short side is resized to Size·U(1, MaxScale) before cropping when random cropping.</summary>
+    public double MaxScale { get; init; } = 1.25;
+}
+
+/// <summary>One clip to decode: which video, the first source frame, and the crop randomness.</summary>
+public readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX);
