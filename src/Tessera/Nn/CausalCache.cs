@@ -22,6 +22,9 @@ public sealed class CausalCache : IDisposable
 
     private bool keep = true;
 
+    /// <summary>False for whole-clip inference: layers need not even slice out what they would cache.</summary>
+    internal bool Keeps => keep;
+
     internal Tensor? Get(nn.Module layer) => frames.GetValueOrDefault(layer);
 
     internal void Set(nn.Module layer, Tensor value)

@@ -35,10 +35,15 @@ internal static class CausalTimePadding
                 ?? throw new InvalidOperationException("a later chunk reached a causal layer with no cached frames; start with IsFirstChunk = true");
             front = previous[.., .., (int)Math.Max(0, previous.shape[2] - pad)..];
         }
-        var padded = cat([front, x], 2);
-        // Only the last `pad` frames of the cache are ever read back, so only those are kept.
-        var keepEnd = padded.shape[2] - cache.OffsetOf(layer);
-        cache.Set(layer, padded[.., .., (int)Math.Max(0, keepEnd - pad)..(int)keepEnd]);
+        Tensor padded;
+        using (front) padded = cat([front, x], 2);
+        if (cache.Keeps)
+        {
+            // Only the last `pad` frames of the cache are ever read back, so only those are kept.
+            var keepEnd = padded.shape[2] - cache.OffsetOf(layer);
+            using var tail = padded[.., .., (int)Math.Max(0, keepEnd - pad)..(int)keepEnd];
+            cache.Set(layer, tail);
+        }
         return padded;
     }
 }

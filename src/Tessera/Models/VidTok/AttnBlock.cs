@@ -42,7 +42,9 @@ public sealed class AttnBlock : StreamModule
         // [B, C, T, H, W] -> [B, T, H·W, C]
         Tensor Tokens(Tensor y)
         {
-            using (y) return y.permute(0, 2, 3, 4, 1).reshape(b, t, hgt * wid, c);
+            using (y)
+            using (var channelsLast = y.permute(0, 2, 3, 4, 1))
+                return channelsLast.reshape(b, t, hgt * wid, c);
         }
     }
 }

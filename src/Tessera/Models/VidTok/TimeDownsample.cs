@@ -46,10 +46,22 @@ public sealed class TimeDownsample : StreamModule
     {
         if (mode == CausalPadding.Zeros)
             return nn.functional.pad(x, [0, 0, 0, 0, 1, 0]);
-        var front = cache.IsFirstChunk ? x[.., .., ..1] : cache.Get(this)
-            ?? throw new InvalidOperationException("a later chunk reached a temporal downsampler with no cached frame");
-        var padded = cat([front, x], 2);
-        cache.Set(this, padded[.., .., (int)(padded.shape[2] - 1)..]);
+        Tensor padded;
+        if (cache.IsFirstChunk)
+        {
+            using var first = x[.., .., ..1];
+            padded = cat([first, x], 2);
+        }
+        else
+        {
+            var previous = cache.Get(this) ?? throw new InvalidOperationException("a later chunk reached a temporal downsampler with no cached frame");
+            padded = cat([previous, x], 2);
+        }
+        if (cache.Keeps)
+        {
+            using var last = padded[.., .., (int)(padded.shape[2] - 1)..];
+            cache.Set(this, last);
+        }
         return padded;
     }
 }

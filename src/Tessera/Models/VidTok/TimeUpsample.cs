@@ -49,17 +49,27 @@ public sealed class TimeUpsample : StreamModule
         var n = firstSegment;
         if (cache.IsFirstChunk)
         {
-            cache.Set(this, x[.., .., (int)Math.Max(0, x.shape[2] - n)..]);
+            if (cache.Keeps)
+            {
+                using var tail = x[.., .., (int)Math.Max(0, x.shape[2] - n)..];
+                cache.Set(this, tail);
+            }
             if (x.shape[2] <= n) return Interpolate(x);
-            using var head = Interpolate(x[.., .., ..n]);
-            using var rest = Interpolate(x[.., .., n..]);
+            using var headFrames = x[.., .., ..n];
+            using var restFrames = x[.., .., n..];
+            using var head = Interpolate(headFrames);
+            using var rest = Interpolate(restFrames);
             return cat([head, rest], 2);
         }
         var previous = cache.Get(this) ?? throw new InvalidOperationException("a later chunk reached a temporal upsampler with no cached frames");
         using var joined = cat([previous, x], 2);
         var len = (int)joined.shape[2];
-        cache.Set(this, joined[.., .., Math.Max(0, len - 2 * n)..Math.Max(0, len - n)]);
+        if (cache.Keeps)
+        {
+            using var carried = joined[.., .., Math.Max(0, len - 2 * n)..Math.Max(0, len - n)];
+            cache.Set(this, carried);
+        }
         using var upsampled = Interpolate(joined);
-        return upsampled[.., .., (2 * n)..];
+        return upsampled[.., .., (2 * n)..].contiguous();
     }
 }
