@@ -152,7 +152,10 @@ public sealed class Lpips : IFrameMetric
         return result.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Per-frame LPIPS for two videos [B, 3, T, H, W] (or [3, T, H, W]) in [-1, 1], frames batch-major.</summary>
+    /// <summary>
+    /// Per-frame LPIPS for two videos [B, 3, T, H, W] (or [3, T, H, W]) in [-1, 1], frames batch-major. Like PSNR and SSIM,
+    /// values are clamped to [-1, 1] first (<see cref="Forward"/> does not clamp).
+    /// </summary>
     public double[] PerFrame(Tensor reference, Tensor reconstruction)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
