@@ -125,6 +125,18 @@ public sealed class Lpips : IFrameMetric
         return ForwardPerLayer(x, y).sum(1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// LPIPS as a training loss: [N] for image batches [N, 3, H, W] in [-1, 1], differentiable with respect to the
+    /// inputs (the network's own weights stay frozen). Runs in the caller's dispose scope and autograd mode.
+    /// </summary>
+    public Tensor Loss(Tensor x, Tensor y)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!x.shape.SequenceEqual(y.shape) || x.dim() != 4 || x.shape[1] != 3)
+            throw new InvalidInputException($"LPIPS expects two image batches [N, 3, H, W] of one shape, got [{string.Join(", ", x.shape)}] and [{string.Join(", ", y.shape)}]");
+        return Layers(x, y).sum(1);
+    }
+
     /// <summary>The five per-layer terms whose sum is <see cref="Forward"/>: [N, 5] (float32).</summary>
     public Tensor ForwardPerLayer(Tensor x, Tensor y)
     {
