@@ -110,13 +110,14 @@ public sealed class FsqAuxLoss
         Tensor? probSum = null;
         for (long start = 0; start < tokens; start += chunk)
         {
+            using var chunkScope = NewDisposeScope();
             var len = Math.Min(chunk, tokens - start);
             var logits = zt.narrow(0, start, len).mm(codebookT) * 2.0 * Options.InvTemperature;
             var p = logits.softmax(-1);
             var h = Entropy(p).sum();
-            var ps = p.sum(0);
-            entropySum = entropySum is null ? h : entropySum + h;
-            probSum = probSum is null ? ps : probSum + ps;
+            var ps = p.sum([0L]);
+            entropySum = (entropySum is null ? h : entropySum + h).MoveToOuterDisposeScope();
+            probSum = (probSum is null ? ps : probSum + ps).MoveToOuterDisposeScope();
         }
         var perSample = entropySum! / tokens;
         var codebookEntropy = Entropy(probSum! / tokens);
@@ -129,5 +130,5 @@ public sealed class FsqAuxLoss
     }
 
     /// <summary>−Σ p·log(max(p, 1e-5)) over the last axis.</summary>
-    private static Tensor Entropy(Tensor p) => (-p * p.clamp_min(1e-5).log()).sum(-1);
+    private static Tensor Entropy(Tensor p) => (-p * p.clamp_min(1e-5).log()).sum([-1L]);
 }
