@@ -98,6 +98,13 @@ public sealed class FsqAuxLoss
         if (z.dim() < 2 || z.shape[1] != fsq.Dim || !z.shape.SequenceEqual(codes.shape))
             throw new InvalidInputException($"FSQ aux loss expects z and codes of equal shape with {fsq.Dim} channels in dim 1, got [{string.Join(", ", z.shape)}] and [{string.Join(", ", codes.shape)}]");
         using var scope = NewDisposeScope();
+        var w = EntropyWeight(step);
+        if (Options.EntropyLossWeight <= 0 && Options.CommitmentLossWeight <= 0)
+        {
+            // The reference skips the whole computation then and reports zeros.
+            return new FsqAuxLossResult(zeros([]).MoveToOuterDisposeScope(), zeros([]).MoveToOuterDisposeScope(),
+                zeros([]).MoveToOuterDisposeScope(), zeros([]).MoveToOuterDisposeScope(), w);
+        }
         var d = fsq.Dim;
         var zt = Layout.ChannelsLast(z.to_type(ScalarType.Float32)).reshape(-1, d);
         var ct = Layout.ChannelsLast(codes.to_type(ScalarType.Float32)).reshape(-1, d).detach();
@@ -123,7 +130,6 @@ public sealed class FsqAuxLoss
         var codebookEntropy = Entropy(probSum! / tokens);
         var entropyAux = perSample - Options.DiversityGamma * codebookEntropy;
         var commitment = (zt - ct).pow(2).mean();
-        var w = EntropyWeight(step);
         var aux = entropyAux * w + commitment * Options.CommitmentLossWeight;
         return new FsqAuxLossResult(aux.MoveToOuterDisposeScope(), perSample.detach().MoveToOuterDisposeScope(),
             codebookEntropy.detach().MoveToOuterDisposeScope(), commitment.detach().MoveToOuterDisposeScope(), w);

@@ -44,8 +44,7 @@ public class EmaTests
         using (no_grad()) p.copy_(tensor(new[] { 11f, 12f }));
         ema.Update(named);
         using var shadow = ema.Shadow("p").clone();
-        ema.Store([p]);
-        ema.CopyTo(named);
+        ema.Apply(named);
         Assert.Equal(0.0, MaxAbsDiff(p, shadow));
         ema.Restore([p]);
         Assert.Equal(new[] { 11f, 12f }, p.data<float>().ToArray());

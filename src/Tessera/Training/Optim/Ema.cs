@@ -63,6 +63,13 @@ public sealed class Ema : IDisposable
             if (p.requires_grad) p.copy_(shadow[shadowName[name]]);
     }
 
+    /// <summary>Stores the current values, then copies the shadows in (the reference's ema_scope entry); undo with <see cref="Restore"/>.</summary>
+    public void Apply(IReadOnlyList<(string Name, Parameter Param)> parameters)
+    {
+        Store(parameters.Select(p => p.Param));
+        CopyTo(parameters);
+    }
+
     /// <summary>Remembers the current parameter values for <see cref="Restore"/>.</summary>
     public void Store(IEnumerable<Parameter> parameters)
     {
