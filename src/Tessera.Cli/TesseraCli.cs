@@ -17,6 +17,7 @@ public static class TesseraCli
             ConvertCommand.Create(ctx),
             PresetsCommand.Create(ctx),
             InfoCommand.Create(ctx),
+            EvalCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

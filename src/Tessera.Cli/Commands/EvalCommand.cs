@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using Tessera.Evaluation;
+using Tessera.Inference;
+using Tessera.Metrics;
+using static TorchSharp.torch;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>
+/// <c>tessera eval</c>: VidTok's evaluation protocol over a folder of videos or a CSV manifest, with per-video and overall
+/// CSV/JSON, a Markdown table and a self-contained HTML report. A video that fails is reported and skipped; the run then
+/// exits 3 after writing everything else.
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create(CliContext ctx)
+    {
+        var input = new Argument<string>("input") { Description = "Folder of videos (searched recursively) or CSV manifest with a 'videos' column" };
+        var model = CommonOptions.Model(required: true);
+        var weights = CommonOptions.Weights();
+        var ema = CommonOptions.Ema();
+        var fps = new Option<double>("--fps") { Description = "Sample every round(src_fps / fps)-th frame", DefaultValueFactory = _ => 30.0 };
+        var size = new Option<string>("--size") { Description = "Short side resized (antialiased) then centre crop: N or HxW", DefaultValueFactory = _ => "256" };
+        var frames = new Option<int?>("--frames") { Description = "Frames per clip (default: 17 causal, 16 non-causal)" };
+        var longVideo = new Option<bool>("--long") { Description = "Whole video as one clip through the chunked path (causal v1.1), truncated to chunk·⌊(L−1)/chunk⌋+1 frames as the reference" };
+        var keepAll = new Option<bool>("--long-keep-all") { Description = "With --long: keep every frame (pad with the last frame and trim) instead of the reference's truncation" };
+        var chunk = CommonOptions.Chunk();
+        var threads = CommonOptions.Threads();
+        var split = new Option<string>("--split") { Description = "Manifest only: evaluate the rows whose 'split' column has this value" };
+        var lpipsWeights = new Option<string>("--lpips-weights") { Description = "LPIPS backbone weights (torchvision VGG16 or AlexNet .pth)" };
+        var lpipsHeads = new Option<string>("--lpips-heads") { Description = "LPIPS v0.1 linear heads (.pth, e.g. vgg.pth)" };
+        var lpipsNet = new Option<string>("--lpips-net") { Description = "LPIPS backbone: vgg (VidTok's choice) or alex", DefaultValueFactory = _ => "vgg" };
+        var i3d = new Option<string>("--i3d-weights") { Description = "I3D weights for FVD" };
+        var samples = new Option<int>("--sample-frames") { Description = "Frames per video shown in the HTML report", DefaultValueFactory = _ => 4 };
+        var output = new Option<string>("--output", "-o") { Description = "Folder for the results", Required = true };
+        var command = new Command("eval", "Evaluate a tokenizer on a set of videos (VidTok protocol): PSNR, SSIM, LPIPS, FVD, codebook usage; CSV, JSON, Markdown, HTML");
+        command.Arguments.Add(input);
+        foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output })
+            command.Options.Add(o);
+        command.SetAction(r => ctx.Run(() => Run(ctx, new Request(
+            r.GetValue(input)!, r.GetValue(model)!, r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
+            r.GetValue(longVideo), r.GetValue(keepAll), r.GetValue(chunk), r.GetValue(threads), r.GetValue(split),
+            r.GetValue(lpipsWeights), r.GetValue(lpipsHeads), r.GetValue(lpipsNet)!, r.GetValue(i3d), r.GetValue(samples), r.GetValue(output)!))));
+        return command;
+    }
+
+    public sealed record Request(string Input, string Model, string? Weights, bool Ema, double Fps, string Size, int? Frames,
+        bool Long, bool LongKeepAll, int Chunk, int Threads, string? Split, string? LpipsWeights, string? LpipsHeads, string LpipsNet,
+        string? I3dWeights, int SampleFrames, string Output);
+
+    public static ExitCode Run(CliContext ctx, Request q)
+    {
+        if (!(q.Fps > 0 && double.IsFinite(q.Fps))) throw new UsageException($"--fps must be positive, got {q.Fps}");
+        if (q.Frames is <= 0) throw new UsageException($"--frames must be positive, got {q.Frames}");
+        if (q.Long && q.Frames is not null) throw new UsageException("--frames sets the clip length of the clip mode; --long evaluates whole videos");
+        if (q.LongKeepAll && !q.Long) throw new UsageException("--long-keep-all needs --long");
+        if (q.SampleFrames < 0) throw new UsageException($"--sample-frames must not be negative, got {q.SampleFrames}");
+        if ((q.LpipsWeights is null) != (q.LpipsHeads is null)) throw new UsageException("LPIPS needs both --lpips-weights (backbone) and --lpips-heads");
+        if (File.Exists(q.Output)) throw new UsageException($"--output '{q.Output}' is a file; give a folder");
+        var size = CommonOptions.ParseSize(q.Size)!.Value;
+
+        var videos = EvalVideoList.Load(q.Input, q.Split);
+        using var lpips = q.LpipsWeights is null ? null : MetricHooks.CreateLpips(q.LpipsNet, q.LpipsWeights, q.LpipsHeads!);
+        using var i3d = q.I3dWeights is null ? null : MetricHooks.CreateI3d(q.I3dWeights);
+        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, q.Model, q.Weights, new TokenizerOptions { TemporalChunk = q.Chunk, Threads = q.Threads }, q.Ema);
+        var evaluator = new Evaluator(tokenizer, new EvalOptions
+        {
+            Fps = q.Fps,
+            Size = size,
+            ClipFrames = q.Frames,
+            LongVideo = q.Long,
+            LongVideoLength = q.LongKeepAll ? LongVideoLength.KeepAll : LongVideoLength.TruncateAsReference,
+            ExtraMetrics = lpips is null ? [] : [lpips],
+            FvdExtractor = i3d,
+            FrechetDistance = i3d is null ? null : MetricHooks.FrechetDistance,
+            SampleFrames = q.SampleFrames,
+        });
+        ctx.Progress($"evaluating {videos.Count} videos: {q.Fps:0.###} fps, {size.Height}x{size.Width}, " +
+                     (q.Long ? "whole videos (long mode)" : $"{evaluator.ClipFrames}-frame clips") + $" -> {q.Output}");
+
+        var names = evaluator.MetricNames;
+        EvalRun run;
+        var interactive = ReferenceEquals(ctx.Error, Console.Error) && !Console.IsErrorRedirected;
+        if (interactive)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            run = null!;
+            console.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                    new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(p =>
+                {
+                    var all = p.AddTask("videos", maxValue: videos.Count);
+                    var clips = p.AddTask("clips", maxValue: 1);
+                    var progress = new SyncProgress<EvalProgress>(e =>
+                    {
+                        clips.Description = Markup.Escape($"{e.Name} clips");
+                        clips.MaxValue = Math.Max(1, e.Clips);
+                        clips.Value = e.Clip;
+                        all.Value = e.Video + (e.Clips > 0 ? (double)e.Clip / e.Clips : 0);
+                    });
+                    run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), progress, v =>
+                    {
+                        EvalOutput.WriteVideo(q.Output, v, names);
+                        if (v.Failed) console.MarkupLineInterpolated($"[red]failed[/] {v.Name}: {v.Error}");
+                    });
+                    all.Value = videos.Count;
+                });
+        }
+        else
+        {
+            var lines = new PlainProgress(ctx.Error, videos.Count);
+            run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), lines, v =>
+            {
+                EvalOutput.WriteVideo(q.Output, v, names);
+                ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
+            });
+        }
+        EvalOutput.WriteSummary(q.Output, run);
+
+        foreach (var w in run.Warnings) ctx.Error.WriteLine($"warning: {w}");
+        var o = ctx.Out;
+        o.Write(EvalOutput.Markdown(run));
+        o.WriteLine($"written      {Path.Combine(q.Output, "summary.md")}, summary.json, results.csv, report.html, videos/");
+        if (run.Failed > 0)
+        {
+            ctx.Error.WriteLine($"error: {run.Failed} of {run.Videos.Count} videos could not be evaluated:");
+            foreach (var v in run.Videos.Where(v => v.Failed)) ctx.Error.WriteLine($"  {v.Name}: {v.Error}");
+            return ExitCode.InvalidInput;
+        }
+        return ExitCode.Ok;
+    }
+
+    /// <summary>Reports synchronously (System.Progress posts to the thread pool, which would reorder updates).</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    /// <summary>Plain progress lines with an ETA for redirected stderr: one per video, and one per clip at most every 10 s.</summary>
+    private sealed class PlainProgress(TextWriter writer, int videos) : IProgress<EvalProgress>
+    {
+        private readonly Stopwatch watch = Stopwatch.StartNew();
+        private TimeSpan lastLine = TimeSpan.Zero;
+
+        public void Report(EvalProgress e)
+        {
+            if (e.Clips == 0 || e.Clip == e.Clips) return;
+            if (e.Clip == 0) writer.WriteLine($"[{e.Video + 1}/{videos}] {e.Name}: {e.Clips} clips{Eta(e)}");
+            else if (watch.Elapsed - lastLine > TimeSpan.FromSeconds(10)) writer.WriteLine($"[{e.Video + 1}/{videos}] {e.Name}: clip {e.Clip}/{e.Clips}{Eta(e)}");
+            else return;
+            lastLine = watch.Elapsed;
+        }
+
+        public string Done(VideoResult v, IReadOnlyList<string> names) =>
+            $"done {v.Name}: {v.EvaluatedFrames} frames, " +
+            string.Join(", ", names.Select(n => $"{EvalOutput.Title(n)} {EvalOutput.Show(n, v.Metrics.GetValueOrDefault(n))}")) + $", {v.Seconds:0.0} s";
+
+
+        private string Eta(EvalProgress e)
+        {
+            var fraction = (e.Video + (double)e.Clip / Math.Max(1, e.Clips)) / videos;
+            var elapsed = watch.Elapsed.TotalSeconds;
+            return fraction > 0 ? $" ({elapsed:0}s elapsed, ~{elapsed / fraction * (1 - fraction):0}s left)" : "";
+        }
+    }
+}
+
+/// <summary>
+/// Factory hooks for the learned metrics, written in parallel on other branches. Each hook is the one place to wire a loader
+/// in; until then a request for the metric is a usage error (exit 2) and, when not requested, the metric is reported as n/a.
+/// </summary>
+internal static class MetricHooks
+{
+    /// <summary>LPIPS with a VGG16 ("vgg") or AlexNet ("alex") backbone.</summary>
+    public static IFrameMetric CreateLpips(string net, string backbonePath, string headsPath)
+    {
+        if (net is not ("vgg" or "alex")) throw new UsageException($"--lpips-net must be vgg or alex, got '{net}'");
+        // HOOK(lpips): return Tessera.Metrics.Lpips.Load(net == "vgg" ? LpipsBackbone.Vgg16 : LpipsBackbone.AlexNet, backbonePath, headsPath);
+        throw new UsageException($"LPIPS is not available in this build yet (weights '{backbonePath}', heads '{headsPath}' not loaded); run without --lpips-weights to report LPIPS as n/a");
+    }
+
+    /// <summary>The I3D feature extractor for FVD.</summary>
+    public static IVideoFeatureExtractor CreateI3d(string path)
+    {
+        // HOOK(fvd): return Tessera.Metrics.Fvd.I3dFeatureExtractor.Load(path);
+        throw new UsageException($"FVD (I3D) is not available in this build yet ('{path}' not loaded); run without --i3d-weights to report FVD as n/a");
+    }
+
+    /// <summary>Fréchet distance between two feature sets [N, D].</summary>
+    public static double FrechetDistance(Tensor real, Tensor fake) =>
+        // HOOK(fvd): Tessera.Metrics.Fvd.FrechetDistance.Compute(real, fake);
+        throw new UsageException("FVD (Fréchet distance) is not available in this build yet");
+}

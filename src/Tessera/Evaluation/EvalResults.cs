@@ -1,0 +1,87 @@
+using System.Text.Json.Serialization;
+
+namespace Tessera.Evaluation;
+
+/// <summary>Metrics of one evaluated frame (padded tail frames included, flagged).</summary>
+public sealed record FrameRecord(int Frame, int Clip, int SourceFrame, bool Padded, IReadOnlyDictionary<string, double> Values);
+
+/// <summary>Codebook statistics of a discrete model (null for continuous models).</summary>
+public sealed record CodebookStats(long CodebookSize, long Tokens, long UsedCodes, double Utilisation, double Perplexity)
+{
+    public static CodebookStats From(CodebookUsage u) => new(u.CodebookSize, u.Tokens, u.UsedCodes, u.Utilisation, u.Perplexity);
+}
+
+/// <summary>An RGB frame pair kept for the HTML report: uint8 [H, W, 3] row-major.</summary>
+public sealed record SampleFrame(int Frame, int Height, int Width, byte[] Original, byte[] Reconstruction);
+
+/// <summary>The outcome for one video; <see cref="Error"/> is set (and metrics are empty) when it could not be evaluated.</summary>
+public sealed class VideoResult
+{
+    public required string Name { get; init; }
+    public required string Path { get; init; }
+    public string? Error { get; set; }
+
+    /// <summary>Frames after fps sampling (long mode: after the reference's truncation).</summary>
+    public int Frames { get; set; }
+
+    /// <summary>Frames that went through the model and into the metrics, padded tail frames included.</summary>
+    public int EvaluatedFrames { get; set; }
+    public int PaddedFrames { get; set; }
+
+    /// <summary>Sampled frames dropped by the long mode's reference truncation.</summary>
+    public int DroppedFrames { get; set; }
+    public int Clips { get; set; }
+    public int Height { get; set; }
+    public int Width { get; set; }
+    public double Fps { get; set; }
+
+    /// <summary>Token ids (FSQ) or latent values (KL) produced.</summary>
+    public long Tokens { get; set; }
+    public double Seconds { get; set; }
+    public double ModelSeconds { get; set; }
+
+    /// <summary>Frame-weighted means over every evaluated frame, padding included (the reference's convention); null = not computed.</summary>
+    public Dictionary<string, double?> Metrics { get; } = new();
+
+    /// <summary>The same means over real frames only (padding excluded), for comparison.</summary>
+    public Dictionary<string, double?> MetricsRealFrames { get; } = new();
+    public CodebookStats? Codebook { get; set; }
+    public List<string> Warnings { get; } = new();
+    public List<FrameRecord> PerFrame { get; } = new();
+
+    [JsonIgnore] public CodebookUsage? Usage { get; set; }
+    [JsonIgnore] public List<SampleFrame> Samples { get; } = new();
+    [JsonIgnore] public bool Failed => Error is not null;
+}
+
+/// <summary>Everything an evaluation run produced.</summary>
+public sealed class EvalRun
+{
+    public required string Model { get; init; }
+    public required string Input { get; init; }
+    public required EvalSettings Settings { get; init; }
+    public List<VideoResult> Videos { get; } = new();
+
+    /// <summary>Frame-weighted means over every evaluated frame of every successful video; null = not computed.</summary>
+    public Dictionary<string, double?> Metrics { get; } = new();
+    public Dictionary<string, double?> MetricsRealFrames { get; } = new();
+
+    /// <summary>FVD over all clips (features of originals vs reconstructions); null when no extractor was supplied.</summary>
+    public double? Fvd { get; set; }
+    public int FvdClips { get; set; }
+    public CodebookStats? Codebook { get; set; }
+    [JsonIgnore] public CodebookUsage? Usage { get; set; }
+    public List<string> Warnings { get; } = new();
+    public double Seconds { get; set; }
+    public int Succeeded => Videos.Count(v => !v.Failed);
+    public int Failed => Videos.Count(v => v.Failed);
+    public long Frames => Videos.Where(v => !v.Failed).Sum(v => (long)v.EvaluatedFrames);
+    public long Tokens => Videos.Where(v => !v.Failed).Sum(v => v.Tokens);
+}
+
+/// <summary>The protocol settings recorded with the results.</summary>
+public sealed record EvalSettings(double Fps, int Height, int Width, int ClipFrames, bool LongVideo, string LongVideoLength,
+    int TemporalChunk, string ModelFamily, IReadOnlyList<string> Metrics, string PaddingConvention);
+
+/// <summary>Progress over videos and the clips of the current video.</summary>
+public readonly record struct EvalProgress(int Video, int Videos, string Name, int Clip, int Clips);

@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using Tessera.Inference;
+using Tessera.Metrics;
+using Tessera.Models.VidTok;
+using Tessera.Video;
+using static TorchSharp.torch;
+
+namespace Tessera.Evaluation;
+
+/// <summary>
+/// VidTok's evaluation protocol (<c>scripts/inference_evaluate.py</c>, spec §10.3) on a loaded tokenizer:
+/// per video, frames sampled every <c>round(srcFps / fps)</c>, short side resized (antialiased) and centre-cropped,
+/// cut into consecutive clips (tail padded with its last frame), each encoded and decoded, then PSNR, SSIM
+/// (and LPIPS when supplied) per frame, frame-weighted means, FVD over all clips when an extractor is supplied,
+/// codebook usage for discrete models. A video that cannot be read or run is recorded with its error and skipped.
+/// The evaluator owns neither the tokenizer nor the metrics.
+/// </summary>
+public sealed class Evaluator
+{
+    public const string Lpips = "lpips";
+    public const string Fvd = "fvd";
+
+    private readonly VideoTokenizer tokenizer;
+    private readonly EvalOptions options;
+    private readonly IReadOnlyList<IFrameMetric> metrics;
+
+    public Evaluator(VideoTokenizer tokenizer, EvalOptions? options = null)
+    {
+        this.tokenizer = tokenizer;
+        this.options = options ?? new EvalOptions();
+        this.options.Validate();
+        if (this.options.LongVideo && tokenizer.Config.Family != VidTokFamily.CausalV1_1)
+            throw new InvalidInputException(
+                $"long-video evaluation streams the whole video through the chunked path, which only causal v1.1 models have (model '{tokenizer.Config.Name}' is {tokenizer.Config.Family}); the reference asserts the same");
+        if (this.options.LongVideo && tokenizer.Options.TemporalChunk <= 0)
+            throw new InvalidInputException("long-video evaluation needs a temporal chunk > 0");
+        metrics = [FrameMetrics.Psnr, FrameMetrics.Ssim, .. this.options.ExtraMetrics];
+        ClipFrames = this.options.ClipFrames ?? ClipPlan.DefaultClipFrames(tokenizer.Config);
+    }
+
+    public int ClipFrames { get; }
+
+    /// <summary>Metric columns in report order: psnr, ssim, then LPIPS (its own name, or "lpips" reported absent).</summary>
+    public IReadOnlyList<string> MetricNames =>
+        [.. metrics.Select(m => m.Name), .. metrics.Any(m => m.Name.StartsWith(Lpips, StringComparison.Ordinal)) ? Array.Empty<string>() : [Lpips]];
+
+    public EvalSettings Settings => new(options.Fps, options.Size.Height, options.Size.Width, ClipFrames, options.LongVideo,
+        options.LongVideoLength.ToString(), tokenizer.Options.TemporalChunk, tokenizer.Config.Family.ToString(), MetricNames,
+        "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them");
+
+    /// <summary>Runs every video; <paramref name="onVideo"/> sees each result as soon as it is complete.</summary>
+    public EvalRun Run(IReadOnlyList<(string Path, string Name)> videos, string input, string model,
+        IProgress<EvalProgress>? progress = null, Action<VideoResult>? onVideo = null)
+    {
+        var watch = Stopwatch.StartNew();
+        var run = new EvalRun { Model = model, Input = input, Settings = Settings };
+        List<Tensor>? real = options.FvdExtractor is null ? null : [], fake = options.FvdExtractor is null ? null : [];
+        try
+        {
+            for (var i = 0; i < videos.Count; i++)
+            {
+                var (path, name) = videos[i];
+                var index = i;
+                var clipProgress = progress is null ? null : new Progress(p => progress.Report(p with { Video = index, Videos = videos.Count }));
+                var result = EvaluateVideo(path, name, clipProgress, real, fake);
+                run.Videos.Add(result);
+                onVideo?.Invoke(result);
+                progress?.Report(new EvalProgress(i + 1, videos.Count, name, result.Clips, result.Clips));
+            }
+            Summarise(run, real, fake);
+        }
+        finally
+        {
+            foreach (var t in (real ?? []).Concat(fake ?? [])) t.Dispose();
+        }
+        run.Seconds = watch.Elapsed.TotalSeconds;
+        return run;
+    }
+
+    /// <summary>Evaluates one video; never throws for an unreadable video or a model error on it (see <see cref="VideoResult.Error"/>).</summary>
+    public VideoResult EvaluateVideo(string path, string name, IProgress<EvalProgress>? progress = null,
+        List<Tensor>? fvdReal = null, List<Tensor>? fvdFake = null)
+    {
+        var watch = Stopwatch.StartNew();
+        var result = new VideoResult { Name = name, Path = path };
+        var realBefore = fvdReal?.Count ?? 0;
+        try
+        {
+            Evaluate(result, path, progress, fvdReal, fvdFake);
+        }
+        catch (Exception e) when (e is TesseraException or IOException or UnauthorizedAccessException or System.Runtime.InteropServices.ExternalException)
+        {
+            result.Error = e.Message;
+            result.PerFrame.Clear();
+            result.Samples.Clear();
+            result.Metrics.Clear();
+            result.MetricsRealFrames.Clear();
+            result.Usage = null;
+            result.Codebook = null;
+            // A failed video contributes no FVD features either.
+            while (fvdReal is not null && fvdReal.Count > realBefore) { fvdReal[^1].Dispose(); fvdReal.RemoveAt(fvdReal.Count - 1); }
+            while (fvdFake is not null && fvdFake.Count > realBefore) { fvdFake[^1].Dispose(); fvdFake.RemoveAt(fvdFake.Count - 1); }
+        }
+        result.Seconds = watch.Elapsed.TotalSeconds;
+        return result;
+    }
+
+    private void Evaluate(VideoResult result, string path, IProgress<EvalProgress>? progress, List<Tensor>? fvdReal, List<Tensor>? fvdFake)
+    {
+        using var clip = VideoReader.Read(path, new ReadOptions
+        {
+            Fps = options.Fps,
+            Size = options.Size,
+            ResizeMode = ResizeMode.ShortSideCenterCrop,
+        });
+        result.Height = clip.Height;
+        result.Width = clip.Width;
+        result.Fps = clip.Fps;
+        result.Warnings.AddRange(clip.Warnings);
+
+        var available = clip.FrameCount;
+        IReadOnlyList<ClipSpan> spans;
+        if (options.LongVideo)
+        {
+            var keep = ClipPlan.LongVideoFrames(tokenizer.Config, available, tokenizer.Options.TemporalChunk, options.LongVideoLength);
+            if (keep < 1) throw new InvalidInputException($"{path}: {available} frames are too few for the long-video mode");
+            result.DroppedFrames = available - keep;
+            spans = [new ClipSpan(0, keep, 0)];
+        }
+        else
+        {
+            spans = ClipPlan.Clips(available, ClipFrames);
+        }
+        result.Frames = available - result.DroppedFrames;
+        result.Clips = spans.Count;
+        var samples = SampleIndices(result.Frames, options.SampleFrames);
+        var names = metrics.Select(m => m.Name).ToArray();
+        if (tokenizer.Model.Fsq is { } fsq) result.Usage = new CodebookUsage(fsq.CodebookSize);
+
+        for (var c = 0; c < spans.Count; c++)
+        {
+            progress?.Report(new EvalProgress(0, 0, result.Name, c, spans.Count));
+            var span = spans[c];
+            using var scope = NewDisposeScope();
+            using var indices = tensor(span.FrameIndices().Select(i => (long)i).ToArray());
+            var frames = clip.Frames.index_select(0, indices);                        // uint8 [L, H, W, 3]
+            var x = frames.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f).permute(3, 0, 1, 2).unsqueeze(0).contiguous();
+
+            var model = Stopwatch.StartNew();
+            using var code = tokenizer.Encode(x);
+            var y = tokenizer.Decode(code);
+            result.ModelSeconds += model.Elapsed.TotalSeconds;
+            switch (code)
+            {
+                case TokenIds ids:
+                    result.Tokens += ids.Count;
+                    result.Usage?.Add(ids.Ids);
+                    break;
+                case Latents l:
+                    result.Tokens += l.Values.numel();
+                    break;
+            }
+
+            var perFrame = names.Select(_ => new List<double>(span.Length)).ToArray();
+            for (var s = 0; s < span.Length; s += options.MetricBatchFrames)
+            {
+                var e = Math.Min(span.Length, s + options.MetricBatchFrames);
+                var xs = x[.., .., s..e];
+                var ys = y[.., .., s..e];
+                for (var m = 0; m < metrics.Count; m++) perFrame[m].AddRange(metrics[m].PerFrame(xs, ys));
+            }
+            for (var t = 0; t < span.Length; t++)
+            {
+                var values = new Dictionary<string, double>();
+                for (var m = 0; m < names.Length; m++) values[names[m]] = perFrame[m][t];
+                var padded = t >= span.RealFrames;
+                result.PerFrame.Add(new FrameRecord(span.Start + t, c, span.Start + Math.Min(t, span.RealFrames - 1), padded, values));
+            }
+            result.EvaluatedFrames += span.Length;
+            result.PaddedFrames += span.PaddedFrames;
+
+            if (options.FvdExtractor is { } extractor)
+            {
+                fvdReal!.Add(extractor.Features(x).to_type(ScalarType.Float64).DetachFromDisposeScope());
+                fvdFake!.Add(extractor.Features(y).to_type(ScalarType.Float64).DetachFromDisposeScope());
+            }
+
+            foreach (var f in samples.Where(f => f >= span.Start && f < span.Start + span.RealFrames))
+            {
+                var t = f - span.Start;
+                var original = frames[t].contiguous().data<byte>().ToArray();
+                var recon = y[0, .., t].clamp(-1f, 1f).add(1f).div_(2f).mul_(255f).trunc_().clamp_(0f, 255f)
+                    .to_type(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
+                result.Samples.Add(new SampleFrame(f, clip.Height, clip.Width, original, recon));
+            }
+        }
+        progress?.Report(new EvalProgress(0, 0, result.Name, spans.Count, spans.Count));
+
+        foreach (var n in names)
+        {
+            result.Metrics[n] = result.PerFrame.Average(p => p.Values[n]);
+            var real = result.PerFrame.Where(p => !p.Padded).ToList();
+            result.MetricsRealFrames[n] = real.Count > 0 ? real.Average(p => p.Values[n]) : null;
+        }
+        foreach (var n in MetricNames.Except(names))
+        {
+            result.Metrics[n] = null;
+            result.MetricsRealFrames[n] = null;
+        }
+        if (result.Usage is { } usage) result.Codebook = CodebookStats.From(usage);
+    }
+
+    private void Summarise(EvalRun run, List<Tensor>? real, List<Tensor>? fake)
+    {
+        var ok = run.Videos.Where(v => !v.Failed).ToList();
+        foreach (var n in MetricNames)
+        {
+            var all = ok.SelectMany(v => v.PerFrame).Where(p => p.Values.ContainsKey(n)).ToList();
+            var realOnly = all.Where(p => !p.Padded).ToList();
+            run.Metrics[n] = all.Count > 0 ? all.Average(p => p.Values[n]) : null;
+            run.MetricsRealFrames[n] = realOnly.Count > 0 ? realOnly.Average(p => p.Values[n]) : null;
+        }
+        if (!metrics.Any(m => m.Name.StartsWith(Lpips, StringComparison.Ordinal)))
+            run.Warnings.Add("LPIPS not computed (no LPIPS weights given): reported as n/a");
+
+        if (options.FvdExtractor is null)
+        {
+            run.Warnings.Add("FVD not computed (no I3D weights given): reported as n/a");
+        }
+        else if (real!.Count < 2)
+        {
+            run.Warnings.Add($"FVD needs at least 2 clips, got {real.Count}: reported as n/a");
+            run.FvdClips = real.Count;
+        }
+        else
+        {
+            using var scope = NewDisposeScope();
+            run.Fvd = options.FrechetDistance!(cat(real, 0), cat(fake!, 0));
+            run.FvdClips = real.Count;
+        }
+
+        if (tokenizer.Model.Fsq is { } fsq)
+        {
+            run.Usage = new CodebookUsage(fsq.CodebookSize);
+            foreach (var v in ok) if (v.Usage is { } u) run.Usage.Add(u);
+            run.Codebook = CodebookStats.From(run.Usage);
+        }
+        if (run.Failed > 0) run.Warnings.Add($"{run.Failed} of {run.Videos.Count} videos failed and are left out of the means");
+    }
+
+    /// <summary>Up to <paramref name="count"/> frame indices spread evenly over <paramref name="frames"/>.</summary>
+    internal static int[] SampleIndices(int frames, int count)
+    {
+        if (frames <= 0 || count <= 0) return [];
+        if (count == 1 || frames == 1) return [frames / 2];
+        return Enumerable.Range(0, Math.Min(count, frames))
+            .Select(i => (int)Math.Round(i * (frames - 1) / (double)(Math.Min(count, frames) - 1)))
+            .Distinct().ToArray();
+    }
+
+    private sealed class Progress(Action<EvalProgress> report) : IProgress<EvalProgress>
+    {
+        public void Report(EvalProgress value) => report(value);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Tessera.Models.VidTok;
+using Tessera.Tests.Inference;
+using Tessera.Tests.Video;
+
+namespace Tessera.Tests.Cli;
+
+/// <summary>`tessera eval` on two tiny generated videos and one corrupt file with a tiny v1.1 model.</summary>
+public sealed class EvalCommandTests
+{
+    [Fact]
+    public void Eval_TwoVideosAndACorruptOne_WritesEverything_ReportsTheFailure_Exits3()
+    {
+        using var dir = new TempDir();
+        var model = dir.File("tiny.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
+        Directory.CreateDirectory(Path.Combine(videos, "sub"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x32:rate=10:duration=2", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=32x32:rate=10", "-frames:v", "9", "-c:v", "ffv1", Path.Combine(videos, "sub", "b.mkv"));
+        File.WriteAllBytes(Path.Combine(videos, "broken.mp4"), [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 1, 2, 3]);
+        File.WriteAllText(Path.Combine(videos, "notes.txt"), "not a video");
+        var output = dir.File("out");
+
+        var r = CliRunner.Run("eval", videos, "-m", model, "--fps", "10", "--size", "16", "--frames", "8", "-o", output);
+
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("broken.mp4", r.Error);
+        Assert.Contains("1 of 3 videos could not be evaluated", r.Error);
+        Assert.Single(r.Error.Split('\n'), l => l.StartsWith("warning: LPIPS", StringComparison.Ordinal));
+        foreach (var f in new[] { "summary.json", "summary.md", "results.csv", "report.html", "videos/a.mp4.csv", "videos/a.mp4.json",
+                     "videos/sub__b.mkv.csv", "videos/sub__b.mkv.json", "videos/broken.mp4.json" })
+            Assert.True(File.Exists(Path.Combine(output, f)), f);
+        Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(2, root.GetProperty("succeeded").GetInt32());
+        Assert.Equal(1, root.GetProperty("failed").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("fvd").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("metrics").GetProperty("lpips").ValueKind);
+        Assert.True(root.GetProperty("metrics").GetProperty("psnr").GetDouble() > 0);
+        // 20 frames → clips of 8, 8, 4+4 padded; 9 frames → 8, 1+7 padded: 40 evaluated frames.
+        Assert.Equal(40, root.GetProperty("evaluated_frames").GetInt32());
+        var failure = root.GetProperty("failures")[0];
+        Assert.Equal("broken.mp4", failure.GetProperty("name").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(failure.GetProperty("error").GetString()));
+        Assert.True(root.GetProperty("codebook").GetProperty("used_codes").GetInt64() > 0);
+
+        var csv = File.ReadAllLines(Path.Combine(output, "videos", "a.mp4.csv"));
+        Assert.Equal("frame,clip,source_frame,padded,psnr,ssim,lpips", csv[0]);
+        Assert.Equal(24, csv.Length - 1);
+        Assert.EndsWith(",n/a", csv[^1]);
+        Assert.StartsWith("23,2,19,1,", csv[^1]);
+
+        var md = File.ReadAllText(Path.Combine(output, "summary.md"));
+        Assert.Contains("FVD: n/a", md);
+        Assert.Contains("failed:", md);
+        var html = File.ReadAllText(Path.Combine(output, "report.html"));
+        Assert.Contains("data:image/png;base64,", html);
+        Assert.Contains("<svg", html);
+        Assert.DoesNotContain("lpips\": 0", File.ReadAllText(Path.Combine(output, "summary.json")));
+    }
+
+    [Fact]
+    public void Eval_Manifest_Split_AllGood_Exits0()
+    {
+        using var dir = new TempDir();
+        var model = dir.File("tiny.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.NonCausal, fsq: false)) VidTokWeights.Save(model, m);
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=10:duration=0.8", "-c:v", "ffv1", dir.File("x.mkv"));
+        File.WriteAllText(dir.File("m.csv"), "videos,split\nx.mkv,eval\nmissing.mp4,train\n");
+
+        var r = CliRunner.Run("eval", dir.File("m.csv"), "--split", "eval", "-m", model, "--size", "16", "--frames", "4", "-o", dir.File("out"));
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("out/summary.json")));
+        Assert.Equal(1, summary.RootElement.GetProperty("succeeded").GetInt32());
+        Assert.Equal(JsonValueKind.Null, summary.RootElement.GetProperty("codebook").ValueKind);   // KL model: no codebook
+        Assert.Contains("| x.mkv |", r.Out);
+    }
+
+    [Fact]
+    public void Eval_LpipsWithoutHeads_IsAUsageError()
+    {
+        using var dir = new TempDir();
+        var r = CliRunner.Run("eval", dir.Path, "-m", "x", "--lpips-weights", "vgg16.pth", "-o", dir.File("out"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--lpips-heads", r.Error);
+    }
+}
