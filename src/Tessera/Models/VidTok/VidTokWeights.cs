@@ -10,8 +10,8 @@ public static class VidTokWeights
 {
     public const string Format = "tessera.model/1";
 
-    /// <summary>Training-only entries of official checkpoints: the LPIPS network, the discriminator, logvar.</summary>
-    public static readonly IReadOnlyList<string> SkippedPrefixes = ["loss.", "model_ema."];
+    /// <summary>Training-only entries: the loss network (LPIPS, discriminator, logvar), EMA copies, optimiser and RNG state.</summary>
+    public static readonly IReadOnlyList<string> SkippedPrefixes = ["loss.", "model_ema.", "optimizer.", "rng."];
 
     /// <summary>
     /// Loads <c>encoder.*</c> and <c>decoder.*</c> strictly into <paramref name="model"/>; <c>loss.*</c> is skipped.

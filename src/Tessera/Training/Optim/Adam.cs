@@ -54,7 +54,7 @@ public sealed class Adam : IDisposable
             if (grad is null) continue;
             if (!state.TryGetValue(name, out var s))
             {
-                s = new State(zeros_like(p), zeros_like(p));
+                s = new State(zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
                 state[name] = s;
             }
             s.Step += 1;
@@ -105,7 +105,7 @@ public sealed class Adam : IDisposable
             if (!m!.shape.SequenceEqual(p.shape) || !v!.shape.SequenceEqual(p.shape))
                 throw new InvalidDataException($"Adam state for '{name}' has shape [{string.Join(", ", m.shape)}], parameter has [{string.Join(", ", p.shape)}]");
             using var _ = no_grad();
-            state[name] = new State(m.to(p.dtype, p.device).clone(), v.to(p.dtype, p.device).clone())
+            state[name] = new State(m.to(p.dtype, p.device).clone().DetachFromDisposeScope(), v.to(p.dtype, p.device).clone().DetachFromDisposeScope())
             {
                 Step = (long)step!.to_type(ScalarType.Float64).item<double>(),
             };

@@ -25,7 +25,7 @@ public sealed class Ema : IDisposable
             if (!p.requires_grad) continue;
             var s = name.Replace(".", "");
             shadowName[name] = s;
-            shadow[s] = p.detach().clone();
+            shadow[s] = p.detach().clone().DetachFromDisposeScope();
         }
     }
 
@@ -74,7 +74,7 @@ public sealed class Ema : IDisposable
     public void Store(IEnumerable<Parameter> parameters)
     {
         DisposeStored();
-        stored = parameters.Select(p => p.detach().clone()).ToList();
+        stored = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToList();
     }
 
     /// <summary>Writes the values remembered by <see cref="Store"/> back, in the same order.</summary>

@@ -1,0 +1,58 @@
+using Tessera.Models.VidTok;
+using Tessera.Training.Data;
+
+namespace Tessera.Training;
+
+/// <summary>
+/// Everything a training run needs besides the data: the model, the VidTok loss and FSQ settings, the
+/// optimisation (Adam, learning rate, gradient clipping 20, optional EMA) and the run's schedule.
+/// Defaults are VidTok's (lr 1e-5, 17 frames at 3 fps, seed 23).
+/// </summary>
+public sealed record TrainConfig
+{
+    public required VidTokConfig Model { get; init; }
+    public LossConfig Loss { get; init; } = new();
+    public FsqAuxLossOptions FsqAux { get; init; } = new();
+    public ClipSpec Clip { get; init; } = new();
+    public int BatchSize { get; init; } = 1;
+    public double LearningRate { get; init; } = 1e-5;
+    public double GradClip { get; init; } = 20.0;
+
+    /// <summary>LitEma decay of shadow weights; null trains without EMA.</summary>
+    public double? EmaDecay { get; init; }
+
+    /// <summary>Iterations (each one autoencoder and one discriminator step).</summary>
+    public long MaxSteps { get; init; } = 1000;
+    public int Seed { get; init; } = 23;
+
+    /// <summary>Stage 2 of VidTok's recipe: the encoder is frozen (and run without gradients), so latents stay compatible.</summary>
+    public bool FixEncoder { get; init; }
+    public bool FixDecoder { get; init; }
+
+    /// <summary>Weights to start from (official .ckpt, Tessera model or training checkpoint); null starts from scratch.</summary>
+    public string? InitFrom { get; init; }
+
+    public int LogEvery { get; init; } = 10;
+    public int EvalEvery { get; init; } = 500;
+    public int EvalClips { get; init; } = 8;
+    public int CheckpointEvery { get; init; } = 200;
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Batches decoded ahead on background threads.</summary>
+    public int Prefetch { get; init; } = 2;
+
+    public void Validate()
+    {
+        Model.Validate();
+        if (BatchSize <= 0) throw new ConfigException($"batch size must be positive, got {BatchSize}");
+        if (LearningRate <= 0) throw new ConfigException($"learning rate must be positive, got {LearningRate}");
+        if (MaxSteps <= 0) throw new ConfigException($"max_steps must be positive, got {MaxSteps}");
+        if (Clip.Frames <= 0 || Clip.Size <= 0 || Clip.Fps <= 0) throw new ConfigException($"clip needs positive frames, size and fps, got {Clip}");
+        var c = Model.Compression;
+        if (Clip.Size % c.Height != 0) throw new ConfigException($"clip size {Clip.Size} is not divisible by the model's spatial factor {c.Height}");
+        if (FixEncoder && FixDecoder) throw new ConfigException("fix_encoder and fix_decoder together leave nothing to train");
+        if (EmaDecay is <= 0 or >= 1) throw new ConfigException($"ema_decay must lie in (0, 1), got {EmaDecay}");
+        if (LogEvery <= 0 || EvalEvery <= 0 || CheckpointEvery <= 0 || KeepCheckpoints <= 0)
+            throw new ConfigException("log_every, eval_every, checkpoint_every and keep_checkpoints must be positive");
+    }
+}

@@ -1,0 +1,128 @@
+using Tessera.Models.VidTok;
+using Tessera.Quantizers;
+using Tessera.Training.Data;
+using Tessera.Training.Optim;
+using TorchSharp.Modules;
+using Adam = Tessera.Training.Optim.Adam;
+using static TorchSharp.torch;
+
+namespace Tessera.Training;
+
+/// <summary>
+/// Trains a VidTok model with the reference recipe: per iteration one autoencoder step (L1 + perceptual with
+/// learned log-variance, adaptive adversarial term, FSQ aux or KL loss; gradients clipped to 20; Adam) and one
+/// discriminator step (hinge + LeCam; clipped; Adam), optional EMA, periodic held-out evaluation and atomic
+/// checkpoints. A run directory resumes from its newest checkpoint exactly where it stopped.
+/// </summary>
+public sealed partial class Trainer : IDisposable
+{
+    private static readonly string[] TrainingStatePrefixes = ["loss.", "model_ema.", "optimizer.", "rng."];
+
+    private readonly TrainConfig config;
+    private readonly string runDirectory;
+    private readonly VidTokModel model;
+    private readonly VidTokLoss loss;
+    private readonly FsqAuxLoss? fsqAux;
+    private readonly Adam optG;
+    private readonly Adam optD;
+    private readonly Ema? ema;
+    private readonly Generator klNoise;
+    private readonly VideoDataset train;
+    private readonly EvalSet? eval;
+    private readonly CheckpointStore store;
+    private readonly Action<string> report;
+    private readonly List<(string Name, Parameter Param)> modelParameters;
+
+    /// <param name="perceptual">LPIPS distance per frame (x, x̂ [N,3,H,W] → [N]) or null to train without the perceptual term.</param>
+    public Trainer(TrainConfig config, string runDirectory, VideoDataset train, VideoDataset? evalData,
+        Func<Tensor, Tensor, Tensor>? perceptual = null, Action<string>? report = null)
+    {
+        config.Validate();
+        if (!Inference.FrameRules.Accepts(config.Model, config.Clip.Frames))
+            throw new ConfigException($"model '{config.Model.Name}' takes {Inference.FrameRules.Describe(config.Model)}; clip frames is {config.Clip.Frames}");
+        this.config = config;
+        this.runDirectory = runDirectory;
+        this.train = train;
+        this.report = report ?? (_ => { });
+        Directory.CreateDirectory(runDirectory);
+        store = new CheckpointStore(runDirectory, config.KeepCheckpoints);
+
+        manual_seed(config.Seed);
+        model = new VidTokModel(config.Model);
+        if (config.InitFrom is { } init)
+        {
+            this.report($"initialising from {init}");
+            VidTokWeights.Load(model, init);
+        }
+        foreach (var (name, p) in model.named_parameters())
+            p.requires_grad = !(config.FixEncoder && name.StartsWith("encoder.", StringComparison.Ordinal))
+                           && !(config.FixDecoder && name.StartsWith("decoder.", StringComparison.Ordinal));
+        modelParameters = model.named_parameters().Where(p => p.parameter.requires_grad)
+            .Select(p => ("model." + p.name, p.parameter)).ToList();
+
+        loss = new VidTokLoss(config.Loss, perceptual, new Generator((ulong)config.Seed + 1));
+        if (model.Fsq is { } fsq) fsqAux = new FsqAuxLoss(fsq, config.FsqAux);
+        var gParams = modelParameters.Concat(loss.AutoencoderParameters().Select(p => ("loss." + p.Name, p.Param))).ToList();
+        optG = new Adam(gParams, config.LearningRate);
+        optD = new Adam(loss.DiscriminatorParameters().Select(p => ("loss." + p.Name, p.Param)), config.LearningRate);
+        if (config.EmaDecay is { } decay) ema = new Ema(model.named_parameters().Where(p => p.parameter.requires_grad), (float)decay);
+        klNoise = new Generator((ulong)config.Seed + 2);
+        eval = evalData is null ? null : new EvalSet(evalData, config.Clip with { RandomCrop = false }, config.EvalClips);
+    }
+
+    public VidTokModel Model => model;
+
+    /// <summary>Iterations completed (restored from the newest checkpoint on <see cref="Run"/>).</summary>
+    public long Step { get; private set; }
+
+    /// <summary>
+    /// Trains until <see cref="TrainConfig.MaxSteps"/> or cancellation, resuming from the newest checkpoint in the run
+    /// directory when there is one. Writes a checkpoint every <see cref="TrainConfig.CheckpointEvery"/> iterations and at the end.
+    /// </summary>
+    public void Run(CancellationToken cancel = default, IProgress<TrainingProgress>? progress = null)
+    {
+        var dataPosition = Resume();
+        var log = new TrainingLog(Path.Combine(runDirectory, "train_log.csv"), StepLog.Columns, Step);
+        var evalLog = new TrainingLog(Path.Combine(runDirectory, "eval_log.csv"), ["psnr", "ssim"], Step);
+        using var loader = new ClipLoader(train, config.Clip, config.Seed, config.BatchSize, dataPosition, config.Prefetch, report);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var startStep = Step;
+        while (Step < config.MaxSteps && !cancel.IsCancellationRequested)
+        {
+            var stepWatch = System.Diagnostics.Stopwatch.StartNew();
+            using (var batch = loader.Next())
+            {
+                var values = TrainStep(batch);
+                Step++;
+                values["sec_per_step"] = stepWatch.Elapsed.TotalSeconds;
+                if (Step % config.LogEvery == 0 || Step == config.MaxSteps) log.Append(Step, values);
+                progress?.Report(new TrainingProgress(Step, config.MaxSteps, values.GetValueOrDefault("total"),
+                    (Step - startStep) / watch.Elapsed.TotalSeconds));
+            }
+            if (eval is not null && Step % config.EvalEvery == 0)
+            {
+                var (psnr, ssim) = Evaluate();
+                evalLog.Append(Step, new Dictionary<string, double?> { ["psnr"] = psnr, ["ssim"] = ssim });
+                report($"step {Step}: held-out PSNR {psnr:0.00} dB, SSIM {ssim:0.0000}");
+            }
+            if (Step % config.CheckpointEvery == 0 || Step == config.MaxSteps)
+            {
+                SaveCheckpoint(loader.Position);
+                LossPlot.Write(Path.Combine(runDirectory, "loss.png"), log.Read(), evalLog.Read());
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        optG.Dispose();
+        optD.Dispose();
+        ema?.Dispose();
+        eval?.Dispose();
+        loss.Dispose();
+        model.Dispose();
+    }
+}
+
+/// <summary>Where a run is: iterations done of the total, the last total loss, iterations per second.</summary>
+public readonly record struct TrainingProgress(long Step, long MaxSteps, double? Loss, double StepsPerSecond);
