@@ -78,5 +78,17 @@ public class TorchScriptI3dTests
         using var f = extractor.Features(x); // resized to 224x224 here, then forward(x, rescale=False, resize=False, return_features=True)
         Assert.Equal(ScalarType.Float64, f.dtype);
         AssertClose(expected["kw_extractor"], f, "extractor");
+        Assert.Equal(5, extractor.FeatureDim);
+    }
+
+    [Fact]
+    public void ExtractorCallsAClipOnlyModuleWithTheClipAlone()
+    {
+        using var expected = CheckpointReader.Read(Fixture("torchscript_expected.npz"));
+        using var extractor = I3dFeatureExtractor.Load(Fixture("tiny_traced.pt"));
+        using var x = Clip([2, 3, 4, 12, 10], 0.0173, 0.0031);
+        using var f = extractor.Features(x);
+        AssertClose(expected["traced_extractor"], f, "traced extractor");
+        Assert.Equal(6, extractor.FeatureDim);
     }
 }

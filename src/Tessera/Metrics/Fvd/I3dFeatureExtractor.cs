@@ -27,7 +27,8 @@ public enum I3dOutput
 /// <para>
 /// Two backends: the C# <see cref="InceptionI3d"/> loaded from a pytorch-i3d state dict (<c>rgb_imagenet.pt</c>),
 /// or a TorchScript I3D (<c>i3d_torchscript.pt</c>) called as
-/// <c>forward(x, rescale=False, resize=False, return_features=True)</c> (the resize is done here, as above).
+/// <c>forward(x, rescale=False, resize=False, return_features=True)</c> (the resize is done here, as above; keywords
+/// its forward does not declare are left out, so a <c>forward(x)</c> module gets the clip alone).
 /// FVDs from the two backends are not interchangeable: their weights differ (the FVD TorchScript model holds the
 /// TF-Hub weights), and only numbers from the same extractor, clip length and sample count compare.
 /// </para>
@@ -50,6 +51,7 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
     private readonly InceptionI3d? _net;
     private readonly TorchScriptVideoModel? _script;
     private readonly I3dOutput _output;
+    private int _scriptDim = 400;
 
     /// <summary>Wraps a C# I3D (its weights already loaded); takes ownership.</summary>
     public I3dFeatureExtractor(InceptionI3d net, I3dOutput output = I3dOutput.Logits)
@@ -105,7 +107,11 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
 
     public string Name => _script is not null ? "i3d_torchscript" : _output == I3dOutput.Logits ? "i3d_logits400" : "i3d_pool1024";
 
-    public int FeatureDim => _script is not null ? 400 : _output == I3dOutput.Logits ? _net!.NumClasses : InceptionI3d.PooledDim;
+    /// <summary>
+    /// Feature width. For a TorchScript backend it is not known before a call: 400 (the FVD I3D's) until the first
+    /// <see cref="Features"/> call, then the width that call returned.
+    /// </summary>
+    public int FeatureDim => _script is not null ? _scriptDim : _output == I3dOutput.Logits ? _net!.NumClasses : InceptionI3d.PooledDim;
 
     /// <summary>Clips [B, 3, T, H, W] in [-1, 1] resized to 224×224 per frame (bilinear, align_corners = false), float32.</summary>
     public static Tensor Preprocess(Tensor clips)
@@ -132,9 +138,13 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
         Tensor f;
         if (_script is not null)
         {
-            f = _script.Forward(x, FvdKwargs);
+            // Pass only the FVD keywords the module's forward declares: a forward(x) module gets the clip alone.
+            var declared = _script.ForwardParameters?.Skip(1).Select(p => p.Name).ToHashSet() ?? [];
+            var kwargs = FvdKwargs.Where(kv => declared.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            f = _script.Forward(x, kwargs);
             if (f.dim() != 2 || f.shape[0] != x.shape[0])
                 throw new InvalidInputException($"TorchScript I3D '{_script.Path}' returned [{string.Join(", ", f.shape)}], expected [B, D]");
+            _scriptDim = (int)f.shape[1];
         }
         else if (_output == I3dOutput.Logits)
             f = _net!.forward(x).mean([2]);                       // [B, 400, T'] -> [B, 400]

@@ -62,7 +62,8 @@ def main():
              kw_rescale_features=kw(x, rescale=True, return_features=True).numpy(),
              kw_resize=kw(x, resize=True).numpy(),
              kw_extractor=kw(x224, rescale=False, resize=False, return_features=True).numpy(),
-             traced=tr(x).numpy())
+             traced=tr(x).numpy(),
+             traced_extractor=tr(x224).numpy())
     print("torch", torch.__version__)
 
 
