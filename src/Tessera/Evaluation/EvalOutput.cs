@@ -111,7 +111,7 @@ public static class EvalOutput
         return md.ToString();
     }
 
-    internal static string Title(string metric) => metric switch
+    public static string Title(string metric) => metric switch
     {
         "psnr" => "PSNR (dB)",
         "ssim" => "SSIM",
@@ -119,11 +119,11 @@ public static class EvalOutput
         _ => metric,
     };
 
-    internal static string Show(string metric, double? v) => v is not { } x ? NotAvailable
+    public static string Show(string metric, double? v) => v is not { } x ? NotAvailable
         : metric == "psnr" ? x.ToString("0.00", CultureInfo.InvariantCulture)
         : x.ToString("0.0000", CultureInfo.InvariantCulture);
 
-    internal static string Percent(double? v) => v is { } x ? x.ToString("P2", CultureInfo.InvariantCulture) : NotAvailable;
+    public static string Percent(double? v) => v is { } x ? x.ToString("P2", CultureInfo.InvariantCulture) : NotAvailable;
 
     private static void WriteText(string path, string text) =>
         AtomicFile.Write(path, s => s.Write(new UTF8Encoding(false).GetBytes(text)));
