@@ -123,7 +123,7 @@ public static class EvalOutput
         : metric == "psnr" ? x.ToString("0.00", CultureInfo.InvariantCulture)
         : x.ToString("0.0000", CultureInfo.InvariantCulture);
 
-    internal static string Percent(double? v) => v is { } x ? x.ToString("P2", CultureInfo.InvariantCulture) : NotAvailable;
+    public static string Percent(double? v) => v is { } x ? x.ToString("P2", CultureInfo.InvariantCulture) : NotAvailable;
 
     private static void WriteText(string path, string text) =>
         AtomicFile.Write(path, s => s.Write(new UTF8Encoding(false).GetBytes(text)));

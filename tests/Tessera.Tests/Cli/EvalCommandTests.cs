@@ -81,6 +81,30 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void Eval_Long_TruncatesAsTheReference_AndRefusesNonV11Models()
+    {
+        using var dir = new TempDir();
+        var model = dir.File("tiny.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        Directory.CreateDirectory(dir.File("v"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=10:duration=2", "-c:v", "ffv1", dir.File("v/a.mkv"));
+
+        var r = CliRunner.Run("eval", dir.File("v"), "-m", model, "--size", "16", "--long", "--chunk", "8", "-o", dir.File("out"));
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.File("out/videos/a.mkv.json")));
+        Assert.Equal(17, json.RootElement.GetProperty("evaluated_frames").GetInt32());   // 8·⌊19/8⌋ + 1
+        Assert.Equal(3, json.RootElement.GetProperty("dropped_frames").GetInt32());
+        Assert.Equal(1, json.RootElement.GetProperty("clips").GetInt32());
+
+        var nonCausal = dir.File("nc.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.NonCausal)) VidTokWeights.Save(nonCausal, m);
+        var refused = CliRunner.Run("eval", dir.File("v"), "-m", nonCausal, "--size", "16", "--long", "-o", dir.File("out2"));
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("causal v1.1", refused.Error);
+    }
+
+    [Fact]
     public void Eval_LpipsWithoutHeads_IsAUsageError()
     {
         using var dir = new TempDir();
