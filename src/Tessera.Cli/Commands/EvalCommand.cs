@@ -4,6 +4,7 @@ using Spectre.Console;
 using Tessera.Evaluation;
 using Tessera.Inference;
 using Tessera.Metrics;
+using Tessera.Video;
 using static TorchSharp.torch;
 
 namespace Tessera.Cli.Commands;
@@ -61,7 +62,7 @@ public static class EvalCommand
         if (File.Exists(q.Output)) throw new UsageException($"--output '{q.Output}' is a file; give a folder");
         var size = CommonOptions.ParseSize(q.Size)!.Value;
 
-        var videos = EvalVideoList.Load(q.Input, q.Split);
+        var videos = VideoList.Load(q.Input, q.Split);
         using var lpips = q.LpipsWeights is null ? null : MetricHooks.CreateLpips(q.LpipsNet, q.LpipsWeights, q.LpipsHeads!);
         using var i3d = q.I3dWeights is null ? null : MetricHooks.CreateI3d(q.I3dWeights);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, q.Model, q.Weights, new TokenizerOptions { TemporalChunk = q.Chunk, Threads = q.Threads }, q.Ema);

@@ -21,7 +21,7 @@ public sealed class VideoDataset
     {
         var videos = new List<VideoSource>();
         var skipped = new List<(string, string)>();
-        foreach (var path in VideoList.Load(source, split))
+        foreach (var (path, _) in VideoList.Load(source, split))
         {
             try
             {
