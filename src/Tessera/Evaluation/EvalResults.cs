@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Tessera.Metrics;
 
 namespace Tessera.Evaluation;
 
@@ -8,7 +9,13 @@ public sealed record FrameRecord(int Frame, int Clip, int SourceFrame, bool Padd
 /// <summary>Codebook statistics of a discrete model (null for continuous models).</summary>
 public sealed record CodebookStats(long CodebookSize, long Tokens, long UsedCodes, double Utilisation, double Perplexity)
 {
-    public static CodebookStats From(CodebookUsage u) => new(u.CodebookSize, u.Tokens, u.UsedCodes, u.Utilisation, u.Perplexity);
+    /// <summary>The statistics of <paramref name="u"/>; with no tokens (every video failed) 0 codes used and perplexity NaN.</summary>
+    public static CodebookStats From(CodebookUsage u)
+    {
+        if (u.Tokens == 0) return new(u.CodebookSize, 0, 0, 0, double.NaN);
+        var r = u.Result();
+        return new(r.CodebookSize, r.Tokens, r.UsedCodes, r.Utilisation, r.Perplexity);
+    }
 }
 
 /// <summary>An RGB frame pair kept for the HTML report: uint8 [H, W, 3] row-major.</summary>

@@ -135,7 +135,7 @@ public sealed class Evaluator
         result.Clips = spans.Count;
         var samples = SampleIndices(result.Frames, options.SampleFrames);
         var names = metrics.Select(m => m.Name).ToArray();
-        if (tokenizer.Model.Fsq is { } fsq) result.Usage = new CodebookUsage(fsq.CodebookSize);
+        if (tokenizer.Model.Fsq is { } fsq) result.Usage = new CodebookUsage((int)fsq.CodebookSize);
 
         for (var c = 0; c < spans.Count; c++)
         {
@@ -241,7 +241,7 @@ public sealed class Evaluator
 
         if (tokenizer.Model.Fsq is { } fsq)
         {
-            run.Usage = new CodebookUsage(fsq.CodebookSize);
+            run.Usage = new CodebookUsage((int)fsq.CodebookSize);
             foreach (var v in ok) if (v.Usage is { } u) run.Usage.Add(u);
             run.Codebook = CodebookStats.From(run.Usage);
         }

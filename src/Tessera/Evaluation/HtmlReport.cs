@@ -48,7 +48,7 @@ public static class HtmlReport
         if (run.Codebook is { } cb)
         {
             h.Append(Inv($"<p>Codebook: {cb.UsedCodes:N0} of {cb.CodebookSize:N0} codes used ({cb.Utilisation:P2}), perplexity {cb.Perplexity:0.0}.</p>"));
-            if (run.Usage is { } usage) h.Append(SvgPlot.Bars("token usage, all videos", Inv($"code id ({HistogramBins} equal ranges of {cb.CodebookSize:N0})"), usage.Binned(HistogramBins)));
+            if (run.Usage is { } usage) h.Append(SvgPlot.Bars("token usage, all videos", Inv($"code id ({HistogramBins} equal ranges of {cb.CodebookSize:N0})"), Binned(usage.Histogram, HistogramBins)));
         }
 
         foreach (var v in run.Videos) Video(h, v, names);
@@ -89,8 +89,17 @@ public static class HtmlReport
                 v.PerFrame.Select(p => p.Values[n]).ToArray(), padded, boundaries, colour: n == "psnr" ? "#1f77b4" : n == "ssim" ? "#d62728" : "#9467bd"));
         if (v.Usage is { } u)
             h.Append(SvgPlot.Bars(Inv($"token usage ({v.Codebook!.UsedCodes:N0} codes, perplexity {v.Codebook.Perplexity:0.0})"),
-                Inv($"code id ({HistogramBins} equal ranges)"), u.Binned(HistogramBins)));
+                Inv($"code id ({HistogramBins} equal ranges)"), Binned(u.Histogram, HistogramBins)));
         h.Append("</div></section>");
+    }
+
+    /// <summary>Counts per code summed into <paramref name="bins"/> equal ranges of code ids (at most one range per code).</summary>
+    internal static long[] Binned(long[] counts, int bins)
+    {
+        bins = Math.Clamp(bins, 1, counts.Length);
+        var result = new long[bins];
+        for (var i = 0; i < counts.Length; i++) result[(long)i * bins / counts.Length] += counts[i];
+        return result;
     }
 
     private static string Cell(string metric, double? value, string tag = "td") =>

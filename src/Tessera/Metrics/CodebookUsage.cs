@@ -55,6 +55,16 @@ public sealed class CodebookUsage
         Tokens += flat.numel();
     }
 
+    /// <summary>Adds another accumulator's counts (e.g. one video's into the whole run's); the codebook sizes must agree.</summary>
+    public void Add(CodebookUsage other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.CodebookSize != CodebookSize)
+            throw new ArgumentException($"codebook sizes differ: {other.CodebookSize} added to {CodebookSize}", nameof(other));
+        for (int i = 0; i < _counts.Length; i++) _counts[i] += other._counts[i];
+        Tokens += other.Tokens;
+    }
+
     /// <summary>The statistics of everything added; throws when nothing was.</summary>
     public CodebookUsageResult Result()
     {

@@ -68,4 +68,18 @@ public class CodebookUsageTests
         Assert.Equal(0, acc.Tokens);
         Assert.Throws<InvalidOperationException>(() => acc.Result());
     }
+
+    [Fact]
+    public void MergesAccumulatorsOfTheSameSize()
+    {
+        var run = new CodebookUsage(8);
+        var video = new CodebookUsage(8);
+        using (var a = tensor(new long[] { 0, 0, 1, 1 })) run.Add(a);
+        using (var b = arange(8, dtype: ScalarType.Int64)) video.Add(b);
+        run.Add(video);
+        Assert.Equal(12, run.Tokens);
+        Assert.Equal(new long[] { 3, 3, 1, 1, 1, 1, 1, 1 }, run.Histogram);
+        Assert.Equal(8, video.Tokens);                                       // the added one is unchanged
+        Assert.Throws<ArgumentException>(() => run.Add(new CodebookUsage(4)));
+    }
 }
