@@ -4,8 +4,8 @@ using Spectre.Console;
 using Tessera.Evaluation;
 using Tessera.Inference;
 using Tessera.Metrics;
+using Tessera.Metrics.Fvd;
 using Tessera.Video;
-using static TorchSharp.torch;
 
 namespace Tessera.Cli.Commands;
 
@@ -33,7 +33,7 @@ public static class EvalCommand
         var lpipsWeights = new Option<string>("--lpips-weights") { Description = "LPIPS backbone weights (torchvision VGG16 or AlexNet .pth)" };
         var lpipsHeads = new Option<string>("--lpips-heads") { Description = "LPIPS v0.1 linear heads (.pth, e.g. vgg.pth)" };
         var lpipsNet = new Option<string>("--lpips-net") { Description = "LPIPS backbone: vgg (VidTok's choice) or alex", DefaultValueFactory = _ => "vgg" };
-        var i3d = new Option<string>("--i3d-weights") { Description = "I3D weights for FVD" };
+        var i3d = new Option<string>("--i3d-weights") { Description = "I3D for FVD: pytorch-i3d state dict (rgb_imagenet.pt) or TorchScript i3d_torchscript.pt; first 16 frames of each clip, 224x224" };
         var samples = new Option<int>("--sample-frames") { Description = "Frames per video shown in the HTML report", DefaultValueFactory = _ => 4 };
         var output = new Option<string>("--output", "-o") { Description = "Folder for the results", Required = true };
         var command = new Command("eval", "Evaluate a tokenizer on a set of videos (VidTok protocol): PSNR, SSIM, LPIPS, FVD, codebook usage; CSV, JSON, Markdown, HTML");
@@ -62,9 +62,11 @@ public static class EvalCommand
         if (File.Exists(q.Output)) throw new UsageException($"--output '{q.Output}' is a file; give a folder");
         var size = CommonOptions.ParseSize(q.Size)!.Value;
 
+        var lpipsNet = MetricLoaders.ParseLpipsNet(q.LpipsNet);
+
         var videos = VideoList.Load(q.Input, q.Split);
-        using var lpips = q.LpipsWeights is null ? null : MetricHooks.CreateLpips(q.LpipsNet, q.LpipsWeights, q.LpipsHeads!);
-        using var i3d = q.I3dWeights is null ? null : MetricHooks.CreateI3d(q.I3dWeights);
+        using var lpips = q.LpipsWeights is null ? null : MetricLoaders.LoadLpips(lpipsNet, q.LpipsWeights, q.LpipsHeads!);
+        using var i3d = q.I3dWeights is null ? null : MetricLoaders.LoadI3d(q.I3dWeights);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, q.Model, q.Weights, new TokenizerOptions { TemporalChunk = q.Chunk, Threads = q.Threads }, q.Ema);
         var evaluator = new Evaluator(tokenizer, new EvalOptions
         {
@@ -75,11 +77,12 @@ public static class EvalCommand
             LongVideoLength = q.LongKeepAll ? LongVideoLength.KeepAll : LongVideoLength.TruncateAsReference,
             ExtraMetrics = lpips is null ? [] : [lpips],
             FvdExtractor = i3d,
-            FrechetDistance = i3d is null ? null : MetricHooks.FrechetDistance,
             SampleFrames = q.SampleFrames,
         });
         ctx.Progress($"evaluating {videos.Count} videos: {q.Fps:0.###} fps, {size.Height}x{size.Width}, " +
-                     (q.Long ? "whole videos (long mode)" : $"{evaluator.ClipFrames}-frame clips") + $" -> {q.Output}");
+                     (q.Long ? "whole videos (long mode)" : $"{evaluator.ClipFrames}-frame clips") +
+                     (lpips is null ? "" : $", {lpips.Name}") + (i3d is null ? "" : $", FVD ({i3d.Name}, {I3dFeatureExtractor.ProtocolFrames}-frame windows)") +
+                     $" -> {q.Output}");
 
         var names = evaluator.MetricNames;
         EvalRun run;
@@ -169,28 +172,40 @@ public static class EvalCommand
 }
 
 /// <summary>
-/// Factory hooks for the learned metrics, written in parallel on other branches. Each hook is the one place to wire a loader
-/// in; until then a request for the metric is a usage error (exit 2) and, when not requested, the metric is reported as n/a.
+/// Loads the learned metrics' weights for <c>tessera eval</c>, before any video is read. A missing, unreadable or
+/// mismatched weight file is a checkpoint error (exit 4) whose message names the option.
 /// </summary>
-internal static class MetricHooks
+internal static class MetricLoaders
 {
-    /// <summary>LPIPS with a VGG16 ("vgg") or AlexNet ("alex") backbone.</summary>
-    public static IFrameMetric CreateLpips(string net, string backbonePath, string headsPath)
+    /// <summary><c>--lpips-net</c>: vgg (VidTok's choice) or alex.</summary>
+    public static LpipsBackbone ParseLpipsNet(string net) => net switch
     {
-        if (net is not ("vgg" or "alex")) throw new UsageException($"--lpips-net must be vgg or alex, got '{net}'");
-        // HOOK(lpips): return Tessera.Metrics.Lpips.Load(net == "vgg" ? LpipsBackbone.Vgg16 : LpipsBackbone.AlexNet, backbonePath, headsPath);
-        throw new UsageException($"LPIPS is not available in this build yet (weights '{backbonePath}', heads '{headsPath}' not loaded); run without --lpips-weights to report LPIPS as n/a");
-    }
+        "vgg" => LpipsBackbone.Vgg16,
+        "alex" => LpipsBackbone.AlexNet,
+        _ => throw new UsageException($"--lpips-net must be vgg or alex, got '{net}'"),
+    };
 
-    /// <summary>The I3D feature extractor for FVD.</summary>
-    public static IVideoFeatureExtractor CreateI3d(string path)
+    /// <summary>LPIPS from a torchvision trunk (<c>features.N.*</c>) and v0.1 heads (<c>lin{k}.model.1.weight</c>).</summary>
+    public static Lpips LoadLpips(LpipsBackbone backbone, string backbonePath, string headsPath) =>
+        Guard("--lpips-weights/--lpips-heads", () => Lpips.Load(backbone, backbonePath, headsPath));
+
+    /// <summary>The I3D for FVD: a pytorch-i3d state dict or a TorchScript I3D, returning the 400 logits (the FVD vector).</summary>
+    public static I3dFeatureExtractor LoadI3d(string path) =>
+        Guard("--i3d-weights", () => I3dFeatureExtractor.Load(path, I3dOutput.Logits));
+
+    private static T Guard<T>(string option, Func<T> load)
     {
-        // HOOK(fvd): return Tessera.Metrics.Fvd.I3dFeatureExtractor.Load(path);
-        throw new UsageException($"FVD (I3D) is not available in this build yet ('{path}' not loaded); run without --i3d-weights to report FVD as n/a");
+        try
+        {
+            return load();
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new CheckpointFormatException($"{option}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException($"{option}: cannot read the weights: {e.Message}", e);
+        }
     }
-
-    /// <summary>Fréchet distance between two feature sets [N, D].</summary>
-    public static double FrechetDistance(Tensor real, Tensor fake) =>
-        // HOOK(fvd): Tessera.Metrics.Fvd.FrechetDistance.Compute(real, fake);
-        throw new UsageException("FVD (Fréchet distance) is not available in this build yet");
 }

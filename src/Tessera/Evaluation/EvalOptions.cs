@@ -1,4 +1,5 @@
 using Tessera.Metrics;
+using Tessera.Metrics.Fvd;
 
 namespace Tessera.Evaluation;
 
@@ -38,8 +39,13 @@ public sealed record EvalOptions
     /// <summary>I3D (or other) clip features for FVD; null reports FVD as absent. The evaluator does not own it.</summary>
     public IVideoFeatureExtractor? FvdExtractor { get; init; }
 
-    /// <summary>Fréchet distance of two feature sets [N, D]; needed with <see cref="FvdExtractor"/>.</summary>
-    public Func<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, double>? FrechetDistance { get; init; }
+    /// <summary>
+    /// Frames per FVD window (the I3D protocol's 16). Each evaluated clip, padded tail included, is cut from its start into
+    /// ⌊length / FvdClipFrames⌋ consecutive windows, originals and reconstructions alike: one window (the first 16 frames)
+    /// of a 16- or 17-frame clip, several of a long video; the rest of a clip (the 17th frame of a causal clip) is left
+    /// out. Clips shorter than this contribute no window, and FVD is then reported absent.
+    /// </summary>
+    public int FvdClipFrames { get; init; } = I3dFeatureExtractor.ProtocolFrames;
 
     /// <summary>Frames per video kept for the HTML report's original / reconstruction / error strip.</summary>
     public int SampleFrames { get; init; } = 4;
@@ -54,7 +60,6 @@ public sealed record EvalOptions
         if (ClipFrames is <= 0) throw new InvalidInputException($"eval clip frames must be positive, got {ClipFrames}");
         if (SampleFrames < 0) throw new InvalidInputException($"sample frames must not be negative, got {SampleFrames}");
         if (MetricBatchFrames <= 0) throw new InvalidInputException($"metric batch frames must be positive, got {MetricBatchFrames}");
-        if (FvdExtractor is not null && FrechetDistance is null)
-            throw new InvalidInputException("an FVD feature extractor needs a Fréchet distance function");
+        if (FvdClipFrames <= 0) throw new InvalidInputException($"FVD window frames must be positive, got {FvdClipFrames}");
     }
 }

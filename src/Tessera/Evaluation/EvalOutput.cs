@@ -63,7 +63,7 @@ public static class EvalOutput
         {
             run.Model, run.Input, run.Settings,
             Videos = run.Videos.Count, run.Succeeded, run.Failed, EvaluatedFrames = run.Frames, run.Tokens,
-            run.Metrics, run.MetricsRealFrames, run.Fvd, run.FvdClips, run.Codebook, run.Warnings, run.Seconds,
+            run.Metrics, run.MetricsRealFrames, run.Fvd, run.FvdClips, run.FvdFeatures, run.Codebook, run.Warnings, run.Seconds,
             Failures = run.Videos.Where(v => v.Failed).Select(v => new { v.Name, v.Path, v.Error }),
             PerVideo = run.Videos.Select(v => new
             {
@@ -97,7 +97,7 @@ public static class EvalOutput
                       string.Join(" | ", names.Select(n => "**" + Show(n, run.Metrics.GetValueOrDefault(n)) + "**")) +
                       Inv($" | {run.Tokens} | {Percent(run.Codebook?.Utilisation)} | {run.Seconds:0.0} | |"));
         md.AppendLine();
-        md.AppendLine($"FVD: {(run.Fvd is { } f ? Inv($"{f:0.00} over {run.FvdClips} clips") : NotAvailable)}");
+        md.AppendLine($"FVD: {(run.Fvd is { } f ? Inv($"{f:0.00} over {run.FvdClips} clips of {run.Settings.FvdClipFrames} frames ({run.FvdFeatures})") : NotAvailable)}");
         if (run.Codebook is { } cb)
             md.AppendLine(Inv($"Codebook: {cb.UsedCodes:N0} of {cb.CodebookSize:N0} codes used ({cb.Utilisation:P2}), perplexity {cb.Perplexity:0.0}, {cb.Tokens:N0} tokens."));
         md.AppendLine();

@@ -73,9 +73,14 @@ public sealed class EvalRun
     public Dictionary<string, double?> Metrics { get; } = new();
     public Dictionary<string, double?> MetricsRealFrames { get; } = new();
 
-    /// <summary>FVD over all clips (features of originals vs reconstructions); null when no extractor was supplied.</summary>
+    /// <summary>FVD over all FVD windows (features of originals vs reconstructions); null when not computed.</summary>
     public double? Fvd { get; set; }
+
+    /// <summary>FVD windows per side (<see cref="EvalOptions.FvdClipFrames"/> frames each).</summary>
     public int FvdClips { get; set; }
+
+    /// <summary>The feature extractor's name (e.g. <c>i3d_logits400</c>); FVDs compare only with the same one. Null without FVD.</summary>
+    public string? FvdFeatures { get; set; }
     public CodebookStats? Codebook { get; set; }
     [JsonIgnore] public CodebookUsage? Usage { get; set; }
     public List<string> Warnings { get; } = new();
@@ -88,7 +93,7 @@ public sealed class EvalRun
 
 /// <summary>The protocol settings recorded with the results.</summary>
 public sealed record EvalSettings(double Fps, int Height, int Width, int ClipFrames, bool LongVideo, string LongVideoLength,
-    int TemporalChunk, string ModelFamily, IReadOnlyList<string> Metrics, string PaddingConvention);
+    int TemporalChunk, string ModelFamily, IReadOnlyList<string> Metrics, string PaddingConvention, int FvdClipFrames);
 
 /// <summary>Progress over videos and the clips of the current video.</summary>
 public readonly record struct EvalProgress(int Video, int Videos, string Name, int Clip, int Clips);

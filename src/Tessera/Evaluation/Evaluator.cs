@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Tessera.Inference;
 using Tessera.Metrics;
+using Tessera.Metrics.Fvd;
 using Tessera.Models.VidTok;
 using Tessera.Video;
 using static TorchSharp.torch;
@@ -11,7 +12,8 @@ namespace Tessera.Evaluation;
 /// VidTok's evaluation protocol (<c>scripts/inference_evaluate.py</c>, spec §10.3) on a loaded tokenizer:
 /// per video, frames sampled every <c>round(srcFps / fps)</c>, short side resized (antialiased) and centre-cropped,
 /// cut into consecutive clips (tail padded with its last frame), each encoded and decoded, then PSNR, SSIM
-/// (and LPIPS when supplied) per frame, frame-weighted means, FVD over all clips when an extractor is supplied,
+/// (and LPIPS when supplied) per frame, frame-weighted means, FVD over the 16-frame windows of all clips when an extractor
+/// is supplied (<see cref="EvalOptions.FvdClipFrames"/>),
 /// codebook usage for discrete models. A video that cannot be read or run is recorded with its error and skipped.
 /// The evaluator owns neither the tokenizer nor the metrics.
 /// </summary>
@@ -46,7 +48,8 @@ public sealed class Evaluator
 
     public EvalSettings Settings => new(options.Fps, options.Size.Height, options.Size.Width, ClipFrames, options.LongVideo,
         options.LongVideoLength.ToString(), tokenizer.Options.TemporalChunk, tokenizer.Config.Family.ToString(), MetricNames,
-        "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them");
+        "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them",
+        options.FvdClipFrames);
 
     /// <summary>Runs every video; <paramref name="onVideo"/> sees each result as soon as it is complete.</summary>
     public EvalRun Run(IReadOnlyList<(string Path, string Name)> videos, string input, string model,
@@ -181,8 +184,13 @@ public sealed class Evaluator
 
             if (options.FvdExtractor is { } extractor)
             {
-                fvdReal!.Add(extractor.Features(x).to_type(ScalarType.Float64).DetachFromDisposeScope());
-                fvdFake!.Add(extractor.Features(y).to_type(ScalarType.Float64).DetachFromDisposeScope());
+                // FVD windows: consecutive FvdClipFrames-frame pieces from the clip's start (see EvalOptions.FvdClipFrames).
+                var window = options.FvdClipFrames;
+                for (var w = 0; w + window <= span.Length; w += window)
+                {
+                    fvdReal!.Add(extractor.Features(x[.., .., w..(w + window)]).to_type(ScalarType.Float64).DetachFromDisposeScope());
+                    fvdFake!.Add(extractor.Features(y[.., .., w..(w + window)]).to_type(ScalarType.Float64).DetachFromDisposeScope());
+                }
             }
 
             foreach (var f in samples.Where(f => f >= span.Start && f < span.Start + span.RealFrames))
@@ -223,20 +231,24 @@ public sealed class Evaluator
         if (!metrics.Any(m => m.Name.StartsWith(Lpips, StringComparison.Ordinal)))
             run.Warnings.Add("LPIPS not computed (no LPIPS weights given): reported as n/a");
 
-        if (options.FvdExtractor is null)
+        if (options.FvdExtractor is not { } extractor)
         {
             run.Warnings.Add("FVD not computed (no I3D weights given): reported as n/a");
         }
-        else if (real!.Count < 2)
-        {
-            run.Warnings.Add($"FVD needs at least 2 clips, got {real.Count}: reported as n/a");
-            run.FvdClips = real.Count;
-        }
         else
         {
-            using var scope = NewDisposeScope();
-            run.Fvd = options.FrechetDistance!(cat(real, 0), cat(fake!, 0));
-            run.FvdClips = real.Count;
+            run.FvdFeatures = extractor.Name;
+            run.FvdClips = real!.Count;
+            var window = options.FvdClipFrames;
+            if (!options.LongVideo && ClipFrames < window)
+                run.Warnings.Add($"FVD needs clips of at least {window} frames (the I3D protocol), these have {ClipFrames}: reported as n/a");
+            else if (real.Count < 2)
+                run.Warnings.Add($"FVD needs at least 2 clips of {window} frames, got {real.Count}: reported as n/a");
+            else
+            {
+                using var scope = NewDisposeScope();
+                run.Fvd = FrechetDistance.Compute(cat(real, 0), cat(fake!, 0));
+            }
         }
 
         if (tokenizer.Model.Fsq is { } fsq)

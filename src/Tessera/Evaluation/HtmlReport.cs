@@ -42,7 +42,7 @@ public static class HtmlReport
         h.Append(Inv($"<tr><th>all</th><th>{run.Frames}</th><th>{run.Videos.Sum(v => v.Clips)}</th>"));
         foreach (var n in names) h.Append(Cell(n, run.Metrics.GetValueOrDefault(n), "th"));
         h.Append(Inv($"<th>{run.Tokens}</th><th>{EvalOutput.Percent(run.Codebook?.Utilisation)}</th><th>{run.Seconds:0.0}</th><th></th></tr></table>"));
-        h.Append("<p>FVD: ").Append(run.Fvd is { } fvd ? Inv($"{fvd:0.00} over {run.FvdClips} clips") : "<span class=\"na\">n/a</span>").Append("</p>");
+        h.Append("<p>FVD: ").Append(run.Fvd is { } fvd ? Inv($"{fvd:0.00} over {run.FvdClips} clips of {run.Settings.FvdClipFrames} frames ({E(run.FvdFeatures ?? "")})") : "<span class=\"na\">n/a</span>").Append("</p>");
         h.Append("<p>Means are frame-weighted over every evaluated frame, padded tail frames included (the reference's convention). ")
          .Append(Inv($"Error maps: |original − reconstruction| averaged over RGB, black = 0, white ≥ {ErrorHeatmap.Saturation}/255.</p>"));
         if (run.Codebook is { } cb)
