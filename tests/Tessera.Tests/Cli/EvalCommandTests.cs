@@ -1,6 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
+using Tessera.Checkpoints;
+using Tessera.Metrics;
+using Tessera.Metrics.Fvd;
 using Tessera.Models.VidTok;
 using Tessera.Tests.Inference;
+using Tessera.Tests.Metrics;
 using Tessera.Tests.Video;
 
 namespace Tessera.Tests.Cli;
@@ -111,5 +116,118 @@ public sealed class EvalCommandTests
         var r = CliRunner.Run("eval", dir.Path, "-m", "x", "--lpips-weights", "vgg16.pth", "-o", dir.File("out"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--lpips-heads", r.Error);
+    }
+
+    /// <summary>
+    /// LPIPS end to end with small synthetic AlexNet weights (2.5 M parameters, torchvision key names) and v0.1-style heads
+    /// written by the test; AlexNet needs frames of at least 31×31.
+    /// </summary>
+    [Fact]
+    public void Eval_WithLpipsAlex_ReportsPerFrameValues_AndFrameWeightedMeans()
+    {
+        using var dir = new TempDir();
+        var model = dir.File("tiny.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        using (var trunk = LpipsSynthetic.Backbone(LpipsBackbone.AlexNet)) SafeTensorsFile.Save(dir.File("alexnet.safetensors"), trunk);
+        using (var heads = LpipsSynthetic.Heads(LpipsBackbone.AlexNet)) SafeTensorsFile.Save(dir.File("alex_heads.safetensors"), heads);
+        Directory.CreateDirectory(dir.File("v"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x32:rate=10", "-frames:v", "9", "-c:v", "ffv1", dir.File("v/a.mkv"));
+
+        var r = CliRunner.Run("eval", dir.File("v"), "-m", model, "--fps", "10", "--size", "32", "--frames", "8",
+            "--lpips-weights", dir.File("alexnet.safetensors"), "--lpips-heads", dir.File("alex_heads.safetensors"), "--lpips-net", "alex",
+            "-o", dir.File("out"));
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.DoesNotContain("warning: LPIPS", r.Error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("out/summary.json")));
+        var metrics = summary.RootElement.GetProperty("metrics");
+        Assert.False(metrics.TryGetProperty("lpips", out _));
+        var lpips = metrics.GetProperty("lpips_alex").GetDouble();
+        Assert.True(lpips >= 0 && double.IsFinite(lpips), $"lpips_alex = {lpips}");
+        Assert.True(summary.RootElement.GetProperty("metrics_real_frames").GetProperty("lpips_alex").GetDouble() >= 0);
+
+        var csv = File.ReadAllLines(dir.File("out/videos/a.mkv.csv"));
+        Assert.Equal("frame,clip,source_frame,padded,psnr,ssim,lpips_alex", csv[0]);
+        var perFrame = csv.Skip(1).Select(l => double.Parse(l.Split(',')[^1], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(16, perFrame.Length);                        // 9 frames → clips of 8 and 1 + 7 padded
+        Assert.All(perFrame, v => Assert.True(v >= 0));
+        Assert.Equal(perFrame.Average(), lpips, 12);              // frame-weighted mean, like PSNR and SSIM
+        Assert.Contains("LPIPS ALEX", r.Out);
+    }
+
+    /// <summary>
+    /// FVD end to end with a random-weight I3D (the InceptionI3d module's own state_dict keys) saved by the test:
+    /// one video of two 17-frame clips, each giving its first 16 frames to I3D at 224×224 (about 10 s on 2 cores).
+    /// </summary>
+    [Fact]
+    public void Eval_WithI3d_ReportsFvd_OverTheFirst16FramesOfEachClip()
+    {
+        using var dir = new TempDir();
+        var model = dir.File("tiny.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        TorchSharp.torch.manual_seed(3);
+        using (var i3d = new InceptionI3d()) SafeTensorsFile.Save(dir.File("i3d.safetensors"), i3d.state_dict().Select(kv => (kv.Key, kv.Value)));
+        Directory.CreateDirectory(dir.File("v"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=16x16:rate=10", "-frames:v", "34", "-c:v", "ffv1", dir.File("v/a.mkv"));
+
+        var r = CliRunner.Run("eval", dir.File("v"), "-m", model, "--fps", "10", "--size", "16", "--sample-frames", "0",
+            "--i3d-weights", dir.File("i3d.safetensors"), "-o", dir.File("out"));
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.DoesNotContain("warning: FVD", r.Error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("out/summary.json")));
+        var root = summary.RootElement;
+        var fvd = root.GetProperty("fvd").GetDouble();
+        Assert.True(double.IsFinite(fvd) && fvd >= -1e-6, $"fvd = {fvd}");
+        Assert.Equal(2, root.GetProperty("fvd_clips").GetInt32());
+        Assert.Equal("i3d_logits400", root.GetProperty("fvd_features").GetString());
+        Assert.Equal(17, root.GetProperty("settings").GetProperty("clip_frames").GetInt32());
+        Assert.Equal(16, root.GetProperty("settings").GetProperty("fvd_clip_frames").GetInt32());
+        Assert.Contains("over 2 clips of 16 frames (i3d_logits400)", File.ReadAllText(dir.File("out/summary.md")));
+    }
+
+    public static TheoryData<string, string> BadWeights => new()
+    {
+        { "lpips-garbage", "--lpips-weights/--lpips-heads" },
+        { "lpips-heads-missing", "--lpips-weights/--lpips-heads" },
+        { "i3d-garbage", "--i3d-weights" },
+        { "i3d-missing", "--i3d-weights" },
+        { "i3d-wrong-keys", "--i3d-weights" },
+    };
+
+    /// <summary>Unreadable weights stop the run before any video is read (a dummy file stands in for one) or anything is written.</summary>
+    [Theory]
+    [MemberData(nameof(BadWeights))]
+    public void Eval_UnreadableWeights_Exit4_BeforeAnyVideo_NoOutputs(string kind, string option)
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("v"));
+        File.WriteAllText(dir.File("v/a.mp4"), "not read");
+        File.WriteAllBytes(dir.File("garbage.pth"), [0x80, 0x02, 0x7d, 0x71, 0x00, 0x58]);
+        using (var heads = LpipsSynthetic.Heads(LpipsBackbone.AlexNet)) SafeTensorsFile.Save(dir.File("heads.safetensors"), heads);
+        string[] weights = kind switch
+        {
+            "lpips-garbage" => ["--lpips-weights", dir.File("garbage.pth"), "--lpips-heads", dir.File("heads.safetensors"), "--lpips-net", "alex"],
+            "lpips-heads-missing" => ["--lpips-weights", dir.File("heads.safetensors"), "--lpips-heads", dir.File("nope.pth"), "--lpips-net", "alex"],
+            "i3d-garbage" => ["--i3d-weights", dir.File("garbage.pth")],
+            "i3d-missing" => ["--i3d-weights", dir.File("nope.pt")],
+            _ => ["--i3d-weights", dir.File("heads.safetensors")],
+        };
+
+        var r = CliRunner.Run(["eval", dir.File("v"), "-m", dir.File("no-model.safetensors"), .. weights, "-o", dir.File("out")]);
+
+        Assert.True(r.ExitCode == 4, $"exit {r.ExitCode}: {r.Error}");
+        Assert.Contains($"error: {option}: ", r.Error);
+        Assert.False(Directory.Exists(dir.File("out")));
+        Assert.DoesNotContain("evaluating", r.Error);
+    }
+
+    [Fact]
+    public void Eval_UnknownLpipsNet_IsAUsageError()
+    {
+        using var dir = new TempDir();
+        var r = CliRunner.Run("eval", dir.Path, "-m", "x", "--lpips-net", "resnet", "-o", dir.File("out"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--lpips-net must be vgg or alex", r.Error);
     }
 }
