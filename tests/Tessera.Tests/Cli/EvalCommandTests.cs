@@ -13,12 +13,28 @@ namespace Tessera.Tests.Cli;
 /// <summary>`tessera eval` on two tiny generated videos and one corrupt file with a tiny v1.1 model.</summary>
 public sealed class EvalCommandTests
 {
+    /// <summary>A tiny random-weight model file in <paramref name="dir"/>.</summary>
+    private static string TinyModel(TempDir dir, VidTokFamily family = VidTokFamily.CausalV1_1, bool fsq = true, string name = "tiny.safetensors")
+    {
+        var path = dir.File(name);
+        using var m = TinyModels.Model(family, fsq);
+        VidTokWeights.Save(path, m);
+        return path;
+    }
+
+    /// <summary>A folder <c>v/</c> holding one lossless <c>a.mkv</c> of <paramref name="frames"/> testsrc2 frames at 10 fps.</summary>
+    private static string OneVideoFolder(TempDir dir, string size, int frames)
+    {
+        Directory.CreateDirectory(dir.File("v"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", $"testsrc2=size={size}:rate=10", "-frames:v", $"{frames}", "-c:v", "ffv1", dir.File("v/a.mkv"));
+        return dir.File("v");
+    }
+
     [Fact]
     public void Eval_TwoVideosAndACorruptOne_WritesEverything_ReportsTheFailure_Exits3()
     {
         using var dir = new TempDir();
-        var model = dir.File("tiny.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        var model = TinyModel(dir);
         var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
         Directory.CreateDirectory(Path.Combine(videos, "sub"));
         TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x32:rate=10:duration=2", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
@@ -71,8 +87,7 @@ public sealed class EvalCommandTests
     public void Eval_Manifest_Split_AllGood_Exits0()
     {
         using var dir = new TempDir();
-        var model = dir.File("tiny.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.NonCausal, fsq: false)) VidTokWeights.Save(model, m);
+        var model = TinyModel(dir, VidTokFamily.NonCausal, fsq: false);
         TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=10:duration=0.8", "-c:v", "ffv1", dir.File("x.mkv"));
         File.WriteAllText(dir.File("m.csv"), "videos,split\nx.mkv,eval\nmissing.mp4,train\n");
 
@@ -89,10 +104,8 @@ public sealed class EvalCommandTests
     public void Eval_Long_TruncatesAsTheReference_AndRefusesNonV11Models()
     {
         using var dir = new TempDir();
-        var model = dir.File("tiny.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
-        Directory.CreateDirectory(dir.File("v"));
-        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=10:duration=2", "-c:v", "ffv1", dir.File("v/a.mkv"));
+        var model = TinyModel(dir);
+        OneVideoFolder(dir, "32x32", 20);
 
         var r = CliRunner.Run("eval", dir.File("v"), "-m", model, "--size", "16", "--long", "--chunk", "8", "-o", dir.File("out"));
 
@@ -102,20 +115,21 @@ public sealed class EvalCommandTests
         Assert.Equal(3, json.RootElement.GetProperty("dropped_frames").GetInt32());
         Assert.Equal(1, json.RootElement.GetProperty("clips").GetInt32());
 
-        var nonCausal = dir.File("nc.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.NonCausal)) VidTokWeights.Save(nonCausal, m);
+        var nonCausal = TinyModel(dir, VidTokFamily.NonCausal, name: "nc.safetensors");
         var refused = CliRunner.Run("eval", dir.File("v"), "-m", nonCausal, "--size", "16", "--long", "-o", dir.File("out2"));
         Assert.Equal(3, refused.ExitCode);
         Assert.Contains("causal v1.1", refused.Error);
     }
 
-    [Fact]
-    public void Eval_LpipsWithoutHeads_IsAUsageError()
+    [Theory]
+    [InlineData("--lpips-weights", "vgg16.pth", "--lpips-heads")]
+    [InlineData("--lpips-net", "resnet", "--lpips-net must be vgg or alex")]
+    public void Eval_BadLpipsOptions_AreUsageErrors(string option, string value, string message)
     {
         using var dir = new TempDir();
-        var r = CliRunner.Run("eval", dir.Path, "-m", "x", "--lpips-weights", "vgg16.pth", "-o", dir.File("out"));
+        var r = CliRunner.Run("eval", dir.Path, "-m", "x", option, value, "-o", dir.File("out"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--lpips-heads", r.Error);
+        Assert.Contains(message, r.Error);
     }
 
     /// <summary>
@@ -126,12 +140,10 @@ public sealed class EvalCommandTests
     public void Eval_WithLpipsAlex_ReportsPerFrameValues_AndFrameWeightedMeans()
     {
         using var dir = new TempDir();
-        var model = dir.File("tiny.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        var model = TinyModel(dir);
         using (var trunk = LpipsSynthetic.Backbone(LpipsBackbone.AlexNet)) SafeTensorsFile.Save(dir.File("alexnet.safetensors"), trunk);
         using (var heads = LpipsSynthetic.Heads(LpipsBackbone.AlexNet)) SafeTensorsFile.Save(dir.File("alex_heads.safetensors"), heads);
-        Directory.CreateDirectory(dir.File("v"));
-        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x32:rate=10", "-frames:v", "9", "-c:v", "ffv1", dir.File("v/a.mkv"));
+        OneVideoFolder(dir, "48x32", 9);
 
         var r = CliRunner.Run("eval", dir.File("v"), "-m", model, "--fps", "10", "--size", "32", "--frames", "8",
             "--lpips-weights", dir.File("alexnet.safetensors"), "--lpips-heads", dir.File("alex_heads.safetensors"), "--lpips-net", "alex",
@@ -163,12 +175,10 @@ public sealed class EvalCommandTests
     public void Eval_WithI3d_ReportsFvd_OverTheFirst16FramesOfEachClip()
     {
         using var dir = new TempDir();
-        var model = dir.File("tiny.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        var model = TinyModel(dir);
         TorchSharp.torch.manual_seed(3);
         using (var i3d = new InceptionI3d()) SafeTensorsFile.Save(dir.File("i3d.safetensors"), i3d.state_dict().Select(kv => (kv.Key, kv.Value)));
-        Directory.CreateDirectory(dir.File("v"));
-        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=16x16:rate=10", "-frames:v", "34", "-c:v", "ffv1", dir.File("v/a.mkv"));
+        OneVideoFolder(dir, "16x16", 34);
 
         var r = CliRunner.Run("eval", dir.File("v"), "-m", model, "--fps", "10", "--size", "16", "--sample-frames", "0",
             "--i3d-weights", dir.File("i3d.safetensors"), "-o", dir.File("out"));
@@ -220,14 +230,5 @@ public sealed class EvalCommandTests
         Assert.Contains($"error: {option}: ", r.Error);
         Assert.False(Directory.Exists(dir.File("out")));
         Assert.DoesNotContain("evaluating", r.Error);
-    }
-
-    [Fact]
-    public void Eval_UnknownLpipsNet_IsAUsageError()
-    {
-        using var dir = new TempDir();
-        var r = CliRunner.Run("eval", dir.Path, "-m", "x", "--lpips-net", "resnet", "-o", dir.File("out"));
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--lpips-net must be vgg or alex", r.Error);
     }
 }
