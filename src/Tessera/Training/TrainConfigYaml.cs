@@ -15,7 +15,7 @@ public static class TrainConfigYaml
     [
         "max_steps", "batch_size", "learning_rate", "frames", "fps", "size", "seed", "ema_decay", "fix_encoder", "fix_decoder",
         "init_from", "log_every", "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "perceptual_weight",
+        "disc_start", "perceptual_weight", "skip_discriminator_before_start",
     ];
 
     public static TrainConfig Load(string path)
@@ -155,6 +155,7 @@ public static class TrainConfigYaml
             CheckpointEvery = t.GetInt("checkpoint_every", c.CheckpointEvery),
             KeepCheckpoints = t.GetInt("keep_checkpoints", c.KeepCheckpoints),
             Prefetch = t.GetInt("prefetch", c.Prefetch),
+            SkipDiscriminatorBeforeStart = t.GetBool("skip_discriminator_before_start", c.SkipDiscriminatorBeforeStart),
             Loss = c.Loss with
             {
                 DiscStart = t.FindNonNull("disc_start")?.AsLong() ?? c.Loss.DiscStart,
