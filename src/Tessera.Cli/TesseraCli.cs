@@ -17,6 +17,8 @@ public static class TesseraCli
             ConvertCommand.Create(ctx),
             PresetsCommand.Create(ctx),
             InfoCommand.Create(ctx),
+            TrainCommand.CreateTrain(ctx),
+            TrainCommand.CreateFinetune(ctx),
             EvalCommand.Create(ctx),
         };
         var parse = root.Parse(args);

@@ -8,7 +8,7 @@ namespace Tessera.Cli;
 internal sealed class VideoCommandOptions
 {
     public Argument<string> Input { get; } = new("input") { Description = "Video file, directory of frames, or image" };
-    public Option<string> Model { get; } = CommonOptions.Model(required: true);
+    public Option<string> Model { get; } = BundledDefault(CommonOptions.Model(required: false));
     public Option<string> Weights { get; } = CommonOptions.Weights();
     public Option<double?> Fps { get; } = CommonOptions.Fps();
     public Option<string> Size { get; } = CommonOptions.Size();
@@ -19,6 +19,12 @@ internal sealed class VideoCommandOptions
     public Option<int> Chunk { get; } = CommonOptions.Chunk();
     public Option<bool> StrictFrames { get; } = CommonOptions.StrictFrames();
     public Option<int> Threads { get; } = CommonOptions.Threads();
+
+    private static Option<string> BundledDefault(Option<string> option)
+    {
+        option.Description += $" (default: Tessera's bundled small model, {BundledModel.FileName})";
+        return option;
+    }
 
     public void AddTo(Command command)
     {

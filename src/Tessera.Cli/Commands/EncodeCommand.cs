@@ -15,7 +15,7 @@ public static class EncodeCommand
         var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
         var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output };
         video.AddTo(command);
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, r.GetValue(video.Model)!, r.GetValue(video.Weights),
+        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
             r.GetValue(output)!, video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
         return command;
     }

@@ -32,6 +32,13 @@ public sealed record TrainConfig
     /// <summary>Weights to start from (official .ckpt, Tessera model or training checkpoint); null starts from scratch.</summary>
     public string? InitFrom { get; init; }
 
+    /// <summary>
+    /// Skip the discriminator entirely until disc_start. The reference still runs it with a zero factor (which
+    /// only moves the LeCam averages and costs a discriminator pass and two gradient norms per step); skipping
+    /// makes CPU warm-up much cheaper and leaves the autoencoder's updates unchanged.
+    /// </summary>
+    public bool SkipDiscriminatorBeforeStart { get; init; }
+
     public int LogEvery { get; init; } = 10;
     public int EvalEvery { get; init; } = 500;
     public int EvalClips { get; init; } = 8;

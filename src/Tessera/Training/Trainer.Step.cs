@@ -18,28 +18,36 @@ public sealed partial class Trainer
 
         var (reconstruction, regularization, regLog) = Forward(x);
 
+        var adversarial = !config.SkipDiscriminatorBeforeStart || loss.DiscFactorAt(globalStep + 1) > 0;
+
         SetRequiresGrad(loss.DiscriminatorParameters(), false);
-        using var g = loss.GeneratorLoss(x, reconstruction, globalStep, model.Decoder.LastLayerWeight, regularization);
+        using var g = loss.GeneratorLoss(x, reconstruction, globalStep, model.Decoder.LastLayerWeight, regularization, adversarial: adversarial);
         optG.ZeroGrad();
         g.Loss.backward();
         var gNorm = GradClip.ClipGradNorm(optG.Parameters.Select(p => p.Param), config.GradClip);
         optG.Step();
         SetRequiresGrad(loss.DiscriminatorParameters(), true);
 
-        using var d = loss.DiscriminatorLoss(x, reconstruction.detach(), globalStep + 1);
-        optD.ZeroGrad();
-        d.Loss.backward();
-        GradClip.ClipGradNorm(optD.Parameters.Select(p => p.Param), config.GradClip);
-        optD.Step();
-
-        ema?.Update(model.named_parameters().Where(p => p.parameter.requires_grad));
-
         var values = new Dictionary<string, double?>
         {
             ["total"] = g.Total, ["nll"] = g.Nll, ["rec"] = g.Rec, ["p"] = g.P, ["d_weight"] = g.DWeight,
-            ["disc_factor"] = g.DiscFactor, ["g_loss"] = g.GLoss, ["logvar"] = g.LogVar, ["grad_norm"] = gNorm,
-            ["disc_loss"] = d.DiscLoss, ["logits_real"] = d.LogitsReal, ["logits_fake"] = d.LogitsFake, ["lecam"] = d.LeCam,
+            ["disc_factor"] = g.DiscFactor, ["g_loss"] = adversarial ? g.GLoss : null, ["logvar"] = g.LogVar, ["grad_norm"] = gNorm,
         };
+        if (adversarial)
+        {
+            using var d = loss.DiscriminatorLoss(x, reconstruction.detach(), globalStep + 1);
+            optD.ZeroGrad();
+            d.Loss.backward();
+            GradClip.ClipGradNorm(optD.Parameters.Select(p => p.Param), config.GradClip);
+            optD.Step();
+            values["disc_loss"] = d.DiscLoss;
+            values["logits_real"] = d.LogitsReal;
+            values["logits_fake"] = d.LogitsFake;
+            values["lecam"] = d.LeCam;
+        }
+
+        ema?.Update(model.named_parameters().Where(p => p.parameter.requires_grad));
+
         foreach (var (k, v) in regLog) values[k] = v;
         return values;
     }

@@ -70,9 +70,10 @@ public sealed class VidTokLoss : nn.Module
     /// (aux_loss, kl_loss); those named in <see cref="LossConfig.RegularizationWeights"/> are added with their
     /// weights. <paramref name="globalStep"/> counts optimiser steps (two per iteration). The discriminator runs
     /// in whatever train/eval mode this module is in; freeze its parameters yourself if its grads must not accumulate.
+    /// With <paramref name="adversarial"/> false the discriminator is not run at all (g_loss is logged as NaN).
     /// </summary>
     public GeneratorLossResult GeneratorLoss(Tensor inputs, Tensor reconstructions, long globalStep, Tensor? lastLayer,
-        IReadOnlyDictionary<string, Tensor>? regularization = null, Tensor? weights = null)
+        IReadOnlyDictionary<string, Tensor>? regularization = null, Tensor? weights = null, bool adversarial = true)
     {
         CheckClips(inputs, reconstructions);
         using var scope = NewDisposeScope();
@@ -93,15 +94,25 @@ public sealed class VidTokLoss : nn.Module
         var weightedNll = weighted.sum() / weighted.shape[0];
         var nll = nllMap.sum() / nllMap.shape[0];
 
-        var discInput = Config.DiscType == DiscriminatorType.ThreeD ? FromFrames(xr, t) : xr;
-        var logitsFake = discriminator.forward(discInput);
-        var gLoss = Config.GenLossCrossEntropy ? GanLosses.NonSaturatingGenLoss(logitsFake) : -logitsFake.mean();
-
-        var dWeight = Config.DiscFactor > 0 && lastLayer is not null && nll.requires_grad && gLoss.requires_grad
-            ? AdaptiveWeight(nll, gLoss, lastLayer, Config.DiscWeight)
-            : tensor(0.0f);
         var discFactor = DiscFactorAt(globalStep);
-        var loss = weightedNll + dWeight * discFactor * gLoss;
+        Tensor gLoss, dWeight, loss;
+        if (adversarial)
+        {
+            var discInput = Config.DiscType == DiscriminatorType.ThreeD ? FromFrames(xr, t) : xr;
+            var logitsFake = discriminator.forward(discInput);
+            gLoss = Config.GenLossCrossEntropy ? GanLosses.NonSaturatingGenLoss(logitsFake) : -logitsFake.mean();
+            dWeight = Config.DiscFactor > 0 && lastLayer is not null && nll.requires_grad && gLoss.requires_grad
+                ? AdaptiveWeight(nll, gLoss, lastLayer, Config.DiscWeight)
+                : tensor(0.0f);
+            loss = weightedNll + dWeight * discFactor * gLoss;
+        }
+        else
+        {
+            // Without the discriminator the adversarial term is absent rather than multiplied by a zero factor.
+            gLoss = tensor(float.NaN);
+            dWeight = tensor(0.0f);
+            loss = weightedNll;
+        }
 
         var regLog = new Dictionary<string, double>();
         if (regularization is not null)

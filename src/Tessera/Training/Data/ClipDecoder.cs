@@ -18,6 +18,8 @@ public sealed class ClipDecoder(VideoDataset dataset, ClipSpec spec)
             FrameCount = spec.Frames,
             Size = (h, w),
             ResizeMode = ResizeMode.Exact,
+            // Many real files carry a few damaged packets; the frames FFmpeg does decode are fine to train on.
+            AllowDecodeErrors = true,
         };
         using var clip = VideoReader.Read(source.Path, options);
         using var scope = NewDisposeScope();

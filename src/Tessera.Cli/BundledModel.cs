@@ -1,0 +1,20 @@
+namespace Tessera.Cli;
+
+/// <summary>
+/// The small model Tessera trained itself and ships beside the tool (models/ in the repository, copied next to
+/// the binaries): what <c>encode</c> and <c>reconstruct</c> use when no --model is given.
+/// </summary>
+internal static class BundledModel
+{
+    public const string FileName = "tessera_small_fsq_causal_488_4096.safetensors";
+
+    public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "models", FileName);
+
+    public static string Resolve(string? model)
+    {
+        if (model is not null) return model;
+        if (!File.Exists(Path))
+            throw new ConfigException($"no --model given and the bundled model is missing ({Path}); pass --model <preset|model file>");
+        return Path;
+    }
+}

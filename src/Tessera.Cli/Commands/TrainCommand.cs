@@ -1,0 +1,129 @@
+using System.CommandLine;
+using Tessera.Inference;
+using Tessera.Metrics;
+using Tessera.Models.VidTok;
+using Tessera.Training;
+using Tessera.Training.Data;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary><c>tessera train</c> and <c>tessera finetune</c>: the VidTok recipe on a folder or manifest of videos.</summary>
+public static class TrainCommand
+{
+    private sealed class Shared
+    {
+        public Option<string> Data { get; } = new("--data", "-d") { Description = "Training videos: a folder or a CSV manifest (column 'videos', optional 'split')", Required = true };
+        public Option<string> Split { get; } = new("--split") { Description = "Rows of the manifest's 'split' column to train on (e.g. train)" };
+        public Option<string> EvalData { get; } = new("--eval-data") { Description = "Held-out videos for PSNR/SSIM during training (folder or manifest)" };
+        public Option<string> EvalSplit { get; } = new("--eval-split") { Description = "Rows of the held-out manifest's 'split' column (e.g. eval)" };
+        public Option<string> Output { get; } = new("--output", "-o") { Description = "Run directory (checkpoints, logs, loss plot)", Required = true };
+        public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --output from its newest checkpoint" };
+        public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Iterations to train (overrides the config)" };
+        public Option<string> LpipsWeights { get; } = new("--lpips-weights") { Description = "torchvision VGG16 weights for the perceptual loss (off without them)" };
+        public Option<string> LpipsHeads { get; } = new("--lpips-heads") { Description = "LPIPS v0.1 linear heads (vgg.pth)" };
+        public Option<int> Threads { get; } = CommonOptions.Threads();
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, LpipsWeights, LpipsHeads, Threads }) c.Options.Add(o);
+        }
+    }
+
+    public static Command CreateTrain(CliContext ctx)
+    {
+        var shared = new Shared();
+        var config = new Option<string>("--config", "-c") { Description = "Training config: official VidTok YAML (plus an optional 'tessera:' section) or JSON", Required = true };
+        var command = new Command("train", "Train a VidTok tokenizer with the reference recipe (resumable)") { config };
+        shared.AddTo(command);
+        command.SetAction(r => ctx.Run(() =>
+        {
+            var cfg = TrainConfigYaml.Load(r.GetValue(config)!);
+            return Run(ctx, cfg, shared, r);
+        }));
+        return command;
+    }
+
+    public static Command CreateFinetune(CliContext ctx)
+    {
+        var shared = new Shared();
+        var from = new Option<string>("--from") { Description = "Weights to start from: official .ckpt, Tessera model or training checkpoint", Required = true };
+        var config = new Option<string>("--config", "-c") { Description = "Training config (YAML/JSON); default: VidTok's recipe for the model in --from" };
+        var model = new Option<string>("--model", "-m") { Description = "Model of --from when the file does not describe itself (preset or YAML)" };
+        var stage2 = new Option<bool>("--stage2") { Description = "VidTok stage 2: freeze the encoder and fine-tune the decoder (latents stay compatible)" };
+        var size = new Option<int?>("--size") { Description = "Clip size (square) to fine-tune at" };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 1e-5)" };
+        var command = new Command("finetune", "Fine-tune an official or Tessera checkpoint on your own videos") { from, config, model, stage2, size, lr };
+        shared.AddTo(command);
+        command.SetAction(r => ctx.Run(() =>
+        {
+            var source = r.GetValue(from)!;
+            TrainConfig cfg;
+            if (r.GetValue(config) is { } path) cfg = TrainConfigYaml.Load(path);
+            else
+            {
+                var modelArg = r.GetValue(model) ?? source;
+                var (modelConfig, _) = modelArg == source && source.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+                    ? (VidTokWeights.ReadConfig(source) ?? throw new ConfigException($"'{source}' does not record its model; pass --model"), (string?)null)
+                    : VideoTokenizer.ResolveModel(modelArg);
+                cfg = new TrainConfig { Model = modelConfig };
+            }
+            cfg = cfg with
+            {
+                InitFrom = source,
+                FixEncoder = cfg.FixEncoder || r.GetValue(stage2),
+                LearningRate = r.GetValue(lr) ?? cfg.LearningRate,
+                Clip = r.GetValue(size) is { } s ? cfg.Clip with { Size = s } : cfg.Clip,
+            };
+            return Run(ctx, cfg, shared, r);
+        }));
+        return command;
+    }
+
+    private static ExitCode Run(CliContext ctx, TrainConfig config, Shared o, ParseResult r)
+    {
+        var output = r.GetValue(o.Output)!;
+        var store = new CheckpointStore(output);
+        if (store.Latest() is { } latest && !r.GetValue(o.Resume))
+            throw new UsageException($"run directory '{output}' already has checkpoints (newest {Path.GetFileName(latest)}); pass --resume to continue it or choose another --output");
+        if (r.GetValue(o.Resume) && store.Latest() is null)
+            ctx.Progress($"--resume: '{output}' has no checkpoint yet; starting from step 0");
+        if (r.GetValue(o.MaxSteps) is { } steps) config = config with { MaxSteps = steps };
+        if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
+
+        var train = VideoDataset.Load(r.GetValue(o.Data)!, r.GetValue(o.Split));
+        foreach (var (path, reason) in train.Skipped) ctx.Error.WriteLine($"warning: skipping {path}: {reason}");
+        VideoDataset? eval = r.GetValue(o.EvalData) is { } evalPath ? VideoDataset.Load(evalPath, r.GetValue(o.EvalSplit)) : null;
+
+        using var lpips = LoadPerceptual(ctx, config, r.GetValue(o.LpipsWeights), r.GetValue(o.LpipsHeads));
+        if (lpips is null && config.Loss.PerceptualWeight > 0)
+            ctx.Error.WriteLine("warning: no LPIPS weights (--lpips-weights, --lpips-heads): training without the perceptual loss");
+
+        ctx.Progress($"training {config.Model.Name} ({VidTokPresets.Describe(config.Model)}) on {train.Videos.Count} videos: " +
+                     $"{config.Clip.Frames} frames at {config.Clip.Fps:0.##} fps, {config.Clip.Size}x{config.Clip.Size}, batch {config.BatchSize}, {config.MaxSteps} steps");
+        using var trainer = new Trainer(config, output, train, eval, lpips is null ? null : lpips.Loss, ctx.Progress);
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); ctx.Progress("stopping after this step (the last checkpoint stays valid)"); };
+        trainer.Run(cancel.Token, new TrainingProgressLine(ctx.Error, config.LogEvery));
+        ctx.Out.WriteLine($"trained to step {trainer.Step}; checkpoints in {store.Directory}, log {Path.Combine(output, "train_log.csv")}");
+        return ExitCode.Ok;
+    }
+
+    private static Lpips? LoadPerceptual(CliContext ctx, TrainConfig config, string? weights, string? heads)
+    {
+        if (config.Loss.PerceptualWeight <= 0 || weights is null) return null;
+        if (heads is null) throw new UsageException("--lpips-weights needs --lpips-heads (the LPIPS v0.1 vgg.pth heads)");
+        ctx.Progress($"perceptual loss: LPIPS VGG16 from {weights} and {heads}");
+        return Lpips.Load(LpipsBackbone.Vgg16, weights, heads);
+    }
+}
+
+/// <summary>One progress line per logged step: loss, speed and ETA.</summary>
+internal sealed class TrainingProgressLine(TextWriter writer, int every) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress p)
+    {
+        if (p.Step % every != 0 && p.Step != p.MaxSteps) return;
+        var eta = p.StepsPerSecond > 0 ? TimeSpan.FromSeconds((p.MaxSteps - p.Step) / p.StepsPerSecond) : TimeSpan.Zero;
+        writer.WriteLine($"step {p.Step}/{p.MaxSteps}  loss {p.Loss:0.0000}  {1 / Math.Max(p.StepsPerSecond, 1e-9):0.00} s/step  ETA {eta:hh\\:mm\\:ss}");
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using Tessera.Tests.Video;
+using Tessera.Training;
+
+namespace Tessera.Tests.Cli;
+
+/// <summary>`tessera train` end to end on tiny videos, including a run killed with SIGKILL and resumed.</summary>
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private readonly string config;
+    private readonly string videos;
+
+    public TrainCommandTests()
+    {
+        videos = Directory.CreateDirectory(dir.File("videos")).FullName;
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x40:rate=10:duration=3", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
+        config = dir.File("tiny.yaml");
+        File.WriteAllText(config, """
+            model:
+              base_learning_rate: 1.0e-3
+              target: vidtok.models.autoencoder_v1_1.AutoencodingEngine
+              params:
+                ema_decay: 0.99
+                encoder_config:
+                  target: vidtok.modules.model_3dcausal_v1_1.EncoderCausal3DPadding
+                  params: {double_z: false, z_channels: 4, in_channels: 3, out_ch: 3, ch: 8, ch_mult: [1, 2, 2, 2], num_res_blocks: 1,
+                           norm_type: layernorm, interpolation_mode: trilinear}
+                decoder_config:
+                  target: vidtok.modules.model_3dcausal_v1_1.DecoderCausal3DPadding
+                  params: ${model.params.encoder_config.params}
+                regularizer_config:
+                  target: vidtok.modules.regularizers.FSQRegularizer
+                  params: {levels: [8, 8, 8, 8], entropy_loss_weight: 0.1, entropy_loss_annealing_steps: 2000, entropy_loss_annealing_factor: 3, commitment_loss_weight: 0.25}
+                loss_config:
+                  target: vidtok.modules.losses.GeneralLPIPSWithDiscriminator
+                  params: {disc_start: 2, disc_weight: 0.2, disc_type: 2d, learn_logvar: true, gen_loss_cross_entropy: true, lecam_loss_weight: 0.005, perceptual_weight: 0.0,
+                           regularization_weights: {aux_loss: 1.0}}
+            tessera: {frames: 5, fps: 5, size: 32, max_steps: 6, log_every: 1, checkpoint_every: 2, eval_every: 1000, prefetch: 1}
+            """);
+    }
+
+    public void Dispose() => dir.Dispose();
+
+    private static double[] Totals(string run) => File.ReadAllLines(Path.Combine(run, "train_log.csv")).Skip(1)
+        .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+
+    [Fact]
+    public void Train_RefusesExistingRunWithoutResume_AndContinuesWithIt()
+    {
+        var run = dir.File("run");
+        var first = CliRunner.Run("train", "-c", config, "--data", videos, "-o", run, "--max-steps", "2");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var again = CliRunner.Run("train", "-c", config, "--data", videos, "-o", run);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("--resume", again.Error);
+        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", run, "--resume", "--max-steps", "4");
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("resumed from", resumed.Error);
+        Assert.Equal(4, Totals(run).Length);
+    }
+
+    [Fact]
+    public void Train_KilledWithSigkill_ResumesOnTheSameLossCurve()
+    {
+        var reference = dir.File("reference");
+        var whole = CliRunner.Run("train", "-c", config, "--data", videos, "-o", reference);
+        Assert.True(whole.ExitCode == 0, whole.Error);
+
+        var killed = dir.File("killed");
+        var cli = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { cli, "train", "-c", config, "--data", videos, "-o", killed }) info.ArgumentList.Add(arg);
+        using (var p = Process.Start(info)!)
+        {
+            p.ErrorDataReceived += (_, _) => { };
+            p.OutputDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            var store = new CheckpointStore(killed);
+            var watch = Stopwatch.StartNew();
+            while (store.List().Count == 0 && !p.HasExited && watch.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(50);
+            if (!p.HasExited) p.Kill(entireProcessTree: true);   // SIGKILL
+            p.WaitForExit();
+        }
+        Assert.True(new CheckpointStore(killed).List()[^1].Step < 6, "the run finished before it could be killed");
+        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", killed, "--resume");
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+
+        var a = Totals(reference);
+        var b = Totals(killed);
+        Assert.Equal(a.Length, b.Length);
+        for (var i = 0; i < a.Length; i++)
+            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"step {i + 1}: {a[i]} vs {b[i]}");
+    }
+}

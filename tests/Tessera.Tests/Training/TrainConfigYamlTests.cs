@@ -1,0 +1,81 @@
+using Tessera.Training;
+
+namespace Tessera.Tests.Training;
+
+public sealed class TrainConfigYamlTests
+{
+    [Fact]
+    public void BundledModelConfig_ReadsEverySection()
+    {
+        var c = TrainConfigYaml.Load(Path.Combine(TestPaths.RepoRoot!, "configs", "tessera_small_fsq_causal_488_4096.yaml"));
+        Assert.Equal(16, c.Model.Ch);
+        Assert.Equal(2e-4, c.LearningRate);
+        Assert.Equal(0.999, c.EmaDecay);
+        Assert.Equal((17, 3.0, 64), (c.Clip.Frames, c.Clip.Fps, c.Clip.Size));
+        Assert.Equal(8001, c.Loss.DiscStart);
+        Assert.Equal(0.005, c.Loss.LecamLossWeight);
+        Assert.True(c.Loss.LearnLogvar && c.Loss.GenLossCrossEntropy);
+        Assert.Equal(DiscriminatorType.TwoD, c.Loss.DiscType);
+        Assert.Equal((0.1, 2000, 3.0, 0.25), (c.FsqAux.EntropyLossWeight, c.FsqAux.AnnealingSteps, c.FsqAux.AnnealingFactor, c.FsqAux.CommitmentLossWeight));
+        Assert.Equal(20000, c.MaxSteps);
+        Assert.Equal(100, c.CheckpointEvery);
+    }
+
+    private static string Yaml(string extra) => """
+        model:
+          base_learning_rate: 1.0e-05
+          target: vidtok.models.autoencoder_v1_1.AutoencodingEngine
+          params:
+            encoder_config:
+              target: vidtok.modules.model_3dcausal_v1_1.EncoderCausal3DPadding
+              params: {double_z: false, z_channels: 4, in_channels: 3, out_ch: 3, ch: 8, ch_mult: [1, 2, 2, 2], num_res_blocks: 1,
+                       norm_type: layernorm, interpolation_mode: trilinear, fix_encoder: true}
+            decoder_config:
+              target: vidtok.modules.model_3dcausal_v1_1.DecoderCausal3DPadding
+              params: ${model.params.encoder_config.params}
+            regularizer_config:
+              target: vidtok.modules.regularizers.FSQRegularizer
+              params: {levels: [8, 8, 8, 8]}
+            loss_config:
+              target: vidtok.modules.losses.GeneralLPIPSWithDiscriminator
+              params: {disc_start: 20001}
+        data:
+          params:
+            batch_size: 2
+            train:
+              params:
+                video_params: {input_height: INPUT_HEIGHT_1, input_width: INPUT_WIDTH_1, sample_num_frames: 33, sample_fps: 3}
+        lightning:
+          modelcheckpoint: {params: {every_n_train_steps: 5000}}
+        EXTRA
+        """.Replace("EXTRA", extra);
+
+    [Fact]
+    public void OfficialLayout_TakesReferenceDefaultsAndSkipsPlaceholders()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("train.yaml");
+        File.WriteAllText(path, Yaml(""));
+        var c = TrainConfigYaml.Load(path);
+        Assert.True(c.FixEncoder);
+        Assert.Equal(2, c.BatchSize);
+        Assert.Equal(33, c.Clip.Frames);
+        Assert.Equal(128, c.Clip.Size);                         // INPUT_HEIGHT_1 is a placeholder: Tessera's default stays
+        Assert.Equal(DiscriminatorType.ThreeD, c.Loss.DiscType); // GeneralLPIPSWithDiscriminator's own default
+        Assert.Equal(1.0, c.Loss.DiscWeight);
+        Assert.Empty(c.Loss.RegularizationWeights);
+        Assert.Equal(0.0, c.FsqAux.EntropyLossWeight);
+        Assert.Equal(5000, c.CheckpointEvery);
+    }
+
+    [Fact]
+    public void UnknownTesseraKey_IsAnErrorNamingIt()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("train.yaml");
+        File.WriteAllText(path, Yaml("tessera: {max_stepz: 10}"));
+        var e = Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path));
+        Assert.Contains("max_stepz", e.Message);
+        Assert.Contains("train.yaml", e.Message);
+    }
+}
