@@ -40,7 +40,15 @@ public static class InfoCommand
             }
             var config = VidTokWeights.ReadConfig(target);
             if (config is not null) PrintConfig(o, config);
-            o.WriteLine($"parameters   {header.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)):N0} in {header.Tensors.Count} tensors");
+            static long Elements(SafeTensorsEntry t) => t.Shape.Aggregate(1L, (a, b) => a * b);
+            var weights = header.Tensors.Where(t => t.Name.StartsWith("encoder.", StringComparison.Ordinal) || t.Name.StartsWith("decoder.", StringComparison.Ordinal)).ToList();
+            o.WriteLine($"parameters   {weights.Sum(Elements):N0} in {weights.Count} encoder/decoder tensors");
+            if (header.Metadata.GetValueOrDefault("format") == "tessera.train/1")
+            {
+                o.WriteLine($"training     step {header.Metadata.GetValueOrDefault("step")}, data position {header.Metadata.GetValueOrDefault("data_position")} batches");
+                foreach (var group in header.Tensors.Except(weights).GroupBy(t => t.Name.Split('.')[0]))
+                    o.WriteLine($"  {group.Key}.*: {group.Count()} tensors, {group.Sum(Elements):N0} elements");
+            }
             if (keys) foreach (var t in header.Tensors) o.WriteLine($"  {t.Name} [{string.Join(", ", t.Shape)}] {t.DType}");
             return ExitCode.Ok;
         }
