@@ -19,13 +19,14 @@ public static class TrainCommand
         public Option<string> Output { get; } = new("--output", "-o") { Description = "Run directory (checkpoints, logs, loss plot)", Required = true };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --output from its newest checkpoint" };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Iterations to train (overrides the config)" };
+        public Option<int?> EvalEvery { get; } = new("--eval-every") { Description = "Held-out evaluation interval in iterations (overrides the config)" };
         public Option<string> LpipsWeights { get; } = new("--lpips-weights") { Description = "torchvision VGG16 weights for the perceptual loss (off without them)" };
         public Option<string> LpipsHeads { get; } = new("--lpips-heads") { Description = "LPIPS v0.1 linear heads (vgg.pth)" };
         public Option<int> Threads { get; } = CommonOptions.Threads();
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, LpipsWeights, LpipsHeads, Threads }) c.Options.Add(o);
+            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads }) c.Options.Add(o);
         }
     }
 
@@ -88,6 +89,7 @@ public static class TrainCommand
         if (r.GetValue(o.Resume) && store.Latest() is null)
             ctx.Progress($"--resume: '{output}' has no checkpoint yet; starting from step 0");
         if (r.GetValue(o.MaxSteps) is { } steps) config = config with { MaxSteps = steps };
+        if (r.GetValue(o.EvalEvery) is { } every) config = config with { EvalEvery = every };
         if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
 
         var train = VideoDataset.Load(r.GetValue(o.Data)!, r.GetValue(o.Split));

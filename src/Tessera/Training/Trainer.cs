@@ -85,6 +85,13 @@ public sealed partial class Trainer : IDisposable
         var log = new TrainingLog(Path.Combine(runDirectory, "train_log.csv"), StepLog.Columns, Step);
         var evalLog = new TrainingLog(Path.Combine(runDirectory, "eval_log.csv"), ["psnr", "ssim"], Step);
         using var loader = new ClipLoader(train, config.Clip, config.Seed, config.BatchSize, dataPosition, config.Prefetch, report);
+        if (eval is not null && Step == 0)
+        {
+            // The starting point's held-out quality, so a run (or a fine-tune) shows what it changed.
+            var (psnr0, ssim0) = Evaluate();
+            evalLog.Append(0, new Dictionary<string, double?> { ["psnr"] = psnr0, ["ssim"] = ssim0 });
+            report($"step 0: held-out PSNR {psnr0:0.00} dB, SSIM {ssim0:0.0000}");
+        }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var startStep = Step;
         while (Step < config.MaxSteps && !cancel.IsCancellationRequested)
