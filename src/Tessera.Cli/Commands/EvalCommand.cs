@@ -19,7 +19,8 @@ public static class EvalCommand
     public static Command Create(CliContext ctx)
     {
         var input = new Argument<string>("input") { Description = "Folder of videos (searched recursively) or CSV manifest with a 'videos' column" };
-        var model = CommonOptions.Model(required: true);
+        var model = CommonOptions.Model(required: false);
+        model.Description += $" (default: the bundled model, {BundledModel.FileName})";
         var weights = CommonOptions.Weights();
         var ema = CommonOptions.Ema();
         var fps = new Option<double>("--fps") { Description = "Sample every round(src_fps / fps)-th frame", DefaultValueFactory = _ => 30.0 };
@@ -41,7 +42,7 @@ public static class EvalCommand
         foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output })
             command.Options.Add(o);
         command.SetAction(r => ctx.Run(() => Run(ctx, new Request(
-            r.GetValue(input)!, r.GetValue(model)!, r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
+            r.GetValue(input)!, BundledModel.Resolve(r.GetValue(model)), r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
             r.GetValue(longVideo), r.GetValue(keepAll), r.GetValue(chunk), r.GetValue(threads), r.GetValue(split),
             r.GetValue(lpipsWeights), r.GetValue(lpipsHeads), r.GetValue(lpipsNet)!, r.GetValue(i3d), r.GetValue(samples), r.GetValue(output)!))));
         return command;
