@@ -20,8 +20,12 @@ internal static class VideoFileReader
         var args = new List<string> { "-nostdin", "-hide_banner", "-v", "error" };
         if (options.Start > 0) args.AddRange(["-ss", FFmpegArgs.Number(options.Start)]); // input seek; accurate by default
         args.AddRange(["-i", FFmpegArgs.FileUrl(path), "-map", $"0:{info.Index}", "-an", "-sn", "-dn"]);
+        // Frames are sampled by decode index inside FFmpeg, so skipped frames are never converted to RGB or piped
+        // (at 3 fps from a 30 fps source that is 10x less work); `n` counts the frames after the start time.
+        if (interval > 1)
+            args.AddRange(["-vf", $"select='not(mod(n,{interval.ToString(CultureInfo.InvariantCulture)}))'"]);
         if (options.FrameCount is { } max)
-            args.AddRange(["-frames:v", ((long)(max - 1) * interval + 1).ToString(CultureInfo.InvariantCulture)]);
+            args.AddRange(["-frames:v", max.ToString(CultureInfo.InvariantCulture)]);
         args.AddRange(["-fps_mode", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
 
         using var acc = new FrameAccumulator(info.Height, info.Width, options);
@@ -30,18 +34,16 @@ internal static class VideoFileReader
         string stderr;
         using (var ffmpeg = FFmpegProcess.Start(FFmpegProcess.FfmpegExecutable, args, path))
         {
-            var skipped = interval > 1 ? new byte[acc.FrameBytes] : [];
             while (true)
             {
-                var keep = decoded % interval == 0;
-                var frame = keep ? acc.NextFrame() : skipped; // kept frames are read straight into the batch
+                var frame = acc.NextFrame(); // read straight into the batch
                 var n = ffmpeg.Stdout.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false);
                 if (n < frame.Length)
                 {
                     if (n > 0) warnings.Add($"{path}: decoder output ended inside a frame ({n} of {frame.Length} bytes)");
                     break;
                 }
-                if (keep) acc.Commit();
+                acc.Commit();
                 decoded++;
                 if (options.FrameCount is { } m && acc.Count >= m) break;
             }
@@ -50,7 +52,7 @@ internal static class VideoFileReader
 
         if (exit != 0 || stderr.Length > 0)
         {
-            var problem = $"{path}: decoding failed after {decoded} frame(s), file may be truncated or corrupt " +
+            var problem = $"{path}: decoding failed after {decoded} sampled frame(s), file may be truncated or corrupt " +
                 $"(ffmpeg exit code {exit}: {FFmpegProcess.Tail(stderr)})";
             if (acc.Count == 0 || !options.AllowDecodeErrors)
                 throw new InvalidVideoException(problem);
