@@ -40,7 +40,17 @@ public sealed class TimeDownsample : StreamModule
             return AlphaBlender.Blend(mix_factor, pooled, learned);
     }
 
-    private static Tensor Pool(Tensor x) => nn.functional.avg_pool3d(x, [3, 1, 1], [2, 1, 1]);
+    // AvgPool3d((3,1,1), stride (2,1,1)) written out: libtorch has no CPU bfloat16 avg_pool3d.
+    private static Tensor Pool(Tensor x)
+    {
+        var n = (x.shape[2] - 3) / 2 + 1;
+        using var a = x.slice(2, 0, 2 * n - 1, 2);
+        using var b = x.slice(2, 1, 2 * n, 2);
+        using var c = x.slice(2, 2, 2 * n + 1, 2);
+        using var ab = a + b;
+        using var abc = ab.add_(c);
+        return abc / 3;
+    }
 
     private Tensor PadFront(Tensor x, CausalPadding mode, CausalCache cache)
     {
