@@ -23,10 +23,11 @@ public static class TrainCommand
         public Option<string> LpipsWeights { get; } = new("--lpips-weights") { Description = "torchvision VGG16 weights for the perceptual loss (off without them)" };
         public Option<string> LpipsHeads { get; } = new("--lpips-heads") { Description = "LPIPS v0.1 linear heads (vgg.pth)" };
         public Option<int> Threads { get; } = CommonOptions.Threads();
+        public Option<bool> Bf16 { get; } = new("--bf16") { Description = "Compute in bfloat16 with float32 master weights (about 2.5x faster on CPUs with AVX512-BF16)" };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads }) c.Options.Add(o);
+            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads, Bf16 }) c.Options.Add(o);
         }
     }
 
@@ -90,6 +91,7 @@ public static class TrainCommand
             ctx.Progress($"--resume: '{output}' has no checkpoint yet; starting from step 0");
         if (r.GetValue(o.MaxSteps) is { } steps) config = config with { MaxSteps = steps };
         if (r.GetValue(o.EvalEvery) is { } every) config = config with { EvalEvery = every };
+        if (r.GetValue(o.Bf16)) config = config with { Bf16 = true };
         if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
 
         var train = VideoDataset.Load(r.GetValue(o.Data)!, r.GetValue(o.Split));

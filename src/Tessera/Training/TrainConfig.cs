@@ -29,6 +29,13 @@ public sealed record TrainConfig
     public bool FixEncoder { get; init; }
     public bool FixDecoder { get; init; }
 
+    /// <summary>
+    /// Run the autoencoder's forward and backward passes in bfloat16 on a working copy of the model, keeping
+    /// float32 master weights, optimiser state and EMA (the quantiser, the losses and the discriminator stay
+    /// float32). The CPU analogue of the reference's bf16-mixed precision; about 2.5x faster per step here.
+    /// </summary>
+    public bool Bf16 { get; init; }
+
     /// <summary>Weights to start from (official .ckpt, Tessera model or training checkpoint); null starts from scratch.</summary>
     public string? InitFrom { get; init; }
 

@@ -15,7 +15,7 @@ public static class TrainConfigYaml
     [
         "max_steps", "batch_size", "learning_rate", "frames", "fps", "size", "seed", "ema_decay", "fix_encoder", "fix_decoder",
         "init_from", "log_every", "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "perceptual_weight", "skip_discriminator_before_start",
+        "disc_start", "perceptual_weight", "skip_discriminator_before_start", "bf16",
     ];
 
     public static TrainConfig Load(string path)
@@ -124,6 +124,7 @@ public static class TrainConfigYaml
         {
             if (t.FindNonNull("max_steps") is { } s && s.AsLong() > 0) config = config with { MaxSteps = s.AsLong() };
             if (t.FindNonNull("val_check_interval") is ConfigScalar { Kind: ScalarKind.Int } e) config = config with { EvalEvery = e.AsInt() };
+            if (t.FindNonNull("precision") is ConfigScalar p) config = config with { Bf16 = p.Text == "bf16-mixed" };
         }
         return config;
     }
@@ -156,6 +157,7 @@ public static class TrainConfigYaml
             KeepCheckpoints = t.GetInt("keep_checkpoints", c.KeepCheckpoints),
             Prefetch = t.GetInt("prefetch", c.Prefetch),
             SkipDiscriminatorBeforeStart = t.GetBool("skip_discriminator_before_start", c.SkipDiscriminatorBeforeStart),
+            Bf16 = t.GetBool("bf16", c.Bf16),
             Loss = c.Loss with
             {
                 DiscStart = t.FindNonNull("disc_start")?.AsLong() ?? c.Loss.DiscStart,

@@ -12,18 +12,22 @@ public sealed partial class Trainer
     {
         using var scope = NewDisposeScope();
         model.train();
+        work?.train();
         loss.train();
         // Lightning counts optimiser steps: two per iteration, which is what disc_start refers to.
         var globalStep = 2 * Step;
 
-        var (reconstruction, regularization, regLog) = Forward(x);
+        var net = work ?? model;
+        if (work is not null) CopyWeights(model, work);
+        var (reconstruction, regularization, regLog) = Forward(net, x);
 
         var adversarial = !config.SkipDiscriminatorBeforeStart || loss.DiscFactorAt(globalStep + 1) > 0;
 
         SetRequiresGrad(loss.DiscriminatorParameters(), false);
-        using var g = loss.GeneratorLoss(x, reconstruction, globalStep, model.Decoder.LastLayerWeight, regularization, adversarial: adversarial);
+        using var g = loss.GeneratorLoss(x, reconstruction, globalStep, net.Decoder.LastLayerWeight, regularization, adversarial: adversarial);
         optG.ZeroGrad();
         g.Loss.backward();
+        if (work is not null) MoveGradients(work, model);
         var gNorm = GradClip.ClipGradNorm(optG.Parameters.Select(p => p.Param), config.GradClip);
         optG.Step();
         SetRequiresGrad(loss.DiscriminatorParameters(), true);
@@ -56,18 +60,20 @@ public sealed partial class Trainer
     /// The engine's forward: encode (without gradients when the encoder is frozen), regularise, decode; v1.1 keeps
     /// the last T frames. Returns the reconstruction, the regulariser losses by name, and their logged parts.
     /// </summary>
-    private (Tensor Reconstruction, Dictionary<string, Tensor> Regularization, Dictionary<string, double> Log) Forward(Tensor x)
+    private (Tensor Reconstruction, Dictionary<string, Tensor> Regularization, Dictionary<string, double> Log) Forward(VidTokModel net, Tensor x)
     {
+        var compute = net.parameters().First().dtype;
+        var input = x.to_type(compute);
         Tensor raw;
         if (config.FixEncoder)
-            using (no_grad()) raw = model.EncodeRaw(x, CausalCache.None());
+            using (no_grad()) raw = net.EncodeRaw(input, CausalCache.None()).to_type(ScalarType.Float32);
         else
-            raw = model.EncodeRaw(x, CausalCache.None());
+            raw = net.EncodeRaw(input, CausalCache.None()).to_type(ScalarType.Float32);
 
         var regularization = new Dictionary<string, Tensor>();
         var log = new Dictionary<string, double>();
         Tensor z;
-        if (model.Fsq is { } fsq)
+        if (net.Fsq is { } fsq)
         {
             var (codes, _) = fsq.Quantize(raw);
             var aux = fsqAux!.Compute(raw, codes, Step);
@@ -80,17 +86,37 @@ public sealed partial class Trainer
         }
         else
         {
-            var gaussian = model.Gaussian!;
+            var gaussian = net.Gaussian!;
             var (mean, logVar) = gaussian.Split(raw);
             z = gaussian.Sample(mean, logVar, klNoise);
             var kl = gaussian.Kl(mean, logVar);
             regularization["kl_loss"] = kl;
             log["kl_loss"] = kl.item<float>();
         }
-        var decoded = model.DecodeRaw(z, CausalCache.None());
+        var decoded = net.DecodeRaw(z.to_type(compute), CausalCache.None()).to_type(ScalarType.Float32);
         var frames = x.shape[2];
         var reconstruction = decoded.shape[2] == frames ? decoded : decoded[.., .., (int)(decoded.shape[2] - frames)..];
         return (reconstruction, regularization, log);
+    }
+
+    /// <summary>Master weights (float32) into the bfloat16 working copy.</summary>
+    private static void CopyWeights(VidTokModel master, VidTokModel copy)
+    {
+        using var _ = no_grad();
+        var source = master.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in copy.named_parameters()) p.copy_(source[name]);
+    }
+
+    /// <summary>The working copy's gradients, as float32, onto the master weights; the copy's are cleared.</summary>
+    private static void MoveGradients(VidTokModel copy, VidTokModel master)
+    {
+        var target = master.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in copy.named_parameters())
+        {
+            if (p.grad is not { } grad) continue;
+            target[name].grad = grad.to_type(ScalarType.Float32);
+            p.grad = null;
+        }
     }
 
     private static void SetRequiresGrad(IEnumerable<(string Name, TorchSharp.Modules.Parameter Param)> parameters, bool value)

@@ -1,4 +1,5 @@
 using Tessera.Models.VidTok;
+using TorchSharp;
 using Tessera.Quantizers;
 using Tessera.Training.Data;
 using Tessera.Training.Optim;
@@ -21,6 +22,7 @@ public sealed partial class Trainer : IDisposable
     private readonly TrainConfig config;
     private readonly string runDirectory;
     private readonly VidTokModel model;
+    private readonly VidTokModel? work;
     private readonly VidTokLoss loss;
     private readonly FsqAuxLoss? fsqAux;
     private readonly Adam optG;
@@ -59,6 +61,13 @@ public sealed partial class Trainer : IDisposable
                            && !(config.FixDecoder && name.StartsWith("decoder.", StringComparison.Ordinal));
         modelParameters = model.named_parameters().Where(p => p.parameter.requires_grad)
             .Select(p => ("model." + p.name, p.parameter)).ToList();
+        if (config.Bf16)
+        {
+            work = new VidTokModel(config.Model);
+            work.to(ScalarType.BFloat16);
+            var trainable = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.requires_grad);
+            foreach (var (name, p) in work.named_parameters()) p.requires_grad = trainable[name];
+        }
 
         loss = new VidTokLoss(config.Loss, perceptual, new Generator((ulong)config.Seed + 1));
         if (model.Fsq is { } fsq) fsqAux = new FsqAuxLoss(fsq, config.FsqAux);
@@ -127,6 +136,7 @@ public sealed partial class Trainer : IDisposable
         ema?.Dispose();
         eval?.Dispose();
         loss.Dispose();
+        work?.Dispose();
         model.Dispose();
     }
 }

@@ -167,7 +167,8 @@ public sealed class VidTokLoss : nn.Module
         using var scope = NewDisposeScope();
         var nllGrad = autograd.grad([nllLoss], [lastLayer], retain_graph: true)[0];
         var gGrad = autograd.grad([gLoss], [lastLayer], retain_graph: true)[0];
-        var w = nllGrad.norm() / (gGrad.norm() + 1e-4);
+        // Norms in float32 whatever the layer's dtype (a bfloat16 working copy during mixed-precision training).
+        var w = nllGrad.to_type(ScalarType.Float32).norm() / (gGrad.to_type(ScalarType.Float32).norm() + 1e-4);
         return (w.clamp(0.0, 1e4).detach() * discWeight).MoveToOuterDisposeScope();
     }
 

@@ -59,6 +59,18 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Bf16_TrainsOnAWorkingCopyAndKeepsFloat32Weights()
+    {
+        var run = dir.File("bf16");
+        using (var trainer = new Trainer(Tiny(60) with { Bf16 = true, CheckpointEvery = 60, Loss = new LossConfig { DiscNdf = 8, DiscStart = 40, PerceptualWeight = 0 } }, run, data, null))
+            trainer.Run();
+        var rec = Column(Path.Combine(run, "train_log.csv"), "rec");
+        Assert.True(rec.TakeLast(10).Average() < 0.8 * rec.Take(10).Average(), $"L1 went from {rec.Take(10).Average():0.0000} to {rec.TakeLast(10).Average():0.0000}");
+        var header = Tessera.Checkpoints.SafeTensorsFile.ReadHeader(new CheckpointStore(run).Latest()!);
+        Assert.All(header.Tensors.Where(t => t.Name.StartsWith("encoder.", StringComparison.Ordinal)), t => Assert.Equal(ScalarType.Float32, t.DType));
+    }
+
+    [Fact]
     public void KilledAndResumed_GivesTheSameLossCurve()
     {
         var whole = dir.File("whole");
