@@ -14,7 +14,8 @@ public static class SvgPlot
     /// (padded frames) are drawn grey; vertical lines mark <paramref name="boundaries"/> (clip starts).
     /// </summary>
     public static string Line(string title, string yLabel, IReadOnlyList<double> values, IReadOnlyList<bool>? muted = null,
-        IReadOnlyList<int>? boundaries = null, int width = 520, int height = 200, string colour = "#1f77b4")
+        IReadOnlyList<int>? boundaries = null, int width = 520, int height = 200, string colour = "#1f77b4",
+        string xLabel = "frame", (long First, long Last)? xRange = null)
     {
         var sb = Begin(width, height, title);
         var finite = values.Where(double.IsFinite).ToArray();
@@ -26,7 +27,7 @@ public static class SvgPlot
         var n = Math.Max(1, values.Count - 1);
         double X(double i) => Left + i / n * (width - Left - Right);
         double Y(double v) => Top + (hi - v) / (hi - lo) * (height - Top - Bottom);
-        Axes(sb, width, height, lo, hi, yLabel, values.Count);
+        Axes(sb, width, height, lo, hi, yLabel, values.Count, xLabel, xRange);
         foreach (var b in boundaries ?? [])
             if (b > 0 && b < values.Count)
                 sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(b - 0.5):0.#}\" y1=\"{Top}\" x2=\"{X(b - 0.5):0.#}\" y2=\"{height - Bottom}\" stroke=\"#ddd\"/>");
@@ -47,7 +48,7 @@ public static class SvgPlot
         double hi = counts.Max() * 1.05;
         var plotW = width - Left - Right;
         var plotH = height - Top - Bottom;
-        Axes(sb, width, height, 0, hi, "tokens", 0);
+        Axes(sb, width, height, 0, hi, "tokens", 0, "", null);
         var bw = (double)plotW / counts.Count;
         for (var i = 0; i < counts.Count; i++)
         {
@@ -69,7 +70,8 @@ public static class SvgPlot
 
     private static string End(StringBuilder sb) => sb.Append("</svg>").ToString();
 
-    private static void Axes(StringBuilder sb, int width, int height, double lo, double hi, string yLabel, int frames)
+    private static void Axes(StringBuilder sb, int width, int height, double lo, double hi, string yLabel, int frames,
+        string xLabel, (long First, long Last)? xRange)
     {
         int x0 = Left, x1 = width - Right, y0 = height - Bottom, y1 = Top;
         sb.Append(F($"<line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#333\"/><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x0}\" y2=\"{y1}\" stroke=\"#333\"/>"));
@@ -83,9 +85,10 @@ public static class SvgPlot
         sb.Append(F($"<text x=\"12\" y=\"{(y0 + y1) / 2}\" transform=\"rotate(-90 12 {(y0 + y1) / 2})\" text-anchor=\"middle\">{WebUtility.HtmlEncode(yLabel)}</text>"));
         if (frames > 0)
         {
-            sb.Append(Text(x0, y0 + 14, "0", "middle"));
-            sb.Append(Text(x1, y0 + 14, (frames - 1).ToString(CultureInfo.InvariantCulture), "middle"));
-            sb.Append(Text((x0 + x1) / 2.0, y0 + 24, "frame", "middle"));
+            var (first, last) = xRange ?? (0, frames - 1);
+            sb.Append(Text(x0, y0 + 14, first.ToString(CultureInfo.InvariantCulture), "middle"));
+            sb.Append(Text(x1, y0 + 14, last.ToString(CultureInfo.InvariantCulture), "middle"));
+            sb.Append(Text((x0 + x1) / 2.0, y0 + 24, xLabel, "middle"));
         }
     }
 

@@ -19,12 +19,13 @@ public static class LossPlot
         var charts = new List<string>();
         if (train.Count > 1)
         {
-            var range = $"steps {train[0].Step}-{train[^1].Step}";
-            charts.Add(SvgPlot.Line($"total loss ({range})", "loss", Series(train, "total"), width: Width, height: Height));
-            charts.Add(SvgPlot.Line($"L1 reconstruction ({range})", "rec", Series(train, "rec"), width: Width, height: Height, colour: "#d62728"));
+            var steps = (train[0].Step, train[^1].Step);
+            charts.Add(SvgPlot.Line("total loss", "loss", Series(train, "total"), width: Width, height: Height, xLabel: "step", xRange: steps));
+            charts.Add(SvgPlot.Line("L1 reconstruction", "rec", Series(train, "rec"), width: Width, height: Height, colour: "#d62728", xLabel: "step", xRange: steps));
         }
         if (eval.Count > 0)
-            charts.Add(SvgPlot.Line($"held-out PSNR (steps {eval[0].Step}-{eval[^1].Step})", "dB", Series(eval, "psnr"), width: Width, height: Height, colour: "#2ca02c"));
+            charts.Add(SvgPlot.Line("held-out PSNR (EMA weights)", "dB", Series(eval, "psnr"), width: Width, height: Height, colour: "#2ca02c",
+                xLabel: "step", xRange: (eval[0].Step, eval[^1].Step)));
         if (charts.Count == 0) return;
 
         var svg = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
