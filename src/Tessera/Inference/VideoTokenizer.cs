@@ -67,7 +67,7 @@ public sealed partial class VideoTokenizer : IDisposable
     /// <summary>Reconstruction [B, 3, T, H, W] in [-1, 1] with T = <see cref="VideoCode.Frames"/>.</summary>
     public Tensor Decode(VideoCode code)
     {
-        if (!code.Config.Equals(Config) && code.Config.ZChannels != Config.ZChannels)
+        if (code.Config.ZChannels != Config.ZChannels)
             throw new InvalidInputException($"code from model '{code.Config.Name}' has {code.Config.ZChannels} latent channels; this tokenizer ('{Config.Name}') takes {Config.ZChannels}");
         using var grad = no_grad();
         using var scope = NewDisposeScope();

@@ -6,4 +6,10 @@ namespace Tessera.Nn;
 public abstract class StreamModule : nn.Module<Tensor, CausalCache, Tensor>
 {
     protected StreamModule(string name) : base(name) { }
+
+    /// <summary>Runs <paramref name="layer"/> on <paramref name="h"/> and frees <paramref name="h"/>, so a deep stack holds one activation at a time.</summary>
+    protected static Tensor Step(Tensor h, StreamModule layer, CausalCache cache)
+    {
+        using (h) return layer.forward(h, cache);
+    }
 }

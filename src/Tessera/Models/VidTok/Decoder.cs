@@ -71,16 +71,16 @@ public sealed class Decoder : StreamModule
     public override Tensor forward(Tensor z, CausalCache cache)
     {
         var h = conv_in.forward(z, cache);
-        h = Encoder.Step(h, mid, cache);
+        h = Step(h, mid, cache);
         for (var i = config.Levels - 1; i >= 0; i--)
         {
             for (var j = 0; j <= config.NumResBlocks; j++)
             {
-                h = Encoder.Step(h, up[i].Block(j), cache);
-                h = Encoder.Step(h, up_temporal[i].Block(j), cache);
+                h = Step(h, up[i].Block(j), cache);
+                h = Step(h, up_temporal[i].Block(j), cache);
             }
-            if (up[i].Resample is { } spatial) h = Encoder.Step(h, spatial, cache);
-            if (up_temporal[i].Resample is { } temporal) h = Encoder.Step(h, temporal, cache);
+            if (up[i].Resample is { } spatial) h = Step(h, spatial, cache);
+            if (up_temporal[i].Resample is { } temporal) h = Step(h, temporal, cache);
         }
         Tensor output;
         using (h)

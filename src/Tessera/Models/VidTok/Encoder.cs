@@ -84,9 +84,4 @@ public sealed class Encoder : StreamModule
         var pad = config.Family == VidTokFamily.CausalV1_0 ? tdf - 1 : tdf - (int)(frames % tdf);
         return cat([x[.., .., ..1].expand(-1, -1, pad, -1, -1), x], 2);
     }
-
-    internal static Tensor Step(Tensor h, StreamModule layer, CausalCache cache)
-    {
-        using (h) return layer.forward(h, cache);
-    }
 }
