@@ -57,7 +57,10 @@ public static class DecodeCommand
     }
 }
 
-/// <summary>Writes a decoded video [1, 3, T, H, W] in [-1, 1] wherever the output path says.</summary>
+/// <summary>
+/// Writes a decoded video [1, 3, T, H, W] (nominally [-1, 1]) wherever the output path says: a tensor file keeps the
+/// decoder's values as they are, video and image files clamp to [-1, 1] before quantising to 8 bits.
+/// </summary>
 internal static class VideoOutput
 {
     private static readonly string[] VideoExtensions = [".mp4", ".mov", ".mkv", ".avi", ".png", ".safetensors"];
@@ -76,7 +79,7 @@ internal static class VideoOutput
             SafeTensorsFile.Save(output, [("video", single)], new Dictionary<string, string>
             {
                 ["format"] = "tessera.video/1",
-                ["layout"] = "[3, T, H, W] float32 in [-1, 1]",
+                ["layout"] = "[3, T, H, W] float32, the decoder output unclamped (nominal range [-1, 1])",
                 ["fps"] = fps.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             });
             return;

@@ -64,7 +64,11 @@ public sealed partial class VideoTokenizer : IDisposable
         return code;
     }
 
-    /// <summary>Reconstruction [B, 3, T, H, W] in [-1, 1] with T = <see cref="VideoCode.Frames"/>.</summary>
+    /// <summary>
+    /// Reconstruction [B, 3, T, H, W] float32 with T = <see cref="VideoCode.Frames"/>: the decoder's output exactly as
+    /// the reference's <c>decode</c> returns it, nominally in [-1, 1] but not clamped (a trained decoder overshoots
+    /// slightly). Video writers and metrics clamp; callers comparing tensors get the unclamped values.
+    /// </summary>
     public Tensor Decode(VideoCode code)
     {
         if (code.Config.ZChannels != Config.ZChannels)
@@ -85,7 +89,7 @@ public sealed partial class VideoTokenizer : IDisposable
         var available = (int)output.shape[2] - code.LeadingFrames;
         if (available < code.Frames)
             throw new InvalidInputException($"{latentFrames} latent frames decode to {available} video frames, fewer than the {code.Frames} the code claims");
-        var video = output[.., .., code.LeadingFrames..(code.LeadingFrames + code.Frames)].clamp(-1.0, 1.0).contiguous();
+        var video = output[.., .., code.LeadingFrames..(code.LeadingFrames + code.Frames)].contiguous();
         return video.MoveToOuterDisposeScope();
     }
 

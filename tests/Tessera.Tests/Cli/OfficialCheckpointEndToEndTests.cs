@@ -33,8 +33,8 @@ public sealed class OfficialCheckpointEndToEndTests
         Assert.True(decode.ExitCode == 0, decode.Error);
         using var rec = SafeTensorsFile.Load(video);
         using var forward = golden.Load("forward_output.npy");
-        using var clamped = forward[0].clamp(-1.0, 1.0);
-        VidTokGoldenParityTests.AssertClose(clamped, rec["video"], "decoded video");
+        using var first = forward[0];
+        VidTokGoldenParityTests.AssertClose(first, rec["video"], "decoded video");
     }
 
     [Fact]

@@ -5,19 +5,19 @@ namespace Tessera.Models.VidTok;
 
 /// <summary>
 /// Single-head self-attention among the H·W positions of each frame (frames act as the head axis),
-/// scale 1/√C, with 1×1×1 projections and a residual. Keys: norm.norm.*, q, k, v, proj_out.
+/// scale 1/√C, with 1×1×1 projections and a residual. Keys: norm.norm.* (or norm.* with groupnorm), q, k, v, proj_out.
 /// </summary>
 public sealed class AttnBlock : StreamModule
 {
-    private readonly ChannelLayerNorm norm;
+    private readonly nn.Module<Tensor, Tensor> norm;
     private readonly StreamModule q;
     private readonly StreamModule k;
     private readonly StreamModule v;
     private readonly StreamModule proj_out;
 
-    public AttnBlock(long channels, ConvFactory conv) : base(nameof(AttnBlock))
+    public AttnBlock(long channels, ConvFactory conv, NormFactory normFactory) : base(nameof(AttnBlock))
     {
-        norm = new ChannelLayerNorm(channels);
+        norm = normFactory(channels);
         q = conv(channels, channels, 1);
         k = conv(channels, channels, 1);
         v = conv(channels, channels, 1);

@@ -16,7 +16,7 @@ public sealed class Decoder : StreamModule
     private readonly MidBlock mid;
     private readonly ModuleList<Level> up;
     private readonly ModuleList<Level> up_temporal;
-    private readonly ChannelLayerNorm norm_out;
+    private readonly nn.Module<Tensor, Tensor> norm_out;
     private readonly StreamModule conv_out;
     private readonly VidTokConfig config;
 
@@ -55,7 +55,7 @@ public sealed class Decoder : StreamModule
         }
         up = new ModuleList<Level>(spatialLevels);
         up_temporal = new ModuleList<Level>(temporalLevels);
-        norm_out = new ChannelLayerNorm(ch * config.ChMult[0]);
+        norm_out = layers.NormOut(ch * config.ChMult[0]);
         conv_out = layers.Volume(ch * config.ChMult[0], config.OutCh, 3);
         RegisterComponents();
     }

@@ -15,7 +15,7 @@ public sealed class Encoder : StreamModule
     private readonly ModuleList<Level> down;
     private readonly ModuleList<Level> down_temporal;
     private readonly MidBlock mid;
-    private readonly ChannelLayerNorm norm_out;
+    private readonly nn.Module<Tensor, Tensor> norm_out;
     private readonly StreamModule conv_out;
     private readonly VidTokConfig config;
 
@@ -45,7 +45,7 @@ public sealed class Encoder : StreamModule
             down_temporal.Add(new Level(temporal, downsample: ts ? layers.TimeDownsample(blockIn) : null));
         }
         mid = new MidBlock(layers, blockIn);
-        norm_out = new ChannelLayerNorm(blockIn);
+        norm_out = layers.NormOut(blockIn);
         conv_out = layers.Volume(blockIn, config.EncoderOutChannels, 3);
         RegisterComponents();
     }

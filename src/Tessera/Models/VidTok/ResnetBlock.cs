@@ -6,25 +6,28 @@ namespace Tessera.Models.VidTok;
 /// <summary>Builds one convolution of a residual block: (in channels, out channels, kernel) → layer.</summary>
 public delegate StreamModule ConvFactory(long inChannels, long outChannels, int kernel);
 
+/// <summary>Builds one normalisation layer over the given channel count.</summary>
+public delegate nn.Module<Tensor, Tensor> NormFactory(long channels);
+
 /// <summary>
 /// Pre-activation residual block: norm1 → SiLU → conv1 → norm2 → SiLU → conv2, plus a 1×1 shortcut
 /// when the width changes. The same tree serves VidTok's spatial ResnetBlock (Conv2d), its causal and
 /// non-causal 3-D mid blocks and its temporal 1-D blocks; only the convolution kind differs.
-/// Keys: norm1.norm.*, conv1.*, norm2.norm.*, conv2.*, [nin_shortcut.*].
+/// Keys: norm1.norm.* (layernorm) or norm1.* (groupnorm), conv1.*, norm2.*, conv2.*, [nin_shortcut.*].
 /// </summary>
 public sealed class ResnetBlock : StreamModule
 {
-    private readonly ChannelLayerNorm norm1;
+    private readonly nn.Module<Tensor, Tensor> norm1;
     private readonly StreamModule conv1;
-    private readonly ChannelLayerNorm norm2;
+    private readonly nn.Module<Tensor, Tensor> norm2;
     private readonly StreamModule conv2;
     private readonly StreamModule? nin_shortcut;
 
-    public ResnetBlock(long inChannels, long outChannels, ConvFactory conv, bool zeroInitLast = false) : base(nameof(ResnetBlock))
+    public ResnetBlock(long inChannels, long outChannels, ConvFactory conv, NormFactory norm, bool zeroInitLast = false) : base(nameof(ResnetBlock))
     {
-        norm1 = new ChannelLayerNorm(inChannels);
+        norm1 = norm(inChannels);
         conv1 = conv(inChannels, outChannels, 3);
-        norm2 = new ChannelLayerNorm(outChannels);
+        norm2 = norm(outChannels);
         conv2 = conv(outChannels, outChannels, 3);
         if (inChannels != outChannels)
             nin_shortcut = conv(inChannels, outChannels, 1);

@@ -1,4 +1,5 @@
 using Tessera.Nn;
+using static TorchSharp.torch;
 
 namespace Tessera.Models.VidTok;
 
@@ -25,10 +26,21 @@ internal sealed class VidTokLayers(VidTokConfig config)
         ? (i, o, k) => new CausalConv3d(i, o, k, mode)
         : (i, o, k) => new Conv(i, o, k, KernelAxes.Full3d, padding: (k / 2, k / 2, k / 2));
 
-    public StreamModule SpatialBlock(long i, long o) => new ResnetBlock(i, o, Spatial);
-    public StreamModule TemporalBlock(long c) => new ResnetBlock(c, c, Temporal, zeroInitLast: true);
-    public StreamModule VolumeBlock(long c) => new ResnetBlock(c, c, Volume);
-    public StreamModule Attention(long c) => new AttnBlock(c, Volume);
+    /// <summary>
+    /// The normalisation of one layer: VidTok's channel LayerNorm, or GroupNorm(32) over the axes the reference's
+    /// tensor layout at that layer gives it (per frame in the causal models, the whole clip in the non-causal one).
+    /// </summary>
+    public NormFactory Norm(NormScope groupScope) => config.NormType == NormType.GroupNorm
+        ? c => new ChannelGroupNorm(c, groupScope)
+        : c => new ChannelLayerNorm(c);
+
+    private NormScope ClipScope => Causal is null ? NormScope.Volume : NormScope.Frame;
+
+    public StreamModule SpatialBlock(long i, long o) => new ResnetBlock(i, o, Spatial, Norm(NormScope.Frame));
+    public StreamModule TemporalBlock(long c) => new ResnetBlock(c, c, Temporal, Norm(Causal is null ? NormScope.Time : NormScope.Position), zeroInitLast: true);
+    public StreamModule VolumeBlock(long c) => new ResnetBlock(c, c, Volume, Norm(ClipScope));
+    public StreamModule Attention(long c) => new AttnBlock(c, Volume, Norm(ClipScope));
+    public nn.Module<Tensor, Tensor> NormOut(long c) => Norm(ClipScope)(c);
     public StreamModule TimeDownsample(long c) => new TimeDownsample(c, Causal);
     public StreamModule TimeUpsample(long c, int firstSegment) => new TimeUpsample(c, Causal, config.InterpolationMode, firstSegment);
 }

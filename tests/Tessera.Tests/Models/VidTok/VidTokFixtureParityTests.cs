@@ -34,7 +34,7 @@ public sealed class VidTokFixtureParityTests
         Assert.True(tokenizer.UsesChunking(49));
         using var code = tokenizer.Encode(x);
         AssertEqualIds(golden.Load("indices_tiled.npy"), Assert.IsType<TokenIds>(code).Ids);
-        AssertClose(golden.Load("forward_tiled.npy").clamp(-1.0, 1.0), tokenizer.Decode(code), "forward_tiled");
+        AssertClose(golden.Load("forward_tiled.npy"), tokenizer.Decode(code), "forward_tiled");
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class VidTokFixtureParityTests
         var latents = Assert.IsType<Latents>(code);
         AssertClose(golden.Load("posterior_mean_tiled.npy"), latents.Values, "posterior_mean_tiled");
         AssertClose(golden.Load("posterior_logvar_clamped_tiled.npy"), latents.LogVar!, "posterior_logvar_tiled");
-        AssertClose(golden.Load("forward_tiled.npy").clamp(-1.0, 1.0), tokenizer.Decode(code), "forward_tiled");
+        AssertClose(golden.Load("forward_tiled.npy"), tokenizer.Decode(code), "forward_tiled");
     }
 
     [Fact]
