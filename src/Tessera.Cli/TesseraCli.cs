@@ -9,8 +9,11 @@ public static class TesseraCli
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var ctx = new CliContext(stdout, stderr);
-        var root = new RootCommand("Tessera: video tokenizers (VidTok) for .NET — encode videos into tokens or latents and back")
+        // A plain command named like the installed tool: RootCommand would take the assembly's name (Tessera.Cli).
+        var root = new Command("tessera", "Tessera: video tokenizers for .NET — encode videos into tokens or latents and back")
         {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
             EncodeCommand.Create(ctx),
             DecodeCommand.Create(ctx),
             ReconstructCommand.Create(ctx),
