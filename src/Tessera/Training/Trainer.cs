@@ -49,8 +49,10 @@ public sealed partial class Trainer : IDisposable
         Directory.CreateDirectory(runDirectory);
         store = new CheckpointStore(runDirectory, config.KeepCheckpoints);
 
-        manual_seed(config.Seed);
-        model = new VidTokModel(config.Model);
+        // Initial weights from the run's own generator: the global one is shared by every thread of the process.
+        using (var seeded = new Generator((ulong)config.Seed))
+        using (Nn.InitRandom.Use(seeded))
+            model = new VidTokModel(config.Model);
         if (config.InitFrom is { } init)
         {
             this.report($"initialising from {init}");
@@ -63,7 +65,9 @@ public sealed partial class Trainer : IDisposable
             .Select(p => ("model." + p.name, p.parameter)).ToList();
         if (config.Bf16)
         {
-            work = new VidTokModel(config.Model);
+            using (var scratch = new Generator(0))
+            using (Nn.InitRandom.Use(scratch))
+                work = new VidTokModel(config.Model);   // its weights are overwritten from the master's every step
             work.to(ScalarType.BFloat16);
             var trainable = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.requires_grad);
             foreach (var (name, p) in work.named_parameters()) p.requires_grad = trainable[name];
