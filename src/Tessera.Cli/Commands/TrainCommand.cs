@@ -109,8 +109,16 @@ public static class TrainCommand
                      $"{config.Clip.Frames} frames at {config.Clip.Fps:0.##} fps, {config.Clip.Size}x{config.Clip.Size}, batch {config.BatchSize}, {config.MaxSteps} steps, {(config.Bf16 ? "bf16" : "float32")}");
         using var trainer = new Trainer(config, output, train, eval, lpips is null ? null : lpips.Loss, ctx.Progress);
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); ctx.Progress("stopping after this step (the last checkpoint stays valid)"); };
-        trainer.Run(cancel.Token, new TrainingProgressLine(ctx.Error, config.LogEvery));
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); ctx.Progress("stopping after this step (the last checkpoint stays valid)"); };
+        Console.CancelKeyPress += onCancel;   // process-wide: removed again when this run ends
+        try
+        {
+            trainer.Run(cancel.Token, new TrainingProgressLine(ctx.Error, config.LogEvery));
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
         ctx.Out.WriteLine($"trained to step {trainer.Step}; checkpoints in {store.Directory}, log {Path.Combine(output, "train_log.csv")}");
         return ExitCode.Ok;
     }
