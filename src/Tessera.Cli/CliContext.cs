@@ -27,7 +27,7 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
         InvalidVideoException or InvalidInputException or TokenFileFormatException => ExitCode.InvalidInput,
         CheckpointFormatException or ConfigException => ExitCode.CheckpointError,
         UsageException => ExitCode.UsageError,
-        IOException or UnauthorizedAccessException => ExitCode.Failure,
+        IOException or UnauthorizedAccessException or Training.TrainingDivergedException => ExitCode.Failure,
         _ => null,
     };
 

@@ -15,16 +15,24 @@ public static class TestPaths
     /// <summary>The folder holding Tessera.slnx, or null when tests run outside a checkout.</summary>
     public static string? RepoRoot => _repoRoot.Value;
 
-    /// <summary><c>&lt;repo root&gt;/../shared</c> when it exists, else null.</summary>
+    /// <summary>Set to 1 to run the suite as on a fresh clone without <c>../shared</c> beside it (every test needing it skips).</summary>
+    public const string NoSharedVariable = "TESSERA_NO_SHARED";
+
+    /// <summary><c>&lt;repo root&gt;/../shared</c> when it exists (and <see cref="NoSharedVariable"/> is not 1), else null.</summary>
     public static string? SharedDir
     {
         get
         {
-            if (RepoRoot is null) return null;
+            if (RepoRoot is null || Environment.GetEnvironmentVariable(NoSharedVariable) == "1") return null;
             var shared = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
             return Directory.Exists(shared) ? shared : null;
         }
     }
+
+    /// <summary>Why <see cref="SharedDir"/> is null, for skip reasons.</summary>
+    public static string SharedAbsence => Environment.GetEnvironmentVariable(NoSharedVariable) == "1"
+        ? $"{NoSharedVariable}=1 hides it"
+        : "no folder 'shared' beside the repository";
 
     /// <summary>A path below the shared folder if it exists, else null.</summary>
     public static string? Shared(params string[] parts)
@@ -84,7 +92,7 @@ public sealed class PythonFactAttribute : FactAttribute
     public PythonFactAttribute(params string[] modules)
     {
         if (!TestPaths.PythonHas(modules))
-            Skip = $"{TestPaths.SystemPython} with modules [{string.Join(", ", modules)}] is not available";
+            Skip = $"needs {TestPaths.SystemPython} with the Python module(s) {string.Join(", ", modules)}, not importable here";
     }
 }
 
@@ -96,8 +104,8 @@ public sealed class SharedFactAttribute : FactAttribute
         var missing = relativePaths.Where(p => TestPaths.Shared(p) is null).ToList();
         if (missing.Count > 0)
             Skip = TestPaths.SharedDir is null
-                ? "shared folder (<repo root>/../shared) not found"
-                : $"shared file(s) missing: {string.Join(", ", missing)}";
+                ? $"needs ../shared ({string.Join(", ", relativePaths)}): {TestPaths.SharedAbsence}"
+                : $"needs shared file(s) missing from ../shared: {string.Join(", ", missing)}";
     }
 }
 
@@ -107,6 +115,9 @@ public sealed class SharedTheoryAttribute : TheoryAttribute
     public SharedTheoryAttribute(params string[] relativePaths)
     {
         var missing = relativePaths.Where(p => TestPaths.Shared(p) is null).ToArray();
-        if (missing.Length > 0) Skip = $"shared data not present: {string.Join(", ", missing)}";
+        if (missing.Length > 0)
+            Skip = TestPaths.SharedDir is null
+                ? $"needs ../shared ({string.Join(", ", relativePaths)}): {TestPaths.SharedAbsence}"
+                : $"needs shared file(s) missing from ../shared: {string.Join(", ", missing)}";
     }
 }

@@ -38,6 +38,8 @@ public static class EncodeCommand
     internal static VideoTokenizer LoadTokenizer(CliContext ctx, string model, string? weights, TokenizerOptions options, bool ema)
     {
         ctx.Progress($"loading model {model}{(weights is null ? "" : $" with weights {weights}")}");
+        // The thread count is process-wide state: the command (the process's owner) sets it, the library never does.
+        if (options.Threads > 0) TorchSharp.torch.set_num_threads(options.Threads);
         return VideoTokenizer.Load(model, weights, options, ema);
     }
 

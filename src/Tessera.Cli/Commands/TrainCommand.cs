@@ -23,11 +23,12 @@ public static class TrainCommand
         public Option<string> LpipsWeights { get; } = new("--lpips-weights") { Description = "torchvision VGG16 weights for the perceptual loss (off without them)" };
         public Option<string> LpipsHeads { get; } = new("--lpips-heads") { Description = "LPIPS v0.1 linear heads (vgg.pth)" };
         public Option<int> Threads { get; } = CommonOptions.Threads();
-        public Option<bool> Bf16 { get; } = new("--bf16") { Description = "Compute in bfloat16 with float32 master weights (about 2.5x faster on CPUs with AVX512-BF16)" };
+        public Option<bool> Bf16 { get; } = new("--bf16") { Description = "Compute in bfloat16 with float32 master weights (overrides the config; faster on CPUs with AVX512-BF16/AMX, checked against float32 at start)" };
+        public Option<bool> NoBf16 { get; } = new("--no-bf16") { Description = "Compute in float32 even if the config asks for bf16" };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads, Bf16 }) c.Options.Add(o);
+            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads, Bf16, NoBf16 }) c.Options.Add(o);
         }
     }
 
@@ -91,7 +92,9 @@ public static class TrainCommand
             ctx.Progress($"--resume: '{output}' has no checkpoint yet; starting from step 0");
         if (r.GetValue(o.MaxSteps) is { } steps) config = config with { MaxSteps = steps };
         if (r.GetValue(o.EvalEvery) is { } every) config = config with { EvalEvery = every };
+        if (r.GetValue(o.Bf16) && r.GetValue(o.NoBf16)) throw new UsageException("--bf16 and --no-bf16 contradict each other; pass one");
         if (r.GetValue(o.Bf16)) config = config with { Bf16 = true };
+        if (r.GetValue(o.NoBf16)) config = config with { Bf16 = false };
         if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
 
         var train = VideoDataset.Load(r.GetValue(o.Data)!, r.GetValue(o.Split));
@@ -103,11 +106,19 @@ public static class TrainCommand
             ctx.Error.WriteLine("warning: no LPIPS weights (--lpips-weights, --lpips-heads): training without the perceptual loss");
 
         ctx.Progress($"training {config.Model.Name} ({VidTokPresets.Describe(config.Model)}) on {train.Videos.Count} videos: " +
-                     $"{config.Clip.Frames} frames at {config.Clip.Fps:0.##} fps, {config.Clip.Size}x{config.Clip.Size}, batch {config.BatchSize}, {config.MaxSteps} steps");
+                     $"{config.Clip.Frames} frames at {config.Clip.Fps:0.##} fps, {config.Clip.Size}x{config.Clip.Size}, batch {config.BatchSize}, {config.MaxSteps} steps, {(config.Bf16 ? "bf16" : "float32")}");
         using var trainer = new Trainer(config, output, train, eval, lpips is null ? null : lpips.Loss, ctx.Progress);
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); ctx.Progress("stopping after this step (the last checkpoint stays valid)"); };
-        trainer.Run(cancel.Token, new TrainingProgressLine(ctx.Error, config.LogEvery));
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); ctx.Progress("stopping after this step (the last checkpoint stays valid)"); };
+        Console.CancelKeyPress += onCancel;   // process-wide: removed again when this run ends
+        try
+        {
+            trainer.Run(cancel.Token, new TrainingProgressLine(ctx.Error, config.LogEvery));
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
         ctx.Out.WriteLine($"trained to step {trainer.Step}; checkpoints in {store.Directory}, log {Path.Combine(output, "train_log.csv")}");
         return ExitCode.Ok;
     }

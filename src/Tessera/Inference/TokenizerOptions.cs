@@ -34,7 +34,10 @@ public sealed record TokenizerOptions
     /// <summary>Receives (stage, chunks done, chunk count) while long videos are streamed chunk by chunk.</summary>
     public IProgress<ChunkProgress>? Progress { get; init; }
 
-    /// <summary>Threads for TorchSharp's intra-op pool; 0 leaves the default.</summary>
+    /// <summary>
+    /// Threads the <c>tessera</c> command gives libtorch's intra-op pool (0: the default). The pool is shared by the
+    /// whole process, so the tokenizer itself never changes it; a host application calls <c>torch.set_num_threads</c> once.
+    /// </summary>
     public int Threads { get; init; }
 }
 

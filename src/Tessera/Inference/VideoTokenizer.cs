@@ -18,7 +18,6 @@ public sealed partial class VideoTokenizer : IDisposable
         Options = options ?? new TokenizerOptions();
         if (Options.TemporalChunk < 0 || (Options.TemporalChunk > 0 && Options.TemporalChunk % model.Config.TimeDownsampleFactor != 0))
             throw new ConfigException($"temporal chunk must be a positive multiple of the temporal factor {model.Config.TimeDownsampleFactor} (or 0 to disable), got {Options.TemporalChunk}");
-        if (Options.Threads > 0) set_num_threads(Options.Threads);
         model.eval();
     }
 

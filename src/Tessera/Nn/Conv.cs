@@ -50,14 +50,21 @@ public sealed class Conv : StreamModule
 
     public Parameter Weight => weight;
 
-    /// <summary>PyTorch's default initialisation (Kaiming-uniform with a = √5, bias U(±1/√fan_in)).</summary>
-    public void ResetParameters()
+    /// <summary>
+    /// PyTorch's default initialisation (Kaiming-uniform with a = √5, bias U(±1/√fan_in)), drawn from
+    /// <paramref name="generator"/>, else from <see cref="InitRandom.Current"/>, else from the global generator.
+    /// </summary>
+    public void ResetParameters(Generator? generator = null)
     {
         using var _ = no_grad();
-        nn.init.kaiming_uniform_(weight, Math.Sqrt(5));
+        generator ??= InitRandom.Current;
         var fanIn = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+        // kaiming_uniform_(a = √5, fan_in, leaky_relu): U(±√3·gain/√fan_in) with gain = √(2 / (1 + a²)), one uniform_ draw as in torch.
+        var gain = Math.Sqrt(2.0 / (1 + 5.0));
+        var weightBound = Math.Sqrt(3.0) * gain / Math.Sqrt(fanIn);
+        weight.uniform_(-weightBound, weightBound, generator);
         var bound = 1.0 / Math.Sqrt(fanIn);
-        nn.init.uniform_(bias, -bound, bound);
+        bias.uniform_(-bound, bound, generator);
     }
 
     /// <summary>Sets weight and bias to zero (VidTok's zero-initialised temporal conv2: a new block is the identity).</summary>

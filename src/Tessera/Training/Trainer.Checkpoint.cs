@@ -36,6 +36,7 @@ public sealed partial class Trainer
             meta["lecam_real"] = lecam.LogitsReal.ToString("R", CultureInfo.InvariantCulture);
             meta["lecam_fake"] = lecam.LogitsFake.ToString("R", CultureInfo.InvariantCulture);
         }
+        EnsureFiniteTensors(tensors, Step);
         var path = store.Save(Step, tensors.Select(t => (t.Item1, t.Item2.contiguous())), meta);
         report($"checkpoint {path}");
     }

@@ -25,10 +25,14 @@ public sealed partial class Trainer
 
         SetRequiresGrad(loss.DiscriminatorParameters(), false);
         using var g = loss.GeneratorLoss(x, reconstruction, globalStep, net.Decoder.LastLayerWeight, regularization, adversarial: adversarial);
+        EnsureFinite("autoencoder loss",
+            [("total", g.Total), ("nll", g.Nll), ("rec", g.Rec), ("p", g.P), ("g_loss", adversarial ? g.GLoss : null), ("d_weight", g.DWeight),
+             ("logvar", g.LogVar), .. regLog.Select(kv => (kv.Key, (double?)kv.Value))]);
         optG.ZeroGrad();
         g.Loss.backward();
         if (work is not null) MoveGradients(work, model);
         var gNorm = GradClip.ClipGradNorm(optG.Parameters.Select(p => p.Param), config.GradClip);
+        EnsureFinite("autoencoder gradient", ("grad_norm", gNorm));
         optG.Step();
         SetRequiresGrad(loss.DiscriminatorParameters(), true);
 
@@ -40,9 +44,11 @@ public sealed partial class Trainer
         if (adversarial)
         {
             using var d = loss.DiscriminatorLoss(x, reconstruction.detach(), globalStep + 1);
+            EnsureFinite("discriminator loss", ("disc_loss", d.DiscLoss), ("logits_real", d.LogitsReal), ("logits_fake", d.LogitsFake), ("lecam", d.LeCam));
             optD.ZeroGrad();
             d.Loss.backward();
-            GradClip.ClipGradNorm(optD.Parameters.Select(p => p.Param), config.GradClip);
+            var dNorm = GradClip.ClipGradNorm(optD.Parameters.Select(p => p.Param), config.GradClip);
+            EnsureFinite("discriminator gradient", ("grad_norm", dNorm));
             optD.Step();
             values["disc_loss"] = d.DiscLoss;
             values["logits_real"] = d.LogitsReal;

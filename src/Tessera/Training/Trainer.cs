@@ -22,7 +22,7 @@ public sealed partial class Trainer : IDisposable
     private readonly TrainConfig config;
     private readonly string runDirectory;
     private readonly VidTokModel model;
-    private readonly VidTokModel? work;
+    private VidTokModel? work;
     private readonly VidTokLoss loss;
     private readonly FsqAuxLoss? fsqAux;
     private readonly Adam optG;
@@ -49,8 +49,10 @@ public sealed partial class Trainer : IDisposable
         Directory.CreateDirectory(runDirectory);
         store = new CheckpointStore(runDirectory, config.KeepCheckpoints);
 
-        manual_seed(config.Seed);
-        model = new VidTokModel(config.Model);
+        // Initial weights from the run's own generator: the global one is shared by every thread of the process.
+        using (var seeded = new Generator((ulong)config.Seed))
+        using (Nn.InitRandom.Use(seeded))
+            model = new VidTokModel(config.Model);
         if (config.InitFrom is { } init)
         {
             this.report($"initialising from {init}");
@@ -63,10 +65,22 @@ public sealed partial class Trainer : IDisposable
             .Select(p => ("model." + p.name, p.parameter)).ToList();
         if (config.Bf16)
         {
-            work = new VidTokModel(config.Model);
+            using (var scratch = new Generator(0))
+            using (Nn.InitRandom.Use(scratch))
+                work = new VidTokModel(config.Model);   // its weights are overwritten from the master's every step
             work.to(ScalarType.BFloat16);
             var trainable = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.requires_grad);
             foreach (var (name, p) in work.named_parameters()) p.requires_grad = trainable[name];
+            var check = CheckBf16(model, work, new ClipShape(config.Clip.Frames, config.Clip.Size));
+            var native = CpuInfo.HasNativeBf16 switch { true => "native bfloat16 instructions", false => "no native bfloat16 instructions (emulated, may be slower than float32)", null => "bfloat16 support unknown" };
+            if (check.Passed)
+                this.report($"bf16: working copy in bfloat16 on {CpuInfo.Model} ({native}); self-check against float32: reconstruction {check.ReconstructionError:P2}, gradients {check.GradientError:P2} (relative L2)");
+            else
+            {
+                this.report($"warning: bf16 refused on {CpuInfo.Model} ({native}): {check.Failure}; training in float32 instead (pass --no-bf16 to skip this check)");
+                work.Dispose();
+                work = null;
+            }
         }
 
         loss = new VidTokLoss(config.Loss, perceptual, new Generator((ulong)config.Seed + 1));

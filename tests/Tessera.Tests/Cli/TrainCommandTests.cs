@@ -62,6 +62,41 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_NonFiniteLoss_ExitsWith1NamingTheStep_AndLeavesOnlyFiniteCheckpoints()
+    {
+        var absurd = dir.File("absurd.yaml");
+        File.WriteAllText(absurd, File.ReadAllText(config).Replace("base_learning_rate: 1.0e-3", "base_learning_rate: 1.0e+30", StringComparison.Ordinal));
+        var run = dir.File("diverged");
+        var r = CliRunner.Run("train", "-c", absurd, "--data", videos, "-o", run);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(@"error: training diverged at step \d+: non-finite", r.Error);
+        Assert.DoesNotContain("trained to step", r.Out);
+        foreach (var (_, path) in new CheckpointStore(run).List())
+        {
+            using var sd = Tessera.Checkpoints.SafeTensorsFile.Load(path);
+            foreach (var name in sd.Keys)
+                if (sd[name].is_floating_point())
+                    Assert.True(sd[name].isfinite().all().item<bool>(), $"{name} in {path} is not finite");
+        }
+    }
+
+    [Fact]
+    public void Train_NoBf16_OverridesTheConfig_AndContradictoryFlagsAreAUsageError()
+    {
+        var bf16 = dir.File("bf16.yaml");
+        File.WriteAllText(bf16, File.ReadAllText(config).Replace("prefetch: 1}", "prefetch: 1, bf16: true}", StringComparison.Ordinal));
+        Assert.True(TrainConfigYaml.Load(bf16).Bf16);
+        var r = CliRunner.Run("train", "-c", bf16, "--data", videos, "-o", dir.File("fp32"), "--max-steps", "1", "--no-bf16");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("1 steps, float32", r.Error);
+        Assert.DoesNotContain("bf16:", r.Error);
+
+        var both = CliRunner.Run("train", "-c", bf16, "--data", videos, "-o", dir.File("both"), "--bf16", "--no-bf16");
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("--no-bf16", both.Error);
+    }
+
+    [Fact]
     public void Train_KilledWithSigkill_ResumesOnTheSameLossCurve()
     {
         var reference = dir.File("reference");

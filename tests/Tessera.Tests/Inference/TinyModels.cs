@@ -16,9 +16,11 @@ internal static class TinyModels
         Regularizer = fsq ? new FsqBottleneck([8, 8, 8, 8]) : new KlBottleneck(4),
     };
 
+    /// <summary>A tiny model whose weights depend only on <paramref name="seed"/> (its own generator, not the global one).</summary>
     public static VidTokModel Model(VidTokFamily family, bool fsq = true, int seed = 0)
     {
-        TorchSharp.torch.manual_seed(seed);
+        using var generator = new TorchSharp.torch.Generator((ulong)seed);
+        using var _ = Tessera.Nn.InitRandom.Use(generator);
         return new VidTokModel(Config(family, fsq));
     }
 }

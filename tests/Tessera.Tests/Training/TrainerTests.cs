@@ -12,9 +12,11 @@ public sealed class TrainerTests : IDisposable
 {
     private readonly TempDir dir = new();
     private readonly VideoDataset data;
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
 
-    public TrainerTests()
+    public TrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     {
+        this.output = output;
         var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
         TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x40:rate=10:duration=3", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
         TestMedia.Ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=48x40:rate=10", "-t", "3", "-pix_fmt", "yuv420p", Path.Combine(videos, "b.mp4"));
@@ -62,12 +64,69 @@ public sealed class TrainerTests : IDisposable
     public void Bf16_TrainsOnAWorkingCopyAndKeepsFloat32Weights()
     {
         var run = dir.File("bf16");
-        using (var trainer = new Trainer(Tiny(60) with { Bf16 = true, CheckpointEvery = 60, Loss = new LossConfig { DiscNdf = 8, DiscStart = 40, PerceptualWeight = 0 } }, run, data, null))
+        var messages = new List<string>();
+        using (var trainer = new Trainer(Tiny(60) with { Bf16 = true, CheckpointEvery = 60, Loss = new LossConfig { DiscNdf = 8, DiscStart = 40, PerceptualWeight = 0 } }, run, data, null, report: messages.Add))
+        {
+            // Where this CPU's bfloat16 kernels fail the self-check the run must say so and train in float32 instead.
+            var said = Assert.Single(messages, m => m.StartsWith("bf16: working copy", StringComparison.Ordinal) || m.StartsWith("warning: bf16 refused", StringComparison.Ordinal));
+            Assert.Equal(trainer.Bf16Active, said.StartsWith("bf16: working copy", StringComparison.Ordinal));
+            Assert.Contains(Tessera.CpuInfo.Model, said);
+            output.WriteLine(said);
             trainer.Run();
+        }
         var rec = Column(Path.Combine(run, "train_log.csv"), "rec");
         Assert.True(rec.TakeLast(10).Average() < 0.8 * rec.Take(10).Average(), $"L1 went from {rec.Take(10).Average():0.0000} to {rec.TakeLast(10).Average():0.0000}");
         var header = Tessera.Checkpoints.SafeTensorsFile.ReadHeader(new CheckpointStore(run).Latest()!);
         Assert.All(header.Tensors.Where(t => t.Name.StartsWith("encoder.", StringComparison.Ordinal)), t => Assert.Equal(ScalarType.Float32, t.DType));
+    }
+
+    [Fact]
+    public void NonFiniteLoss_StopsTheRunNamingStepAndTerm_AndNoCheckpointHoldsNonFiniteValues()
+    {
+        var run = dir.File("diverged");
+        // Adam moves every weight by about the learning rate on the first step: 1e30 overflows the next forward pass.
+        using var trainer = new Trainer(Tiny(6) with { LearningRate = 1e30, CheckpointEvery = 1 }, run, data, null);
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run());
+        Assert.Matches(@"^training diverged at step \d+: non-finite (autoencoder|discriminator) (loss|gradient) \(\w+ = (NaN|-?Infinity|∞|-∞)", e.Message);
+        Assert.Contains("learning rate", e.Message);
+        var stopped = long.Parse(System.Text.RegularExpressions.Regex.Match(e.Message, @"step (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(stopped - 1, trainer.Step);
+        var saved = new CheckpointStore(run).List();
+        Assert.All(saved, c => Assert.True(c.Step < stopped));
+        foreach (var c in saved)
+        {
+            using var sd = Tessera.Checkpoints.SafeTensorsFile.Load(c.Path);
+            foreach (var name in sd.Keys)
+                if (sd[name].is_floating_point())
+                    Assert.True(sd[name].isfinite().all().item<bool>(), $"{name} in {c.Path} is not finite");
+        }
+        // The weights in memory were never updated with the non-finite step either.
+        Assert.All(trainer.Model.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void Bf16Check_RefusesNonFiniteOrDistantResults_AndAcceptsBf16Rounding()
+    {
+        using var y = linspace(-1, 1, 1000);
+        using var g = cos(linspace(0, 20, 5000));
+        using var yBf16 = y.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32);
+        using var gBf16 = g.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32);
+        Assert.True(Bf16Check.Compare(y, yBf16, g, gBf16).Passed);
+
+        using var yNan = yBf16.clone();
+        yNan[3] = float.NaN;
+        var nan = Bf16Check.Compare(y, yNan, g, gBf16);
+        Assert.False(nan.Passed);
+        Assert.Contains("NaN", nan.Failure);
+
+        using var gNan = gBf16.clone();
+        gNan[7] = float.PositiveInfinity;
+        Assert.Contains("gradients", Bf16Check.Compare(y, yBf16, g, gNan).Failure);
+
+        using var yFar = y * 1.2;
+        Assert.Contains("reconstruction differs", Bf16Check.Compare(y, yFar, g, gBf16).Failure);
+        using var gFar = g * 0.5;
+        Assert.Contains("gradients differ", Bf16Check.Compare(y, yBf16, g, gFar).Failure);
     }
 
     [Fact]

@@ -4,7 +4,11 @@ using static TorchSharp.torch;
 
 namespace Tessera.Training.Discriminators;
 
-/// <summary>The reference <c>weights_init</c>: conv weights N(0, 0.02) (conv biases keep their default), BatchNorm weights N(1, 0.02) and biases 0.</summary>
+/// <summary>
+/// The reference <c>weights_init</c>: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0. Conv biases
+/// keep PyTorch's default distribution U(±1/√fan_in); with a generator they are re-drawn from it, so that no initial
+/// value depends on libtorch's global generator (shared by every thread of the process).
+/// </summary>
 public static class DiscriminatorInit
 {
     /// <summary>Re-initialises every convolution and BatchNorm inside <paramref name="module"/>, drawing from <paramref name="generator"/> when given.</summary>
@@ -16,10 +20,16 @@ public static class DiscriminatorInit
             switch (m)
             {
                 case Conv2d or Conv3d or Conv1d:
-                    nn.init.normal_(m.get_parameter("weight"), 0.0, 0.02, generator);
+                    var weight = m.get_parameter("weight")!;
+                    weight.normal_(0.0, 0.02, generator);
+                    if (generator is not null && m.get_parameter("bias") is { } bias)
+                    {
+                        var bound = 1.0 / Math.Sqrt(weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b));
+                        bias.uniform_(-bound, bound, generator);
+                    }
                     break;
                 case BatchNorm1d or BatchNorm2d or BatchNorm3d:
-                    nn.init.normal_(m.get_parameter("weight"), 1.0, 0.02, generator);
+                    m.get_parameter("weight")!.normal_(1.0, 0.02, generator);
                     nn.init.constant_(m.get_parameter("bias"), 0);
                     break;
             }

@@ -5,21 +5,29 @@ namespace Tessera.Tests.Models.VidTok;
 
 /// <summary>
 /// Every preset builds a module tree whose state-dict keys and shapes equal the official checkpoint's
-/// (key lists read from the real reference models: shared/reference/vidtok-keys). No remapping exists anywhere.
+/// (key lists read from the real reference models, committed in Fixtures/vidtok-keys, see its PROVENANCE.md).
+/// No remapping exists anywhere.
 /// </summary>
 public sealed class VidTokKeyParityTests
 {
-    private const string Keys = "reference/vidtok-keys";
+    private const string Keys = "vidtok-keys";
 
     public static TheoryData<string> Presets => new(VidTokPresets.Names);
 
-    [SharedTheory(Keys + "/summary.json")]
+    [Fact]
+    public void EveryPresetHasAnOfficialKeyListAndViceVersa()
+    {
+        var lists = Directory.GetFiles(TestPaths.Fixture(Keys), "*.keys.txt").Select(f => Path.GetFileName(f)[..^".keys.txt".Length]).Order(StringComparer.Ordinal);
+        Assert.Equal(VidTokPresets.Names.Order(StringComparer.Ordinal), lists);
+    }
+
+    [Theory]
     [MemberData(nameof(Presets))]
     public void StateDict_MatchesOfficialKeyList(string preset)
     {
-        var file = TestPaths.Shared(Keys, preset + ".keys.txt");
-        Assert.True(file is not null, $"no official key list for {preset}");
-        var expected = File.ReadAllLines(file!)
+        var file = TestPaths.Fixture(Keys, preset + ".keys.txt");
+        Assert.True(File.Exists(file), $"no official key list for {preset}");
+        var expected = File.ReadAllLines(file)
             .Where(l => l.StartsWith("encoder.", StringComparison.Ordinal) || l.StartsWith("decoder.", StringComparison.Ordinal))
             .Select(l => l.Split('\t'))
             .ToDictionary(p => p[0], p => p[1]);
