@@ -73,3 +73,46 @@ public sealed class HostileArchiveTests
         Assert.Contains("zip bomb", e.Message);
     }
 }
+
+/// <summary>Tensor views in a checkpoint that claim more elements than any memory (stride 0 over a 2-element storage).</summary>
+public sealed class HostileTensorViewTests
+{
+    private static byte[] RebuildPickle(byte[] size, byte[] stride)
+    {
+        var ms = new MemoryStream();
+        ms.Write([0x80, 2]);
+        ms.Write("ctorch._utils\n_rebuild_tensor_v2\n("u8);
+        ms.Write("(X\x07\0\0\0storagectorch\nFloatStorage\nX\x01\0\0\00X\x03\0\0\0cpuK\x02tQ"u8);
+        ms.Write("K\x00"u8);
+        ms.Write(size);
+        ms.Write(stride);
+        ms.Write([0x89, (byte)'N', (byte)'t', (byte)'R', (byte)'.']);
+        return ms.ToArray();
+    }
+
+    private static readonly byte[] Big = [(byte)'J', 0, 0, 0, 0x40];
+
+    public static TheoryData<string, byte[], byte[]> Views => new()
+    {
+        { "product overflows long", [.. Big, .. Big, .. Big, 0x87], [(byte)'K', 0, (byte)'K', 0, (byte)'K', 0, 0x87] },
+        { "2^60 elements", [.. Big, .. Big, 0x86], [(byte)'K', 0, (byte)'K', 0, 0x86] },
+        { "4 Gi elements from 2", [.. Big, (byte)'K', 4, 0x86], [(byte)'K', 0, (byte)'K', 0, 0x86] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Views))]
+    public void StrideZeroViews_AreRefused(string label, byte[] size, byte[] stride)
+    {
+        using var dir = new TempDir();
+        var p = dir.File("view.pt");
+        using (var zip = ZipFile.Open(p, ZipArchiveMode.Create))
+        {
+            using (var s = zip.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open()) s.Write(RebuildPickle(size, stride));
+            using (var s = zip.CreateEntry("archive/data/0", CompressionLevel.NoCompression).Open()) s.Write(new byte[8]);
+        }
+        var e = Assert.Throws<CheckpointFormatException>(() => { using var _ = TorchCheckpoint.Load(p); });
+        Assert.Contains(p, e.Message);
+        Assert.Contains("elements", e.Message);
+        Assert.NotNull(label);
+    }
+}
