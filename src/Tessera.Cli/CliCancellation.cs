@@ -43,13 +43,30 @@ public sealed class CliCancellation : IDisposable
                 if (!forceExit) return;
                 _ = Task.Delay(Grace).ContinueWith(_ =>
                 {
-                    stderr.WriteLine("error: interrupted");
+                    stderr.WriteLine("error: interrupted; nothing was written");
                     stderr.Flush();
-                    Environment.Exit(code);
+                    HardExit(code);
                 }, TaskScheduler.Default);
             }));
         }
         return c;
+    }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void PosixExit(int code);
+
+    /// <summary>
+    /// Ends the process at once: the main thread may be inside libtorch, and a managed shutdown (Environment.Exit) under
+    /// it crashes. Outputs are renamed into place only when complete, so none is left half-written.
+    /// </summary>
+    private static void HardExit(int code)
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        {
+            try { PosixExit(code); }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
+        }
+        Environment.Exit(code);
     }
 
     /// <summary>Cancels as if a signal with exit code <paramref name="code"/> had arrived (tests).</summary>
