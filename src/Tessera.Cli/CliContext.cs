@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tessera.Checkpoints;
 
 namespace Tessera.Cli;
@@ -8,16 +9,28 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 
-    /// <summary>Runs a command body; reports a failure as one clear line on stderr and returns its exit code.</summary>
+    /// <summary>
+    /// Runs a command body; reports a failure as one clear line on stderr (never a stack trace) and returns its exit code:
+    /// 1–4 for failures, 130/143 when interrupted by SIGINT/SIGTERM.
+    /// </summary>
     public int Run(Func<ExitCode> body)
     {
         try
         {
-            return (int)body();
+            var code = body();
+            CliCancellation.ThrowIfCancelled();
+            return (int)code;
         }
-        catch (Exception e) when (Classify(e) is { } code)
+        catch (OperationCanceledException) when (CliCancellation.Current is { Token.IsCancellationRequested: true } c)
         {
-            Error.WriteLine($"error: {e.Message}");
+            Error.WriteLine("error: interrupted; nothing was written");
+            return c.ExitCode;
+        }
+        catch (Exception e)
+        {
+            var code = Classify(e) ?? ExitCode.Failure;
+            Error.WriteLine($"error: {Describe(e)}");
+            if (Environment.GetEnvironmentVariable("TESSERA_DEBUG") is "1") Error.WriteLine(e);
             return (int)code;
         }
     }
@@ -28,8 +41,35 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
         CheckpointFormatException or ConfigException => ExitCode.CheckpointError,
         UsageException => ExitCode.UsageError,
         IOException or UnauthorizedAccessException or Training.TrainingDivergedException => ExitCode.Failure,
+        OverflowException or ArgumentException or InvalidDataException or FormatException => ExitCode.InvalidInput,
+        OutOfMemoryException or InsufficientExecutionStackException or ExternalException => ExitCode.Failure,
         _ => null,
     };
+
+    /// <summary>
+    /// The message a user sees: Tessera's messages as they are; libtorch's first line only (not its C++ backtrace);
+    /// other exceptions prefixed with what kind of failure they are. Hidden temporary names become the output names.
+    /// </summary>
+    public static string Describe(Exception e)
+    {
+        var message = e switch
+        {
+            TesseraException or UsageException or IOException or UnauthorizedAccessException => e.Message,
+            OutOfMemoryException => "out of memory (the input asks for more memory than this machine has; try a smaller --size, --frames or --chunk)",
+            ExternalException => $"libtorch: {FirstLine(e.Message)} (the input may ask for more memory than this machine has; try a smaller --size, --frames or --chunk)",
+            OverflowException => $"a size or count in the input is too large: {FirstLine(e.Message)}",
+            ArgumentException or InvalidDataException or FormatException => $"invalid input: {FirstLine(e.Message)}",
+            _ => $"internal error ({e.GetType().Name}): {FirstLine(e.Message)} (set TESSERA_DEBUG=1 for details)",
+        };
+        return OutputGuard.WithoutTemporaryNames(message);
+    }
+
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', 2)[0].Trim();
+        var exception = line.IndexOf("Exception raised from", StringComparison.Ordinal);
+        return exception > 0 ? line[..exception].Trim() : line;
+    }
 
     public void Progress(string message) => Error.WriteLine(message);
 }

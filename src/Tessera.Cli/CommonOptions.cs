@@ -54,7 +54,7 @@ public static class CommonOptions
 
     public static TokenizerOptions Tokenizer(int chunk, bool strictFrames, int threads) => new()
     {
-        Progress = ChunkProgressLine.ForConsole(),
+        Progress = CliCancellation.Checking(ChunkProgressLine.ForConsole()),
         TemporalChunk = chunk,
         Frames = strictFrames ? FramePolicy.Refuse : FramePolicy.PadLastFrame,
         Threads = threads,

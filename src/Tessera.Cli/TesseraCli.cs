@@ -6,7 +6,24 @@ namespace Tessera.Cli;
 /// <summary>The tessera command line: composes the commands and maps parse errors to exit code 2.</summary>
 public static class TesseraCli
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+
+    /// <summary>Runs one command line; <paramref name="cancellation"/> (signals, or a test) stops it early.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation)
+    {
+        var previous = CliCancellation.Current;
+        CliCancellation.Current = cancellation;
+        try
+        {
+            return RunCommand(args, stdout, stderr);
+        }
+        finally
+        {
+            CliCancellation.Current = previous;
+        }
+    }
+
+    private static int RunCommand(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var ctx = new CliContext(stdout, stderr);
         // A plain command named like the installed tool: RootCommand would take the assembly's name (Tessera.Cli).

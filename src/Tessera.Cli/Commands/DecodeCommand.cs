@@ -40,9 +40,10 @@ public static class DecodeCommand
         if (!File.Exists(tokens)) throw new TokenFileFormatException($"token file '{tokens}' does not exist");
         var info = TokenFile.ReadInfo(tokens);
 
-        var modelArg = model ?? info.ModelSource
+        var modelArg = (model is null ? null : BundledModel.ResolveName(model)) ?? MetadataPaths.Resolve(tokens, "model", info.ModelSource)
             ?? throw new TokenFileFormatException($"token file '{tokens}' does not record its model; pass --model (and --weights)");
-        var weightsArg = weights ?? (model is null ? info.WeightsSource : null);
+        var weightsArg = weights ?? (model is null ? MetadataPaths.Resolve(tokens, "weights", info.WeightsSource) : null);
+        OutputGuard.Prepare(output, tokens, modelArg, weightsArg);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, modelArg, weightsArg, options, ema);
         var (code, _) = TokenFile.Load(tokens, tokenizer.Config);
         using (code)
@@ -50,6 +51,7 @@ public static class DecodeCommand
             var watch = Stopwatch.StartNew();
             ctx.Progress($"decoding {EncodeCommand.Describe(code)}");
             using var video = tokenizer.Decode(code);
+            CliCancellation.ThrowIfCancelled();
             VideoOutput.Write(output, video, fps ?? info.Fps ?? 30);
             ctx.Out.WriteLine($"{code.Frames} frames of {video.shape[3]}x{video.shape[4]} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         }

@@ -24,12 +24,14 @@ public static class EncodeCommand
         ReadOptions read, TokenizerOptions options, bool ema)
     {
         Paths.CheckOutput(output, ".safetensors");
+        OutputGuard.Prepare(output, input, model, weights);
         using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
         using var code = EncodeClip(tokenizer, clip);
+        CliCancellation.ThrowIfCancelled();
         TokenFile.Save(output, code, Info(clip, model, weights));
         ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         return ExitCode.Ok;

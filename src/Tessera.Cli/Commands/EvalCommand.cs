@@ -61,6 +61,9 @@ public static class EvalCommand
         if (q.SampleFrames < 0) throw new UsageException($"--sample-frames must not be negative, got {q.SampleFrames}");
         if ((q.LpipsWeights is null) != (q.LpipsHeads is null)) throw new UsageException("LPIPS needs both --lpips-weights (backbone) and --lpips-heads");
         if (File.Exists(q.Output)) throw new UsageException($"--output '{q.Output}' is a file; give a folder");
+        OutputGuard.Prepare(q.Output, q.Input, q.Model, q.Weights, q.LpipsWeights, q.LpipsHeads, q.I3dWeights);
+        OutputGuard.CleanStaleTemporaries(q.Output);
+        OutputGuard.CleanStaleTemporaries(Path.Combine(q.Output, "videos"));
         var size = CommonOptions.ParseSize(q.Size)!.Value;
 
         var lpipsNet = MetricLoaders.ParseLpipsNet(q.LpipsNet);
@@ -68,7 +71,7 @@ public static class EvalCommand
         var videos = VideoList.Load(q.Input, q.Split);
         using var lpips = q.LpipsWeights is null ? null : MetricLoaders.LoadLpips(lpipsNet, q.LpipsWeights, q.LpipsHeads!);
         using var i3d = q.I3dWeights is null ? null : MetricLoaders.LoadI3d(q.I3dWeights);
-        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, q.Model, q.Weights, new TokenizerOptions { TemporalChunk = q.Chunk, Threads = q.Threads }, q.Ema);
+        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, q.Model, q.Weights, new TokenizerOptions { TemporalChunk = q.Chunk, Threads = q.Threads, Progress = CliCancellation.Checking(null) }, q.Ema);
         var evaluator = new Evaluator(tokenizer, new EvalOptions
         {
             Fps = q.Fps,
@@ -100,6 +103,7 @@ public static class EvalCommand
                     var clips = p.AddTask("clips", maxValue: 1);
                     var progress = new SyncProgress<EvalProgress>(e =>
                     {
+                        CliCancellation.ThrowIfCancelled();
                         clips.Description = Markup.Escape($"{e.Name} clips");
                         clips.MaxValue = Math.Max(1, e.Clips);
                         clips.Value = e.Clip;
@@ -107,6 +111,7 @@ public static class EvalCommand
                     });
                     run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), progress, v =>
                     {
+                        CliCancellation.ThrowIfCancelled();
                         EvalOutput.WriteVideo(q.Output, v, names);
                         if (v.Failed) console.MarkupLineInterpolated($"[red]failed[/] {v.Name}: {v.Error}");
                     });
@@ -118,10 +123,12 @@ public static class EvalCommand
             var lines = new PlainProgress(ctx.Error, videos.Count);
             run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), lines, v =>
             {
+                CliCancellation.ThrowIfCancelled();
                 EvalOutput.WriteVideo(q.Output, v, names);
                 ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
             });
         }
+        CliCancellation.ThrowIfCancelled();
         EvalOutput.WriteSummary(q.Output, run);
 
         foreach (var w in run.Warnings) ctx.Error.WriteLine($"warning: {w}");
@@ -151,6 +158,7 @@ public static class EvalCommand
 
         public void Report(EvalProgress e)
         {
+            CliCancellation.ThrowIfCancelled();
             if (e.Clips == 0 || e.Clip == e.Clips) return;
             if (e.Clip == 0) writer.WriteLine($"[{e.Video + 1}/{videos}] {e.Name}: {e.Clips} clips{Eta(e)}");
             else if (watch.Elapsed - lastLine > TimeSpan.FromSeconds(10)) writer.WriteLine($"[{e.Video + 1}/{videos}] {e.Name}: clip {e.Clip}/{e.Clips}{Eta(e)}");

@@ -21,6 +21,7 @@ public static class InfoCommand
     public static ExitCode Run(CliContext ctx, string target, bool keys)
     {
         var o = ctx.Out;
+        target = BundledModel.ResolveName(target);
         if (File.Exists(target) && target.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
             var header = SafeTensorsFile.ReadHeader(target);

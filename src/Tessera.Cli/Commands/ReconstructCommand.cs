@@ -23,7 +23,11 @@ public static class ReconstructCommand
     public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string? output,
         ReadOptions read, TokenizerOptions options, bool ema)
     {
-        if (output is not null) VideoOutput.Check(output);
+        if (output is not null)
+        {
+            VideoOutput.Check(output);
+            OutputGuard.Prepare(output, input, model, weights);
+        }
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
@@ -39,6 +43,7 @@ public static class ReconstructCommand
 
         var psnr = Psnr.PerFrame(x, y).Average();
         var ssim = Ssim.PerFrame(x, y).Average();
+        CliCancellation.ThrowIfCancelled();
         if (output is not null) VideoOutput.Write(output, y, clip.Fps);
 
         var pixels = (double)clip.FrameCount * clip.Height * clip.Width;

@@ -22,6 +22,7 @@ public static class Npy
         CheckpointErrors.Guard(path, ".npz archive", () =>
         {
             using var zip = ZipFile.OpenRead(path);
+            ZipBudget.Check(zip, new FileInfo(path).Length, path);
             var dict = new StateDict();
             try
             {

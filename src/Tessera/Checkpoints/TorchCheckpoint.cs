@@ -55,6 +55,7 @@ public static class TorchCheckpoint
     private static TorchCheckpointContent LoadZip(string path, FileStream fs)
     {
         using var zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: true);
+        ZipBudget.Check(zip, fs.Length, path);
         var pkls = zip.Entries.Where(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)
                                           && e.FullName.Count(c => c == '/') == 1 && e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)).ToList();
         if (pkls.Count != 1)

@@ -14,8 +14,29 @@ internal sealed class ConfigInterpolation(ConfigMapping root)
     // Raw key paths of interpolations currently being resolved, outermost first; a repeat is a cycle.
     private readonly List<string> _active = [];
 
+    /// <summary>Longest chain of interpolations resolved through one another (<c>a: ${b}</c>, <c>b: ${c}</c>, …).</summary>
+    public const int MaxChain = 100;
+
+    /// <summary>Most nodes and text characters one resolution may produce (exponential-interpolation guard).</summary>
+    public const long MaxWork = 4_000_000;
+
+    private long _work;
+
+    private void Spend(ConfigNode at, long amount)
+    {
+        _work += amount;
+        if (_work > MaxWork)
+            throw at.Error($"resolving the interpolations exceeds the budget of {MaxWork:N0} nodes and characters (an interpolation that copies itself over and over?)");
+    }
+
     /// <summary>A resolved deep copy of <paramref name="raw"/> placed at key path <paramref name="path"/>.</summary>
-    public ConfigNode Resolve(ConfigNode raw, string path) => raw switch
+    public ConfigNode Resolve(ConfigNode raw, string path)
+    {
+        Spend(raw, 1);
+        return ResolveNode(raw, path);
+    }
+
+    private ConfigNode ResolveNode(ConfigNode raw, string path) => raw switch
     {
         ConfigMapping m => new ConfigMapping(m.Source, path, m.Line,
             m.Entries.Select(e => KeyValuePair.Create(e.Key, Resolve(e.Value, ConfigNode.ChildPath(path, e.Key)))).ToArray()),
@@ -46,6 +67,7 @@ internal sealed class ConfigInterpolation(ConfigMapping root)
             var value = WithCycleGuard(sc, part.Text, () => Resolve(Lookup(sc, part.Text), path));
             if (value is not ConfigScalar s)
                 throw sc.Error($"interpolation '${{{part.Text}}}' inside text refers to {ConfigNode.WithArticle(value.KindName)}, not a scalar");
+            Spend(sc, s.InterpolationText.Length);
             text.Append(s.InterpolationText);
         }
         return ConfigScalar.StringValue(sc.Source, path, sc.Line, text.ToString());
@@ -56,6 +78,8 @@ internal sealed class ConfigInterpolation(ConfigMapping root)
         var index = _active.IndexOf(at.Path);
         if (index >= 0)
             throw at.Error($"interpolation cycle: {string.Join(" -> ", _active.Skip(index).Append(at.Path))} (via '${{{reference}}}')");
+        if (_active.Count >= MaxChain)
+            throw at.Error($"interpolations nest deeper than {MaxChain} (a chain of '${{...}}' references through '{_active[0]}')");
         _active.Add(at.Path);
         try { return resolve(); }
         finally { _active.RemoveAt(_active.Count - 1); }

@@ -31,7 +31,15 @@ public static class EvalOutput
         var sb = new StringBuilder();
         foreach (var c in name.Replace('\\', '/'))
             sb.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : c == '/' ? "__" : "_");
-        return sb.ToString();
+        // Only '/' -> '__' is undone unambiguously; any other change (or a name that could be confused with one) gets a
+        // short hash of the original, so 'a b.mp4' and 'a_b.mp4', or 'a/b.mp4' and 'a__b.mp4', never share files.
+        var stem = sb.ToString();
+        var plain = name.Replace('\\', '/');
+        if (stem == plain.Replace("/", "__") && !plain.Contains("__") && !plain.Contains("_/") && !plain.Contains("/_") &&
+            !(stem.Length > 9 && stem[^9] == '-' && stem[^8..].All(char.IsAsciiHexDigitLower)))
+            return stem;
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name));
+        return $"{stem}-{Convert.ToHexStringLower(hash.AsSpan(0, 4))}";
     }
 
     public static void WriteVideo(string dir, VideoResult v, IReadOnlyList<string> metricNames)

@@ -20,9 +20,14 @@ public sealed class Fsq
         this.levels = levels.ToArray();
         basis = new long[this.levels.Length];
         long b = 1;
-        for (var i = 0; i < basis.Length; i++) { basis[i] = b; b *= this.levels[i]; }
+        for (var i = 0; i < basis.Length; i++)
+        {
+            basis[i] = b;
+            b *= this.levels[i];
+            if (b > int.MaxValue)
+                throw new ArgumentException($"FSQ levels [{string.Join(", ", levels)}] make a codebook larger than int32 indices allow");
+        }
         CodebookSize = b;
-        if (CodebookSize > int.MaxValue) throw new ArgumentException("FSQ codebook larger than int32 indices allow");
     }
 
     public IReadOnlyList<int> Levels => levels;

@@ -87,6 +87,7 @@ public static class TokenFile
             var frames = IntMeta(path, meta, "frames") ?? DefaultFrames(config, latentFrames);
             var leading = IntMeta(path, meta, "leading_frames") ?? DefaultLeading(config, latentFrames, frames);
             var info = InfoFrom(path, meta);
+            TokenFileChecks.Check(path, tensor, hasTokens, config, frames, leading);
 
             try
             {
@@ -170,6 +171,7 @@ public static class TokenFile
         if (!meta.TryGetValue(key, out var s)) return null;
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
             throw Error(path, $"metadata '{key}' must be a number, got '{s}'");
+        if (key == "fps" && v <= 0) throw Error(path, $"metadata 'fps' must be positive, got '{s}'");
         return v;
     }
 

@@ -15,12 +15,12 @@ internal sealed class FrameAccumulator : IDisposable
     private readonly List<Tensor> _done = [];
     private int _pending;
 
-    public FrameAccumulator(int height, int width, ReadOptions options)
+    public FrameAccumulator(int height, int width, ReadOptions options, string source)
     {
         _height = height;
         _width = width;
         _options = options;
-        _batchFrames = Math.Max(1, options.BatchFrames);
+        _batchFrames = FrameBudget.Check(source, height, width, options);
         _batch = new byte[checked(_batchFrames * FrameBytes)];
     }
 

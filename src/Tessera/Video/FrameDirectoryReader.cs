@@ -39,7 +39,7 @@ internal static class FrameDirectoryReader
                 if (acc is null)
                 {
                     (height, width) = (h, w);
-                    acc = new FrameAccumulator(h, w, options);
+                    acc = new FrameAccumulator(h, w, options, file);
                 }
                 else if (h != height || w != width)
                     throw new InvalidVideoException(

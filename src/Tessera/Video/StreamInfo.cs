@@ -35,11 +35,11 @@ internal sealed record StreamInfo(int Index, int Width, int Height, double Fps, 
                 if (Str(s, "codec_type") != "video") continue;
                 if (s.TryGetProperty("disposition", out var disp) && disp.TryGetProperty("attached_pic", out var ap) && ap.GetInt32() == 1)
                     continue; // cover art, not a video
-                var width = s.TryGetProperty("width", out var w) ? w.GetInt32() : 0;
-                var height = s.TryGetProperty("height", out var h) ? h.GetInt32() : 0;
+                var width = s.TryGetProperty("width", out var w) && w.TryGetInt32(out var wv) ? wv : 0;
+                var height = s.TryGetProperty("height", out var h) && h.TryGetInt32(out var hv) ? hv : 0;
                 if (width <= 0 || height <= 0)
                     throw new InvalidVideoException($"{path}: video stream has no frame size (unsupported or corrupt codec data)");
-                if (Math.Abs(Rotation(s)) % 180 == 90) (width, height) = (height, width); // ffmpeg autorotates when decoding
+                if (Math.Abs((long)Rotation(s)) % 180 == 90) (width, height) = (height, width); // ffmpeg autorotates when decoding
                 var fps = ParseRate(Str(s, "avg_frame_rate")) ?? ParseRate(Str(s, "r_frame_rate"));
                 long? frames = long.TryParse(Str(s, "nb_frames"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
                 var duration = ParseDouble(s, "duration") ?? formatDuration;

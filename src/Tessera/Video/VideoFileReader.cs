@@ -28,7 +28,7 @@ internal static class VideoFileReader
             args.AddRange(["-frames:v", max.ToString(CultureInfo.InvariantCulture)]);
         args.AddRange(["-fps_mode", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]);
 
-        using var acc = new FrameAccumulator(info.Height, info.Width, options);
+        using var acc = new FrameAccumulator(info.Height, info.Width, options, path);
         var decoded = 0L;
         int exit;
         string stderr;

@@ -100,7 +100,7 @@ public static class VideoWriter
             {
                 var args = InputArgs(clip);
                 args.AddRange(["-c:v", "png", "-f", "image2", "-start_number", "0", "-y",
-                    FFmpegArgs.FileUrl(Path.Combine(tmp, "frame_%06d.png"))]);
+                    FFmpegArgs.FileUrl(Path.Combine(tmp.Replace("%", "%%"), "frame_%06d.png"))]);
                 RunWithFrames(path, args, clip, stdout: null);
             });
         }

@@ -102,9 +102,16 @@ public static class PickleKey
     internal static int KeyHash(object? a) => a switch
     {
         null => 0,
-        byte[] x => x.Length,
+        byte[] x => BytesHash(x),
         _ => a.GetHashCode(),
     };
+
+    private static int BytesHash(byte[] x)
+    {
+        var h = new HashCode();
+        h.AddBytes(x);
+        return h.ToHashCode();
+    }
 
     internal static string Describe(object? o) => o switch
     {

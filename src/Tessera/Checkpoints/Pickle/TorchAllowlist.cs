@@ -90,12 +90,25 @@ internal sealed class TorchAllowlist(List<Tensor> created, bool materialize)
         }
         if (offset < 0 || (!empty && last >= storage.Numel) || offset > storage.Numel)
             throw new InvalidDataException($"tensor view (offset {offset}, size {args[2]}, stride {args[3]}) exceeds storage '{storage.Key}' of {storage.Numel} elements");
+        // Stride-0 (overlapping) views can claim far more elements than their storage holds; bound them.
+        long count = 1;
+        foreach (var s in size)
+        {
+            if (s != 0 && count > MaxViewElements / s)
+                throw new InvalidDataException($"tensor view of size {args[2]} over storage '{storage.Key}' of {storage.Numel} elements has more than {MaxViewElements:N0} elements");
+            count *= s;
+        }
+        if (count > Math.Max(storage.Numel, 1L << 20))
+            throw new InvalidDataException($"tensor view of size {args[2]} ({count:N0} elements) repeats storage '{storage.Key}' of {storage.Numel} elements (stride-0 view); refusing it");
         if (!materialize) return new PickleObject(g, args);
         var data = storage.Data ?? throw new InvalidDataException($"storage '{storage.Key}' has no data");
         var t = data.as_strided(size, stride, offset);
         created.Add(t);
         return t;
     }
+
+    /// <summary>Most elements one tensor of a checkpoint may have (16 Gi).</summary>
+    public const long MaxViewElements = 1L << 34;
 
     private static long AsLong(object? o, string what)
         => o is long l ? l : throw new InvalidDataException($"tensor {what} is not an integer: {PickleKey.Describe(o)}");

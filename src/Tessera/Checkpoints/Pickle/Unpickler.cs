@@ -25,7 +25,8 @@ internal sealed class Unpickler
     private readonly Func<object?, object?>? _persistentLoad;
     private readonly PickleReducer? _reduce;
     private readonly List<object?> _stack = [];
-    private readonly Stack<List<object?>> _marks = new();
+    // Stack heights at each MARK: the items above the innermost one belong to it (no copying, linear in the input).
+    private readonly Stack<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = [];
 
     /// <summary>Reads <paramref name="input"/> from its current position up to byte <paramref name="end"/>.</summary>
@@ -87,20 +88,22 @@ internal sealed class Unpickler
 
     private object? Pop()
     {
-        if (_stack.Count == 0) throw Bad("pickle stack underflow");
+        if (_stack.Count <= Floor) throw Bad("pickle stack underflow");
         var o = _stack[^1];
         _stack.RemoveAt(_stack.Count - 1);
         return o;
     }
 
-    private object? Top => _stack.Count == 0 ? throw Bad("pickle stack underflow") : _stack[^1];
+    private object? Top => _stack.Count <= Floor ? throw Bad("pickle stack underflow") : _stack[^1];
+
+    private int Floor => _marks.Count == 0 ? 0 : _marks.Peek();
 
     private List<object?> PopMark()
     {
         if (_marks.Count == 0) throw Bad("pickle MARK missing");
-        var items = new List<object?>(_stack);
-        _stack.Clear();
-        _stack.AddRange(_marks.Pop());
+        var mark = _marks.Pop();
+        var items = _stack.GetRange(mark, _stack.Count - mark);
+        _stack.RemoveRange(mark, _stack.Count - mark);
         return items;
     }
 
@@ -125,8 +128,7 @@ internal sealed class Unpickler
                 case '.': return Pop(); // STOP
                 case '(': // MARK
                     if (_marks.Count >= MaxMarkDepth) throw Bad($"pickle nests MARKs deeper than {MaxMarkDepth}");
-                    _marks.Push(new List<object?>(_stack));
-                    _stack.Clear();
+                    _marks.Push(_stack.Count);
                     break;
                 case '0': Pop(); break; // POP
                 case '1': PopMark(); break; // POP_MARK

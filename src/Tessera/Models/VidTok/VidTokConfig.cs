@@ -106,6 +106,7 @@ public sealed record VidTokConfig
     /// <summary>Throws <see cref="ConfigException"/> naming the key when the settings cannot build a model.</summary>
     public void Validate()
     {
+        VidTokConfigBounds.Check(this);
         if (Ch <= 0) throw new ConfigException($"config '{Name}': ch must be positive, got {Ch}");
         if (ChMult.Count < 2 || ChMult.Any(m => m <= 0)) throw new ConfigException($"config '{Name}': ch_mult needs at least 2 positive entries, got [{string.Join(", ", ChMult)}]");
         if (NumResBlocks <= 0) throw new ConfigException($"config '{Name}': num_res_blocks must be positive, got {NumResBlocks}");

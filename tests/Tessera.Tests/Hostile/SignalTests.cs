@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Tessera.Models.VidTok;
+using Tessera.Tests.Inference;
+using Tessera.Tests.Video;
+
+namespace Tessera.Tests.Hostile;
+
+/// <summary>The tessera process stops promptly on SIGINT/SIGTERM mid-encode: exit 130/143, no output, no temporary.</summary>
+public sealed class SignalTests
+{
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public void Signal_DuringEncode_StopsPromptlyWithoutOutput(string signal, int expected)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir();
+        var model = dir.File("tiny.safetensors");
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
+        var input = dir.File("long.mp4");
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=25:duration=60", "-pix_fmt", "yuv420p", input);
+        var output = dir.File("out.safetensors");
+        var exe = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli");
+        var start = new ProcessStartInfo(exe, ["encode", input, "-m", model, "-o", output, "--chunk", "4", "--size", "64"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var p = Process.Start(start)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        string? line;
+        var seen = new List<string>();
+        while ((line = p.StandardError.ReadLine()) is not null && !line.StartsWith("encoding", StringComparison.Ordinal)) seen.Add(line);
+        Assert.True(line is not null, string.Join('\n', seen));
+        Thread.Sleep(500);
+        using (var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
+        var watch = Stopwatch.StartNew();
+        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(20)), "still running 20 s after the signal");
+        Assert.Equal(expected, p.ExitCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"stopped after {watch.Elapsed}");
+        Assert.False(File.Exists(output));
+        Assert.DoesNotContain(dir.Entries(), e => e.Contains(".tmp", StringComparison.Ordinal));
+    }
+}
