@@ -18,6 +18,9 @@ public abstract class ModelFamilyProvider
     /// </summary>
     public abstract bool TryResolve(string model, [NotNullWhen(true)] out ModelConfig? config);
 
+    /// <summary>The configurations the family knows by name, in listing order, with one line each.</summary>
+    public virtual IReadOnlyList<(string Name, string Description)> Presets => [];
+
     /// <summary>Preset names closest to <paramref name="model"/>, for error messages.</summary>
     public virtual IReadOnlyList<string> ClosestNames(string model) => [];
 

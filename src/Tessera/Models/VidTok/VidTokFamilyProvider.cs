@@ -19,6 +19,9 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
 
     public override string StreamingModels => "causal v1.1";
 
+    public override IReadOnlyList<(string Name, string Description)> Presets =>
+        VidTokPresets.Names.Select(n => (n, VidTokPresets.GetDescription(n))).ToArray();
+
     public override IReadOnlyList<string> ClosestNames(string model) => VidTokPresets.ClosestNames(model);
 
     public override string WriteConfig(ModelConfig config) => VidTokConfigJson.Serialize(Own(config));
