@@ -62,14 +62,15 @@ public static class EncodeCommand
         WeightsSource = weights is null ? null : Path.GetFullPath(weights),
     };
 
-    internal static string Describe(VideoCode code)
+    internal static string Describe(VideoCode code) => code switch
     {
-        var (t, h, w) = code.GridSize;
-        return code switch
-        {
-            TokenIds ids => $"{code.Frames} frames -> {ids.Count:N0} tokens [{t}x{h}x{w}] from a {ids.CodebookSize:N0}-entry codebook",
-            Latents l => $"{code.Frames} frames -> latents [{l.Values.shape[1]}x{t}x{h}x{w}]",
-            _ => code.ToString()!,
-        };
-    }
+        TokenIds ids => $"{code.Frames} frames -> {ids.Count:N0} tokens: " +
+                        string.Join(", ", ids.TokenGroups.Select(g => $"{g.Name} [{Shape(ids[g.Name])}] from a {g.CodebookSize:N0}-entry codebook")),
+        Latents l => $"{code.Frames} frames -> latents [{Shape(l.Values)}]",
+        _ => code.ToString()!,
+    };
+
+    // Per-clip shape, with the batch in front only when there is more than one clip.
+    private static string Shape(TorchSharp.torch.Tensor t) =>
+        string.Join("x", t.shape[0] == 1 ? t.shape.Skip(1) : t.shape);
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Tessera.Checkpoints;
 using Tessera.Inference;
-using Tessera.Models.VidTok;
+using Tessera.Models;
 using Tessera.Tokens;
 
 namespace Tessera.Cli.Commands;
@@ -31,7 +31,7 @@ public static class InfoCommand
                 using (code)
                 {
                     o.WriteLine($"token file   {target}");
-                    o.WriteLine($"model        {code.Config.Name} ({VidTokPresets.Describe(code.Config)})");
+                    o.WriteLine($"model        {code.Card.Name} ({code.Card.Family}: {code.Card.Summary})");
                     o.WriteLine($"code         {EncodeCommand.Describe(code)}");
                     o.WriteLine($"source       {info.Source ?? "?"} at {info.Fps?.ToString("0.###") ?? "?"} fps, start {info.Start ?? 0:0.###} s");
                     if (info.OriginalSize is { } os) o.WriteLine($"sizes        original {os.Height}x{os.Width}, processed {info.ProcessedSize?.Height}x{info.ProcessedSize?.Width}");
@@ -39,7 +39,7 @@ public static class InfoCommand
                 }
                 return ExitCode.Ok;
             }
-            var config = VidTokWeights.ReadConfig(target);
+            var config = ModelFamilies.ReadConfig(header.Metadata, target);
             if (config is not null) PrintConfig(o, config);
             static long Elements(SafeTensorsEntry t) => t.Shape.Aggregate(1L, (a, b) => a * b);
             var weights = header.Tensors.Where(t => t.Name.StartsWith("encoder.", StringComparison.Ordinal) || t.Name.StartsWith("decoder.", StringComparison.Ordinal)).ToList();
@@ -65,18 +65,25 @@ public static class InfoCommand
 
         var (cfg, _) = VideoTokenizer.ResolveModel(target);
         PrintConfig(o, cfg);
-        using var model = new VidTokModel(cfg);
+        using var model = ModelFamilies.Create(cfg);
         var state = model.state_dict();
-        o.WriteLine($"parameters   {model.parameters().Sum(p => p.numel()):N0} (encoder {model.Encoder.parameters().Sum(p => p.numel()):N0}, decoder {model.Decoder.parameters().Sum(p => p.numel()):N0}) in {state.Count} tensors");
+        var parts = model.named_parameters().GroupBy(p => p.name.Split('.')[0]).Select(g => $"{g.Key} {g.Sum(p => p.parameter.numel()):N0}");
+        o.WriteLine($"parameters   {model.parameters().Sum(p => p.numel()):N0} ({string.Join(", ", parts)}) in {state.Count} tensors");
         if (keys) foreach (var (name, t) in state) o.WriteLine($"  {name} [{string.Join(", ", t.shape)}]");
         return ExitCode.Ok;
     }
 
-    private static void PrintConfig(TextWriter o, VidTokConfig c)
+    private static void PrintConfig(TextWriter o, ModelConfig config)
     {
-        o.WriteLine($"model        {c.Name}: {VidTokPresets.Describe(c)}");
-        o.WriteLine($"family       {c.Family}, compression {c.Compression} (time x height x width), frames: {FrameRules.Describe(c)}");
-        o.WriteLine($"layout       ch {c.Ch}, ch_mult [{string.Join(", ", c.ChMult)}], num_res_blocks {c.NumResBlocks}, norm {c.NormType}, temporal upsampling {c.InterpolationMode}");
-        o.WriteLine($"bottleneck   {c.Regularizer switch { FsqBottleneck f => $"FSQ levels [{string.Join(", ", f.Levels)}] = {f.CodebookSize:N0} codes", KlBottleneck k => $"KL, {k.Channels} channels", _ => "?" }}");
+        var c = config.Card;
+        o.WriteLine($"model        {c.Name}: {c.Summary}");
+        o.WriteLine($"family       {c.Family} {c.Variant}, compression {c.Compression} (time x height x width), frames: {c.Frames.Describe()}");
+        o.WriteLine($"input        [B, 3, T, H, W] {c.DType} in {c.Range}, height and width multiples of {c.SpatialMultiple}{(c.Streams ? "; streams long videos in chunks" : "")}");
+        if (c.IsDiscrete)
+            foreach (var g in c.TokenGroups) o.WriteLine($"token group  {g}");
+        else
+            o.WriteLine($"latents      {c.LatentChannels} channels");
+        foreach (var (label, text) in ModelFamilies.Of(config).Describe(config))
+            o.WriteLine($"{label,-12} {text}");
     }
 }

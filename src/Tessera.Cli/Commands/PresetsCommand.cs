@@ -1,19 +1,20 @@
 using System.CommandLine;
-using Tessera.Models.VidTok;
+using Tessera.Models;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary><c>tessera presets</c>: the official VidTok configurations Tessera knows by name.</summary>
+/// <summary><c>tessera presets</c>: the configurations every registered model family knows by name.</summary>
 public static class PresetsCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var command = new Command("presets", "List the 23 official VidTok configurations");
+        var command = new Command("presets", "List the model configurations Tessera knows by name (the 23 official VidTok ones)");
         command.SetAction(_ => ctx.Run(() =>
         {
-            var width = VidTokPresets.Names.Max(n => n.Length);
-            foreach (var name in VidTokPresets.Names)
-                ctx.Out.WriteLine($"{name.PadRight(width)}  {VidTokPresets.GetDescription(name)}");
+            var presets = ModelFamilies.All.SelectMany(f => f.Presets).ToList();
+            var width = presets.Max(p => p.Name.Length);
+            foreach (var (name, description) in presets)
+                ctx.Out.WriteLine($"{name.PadRight(width)}  {description}");
             return ExitCode.Ok;
         }));
         return command;

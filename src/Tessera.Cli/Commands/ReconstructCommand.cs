@@ -49,12 +49,12 @@ public static class ReconstructCommand
         var pixels = (double)clip.FrameCount * clip.Height * clip.Width;
         var o = ctx.Out;
         o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {clip.Height}x{clip.Width}, {clip.Fps:0.###} fps");
-        o.WriteLine($"model        {tokenizer.Config.Name} ({tokenizer.Config.Compression})");
+        o.WriteLine($"model        {tokenizer.Card.Name} ({tokenizer.Card.Family}, {tokenizer.Card.Compression})");
         o.WriteLine($"code         {EncodeCommand.Describe(code)}");
         switch (code)
         {
             case TokenIds ids:
-                var bits = ids.Count * Math.Log2(ids.CodebookSize);
+                var bits = ids.Bits;
                 o.WriteLine($"rate         {bits / pixels:0.####} bits per pixel; compression {pixels * 24 / bits:0.#}x vs 24-bit RGB");
                 break;
             case Latents l:

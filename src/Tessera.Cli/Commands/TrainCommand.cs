@@ -67,7 +67,7 @@ public static class TrainCommand
                 var modelArg = r.GetValue(model) ?? source;
                 var (modelConfig, _) = modelArg == source && source.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
                     ? (VidTokWeights.ReadConfig(source) ?? throw new ConfigException($"'{source}' does not record its model; pass --model"), (string?)null)
-                    : VideoTokenizer.ResolveModel(modelArg);
+                    : VidTokFamilyProvider.Resolve(modelArg);
                 cfg = new TrainConfig { Model = modelConfig };
             }
             cfg = cfg with

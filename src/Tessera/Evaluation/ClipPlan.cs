@@ -1,4 +1,4 @@
-using Tessera.Models.VidTok;
+using Tessera.Models;
 
 namespace Tessera.Evaluation;
 
@@ -19,11 +19,11 @@ public readonly record struct ClipSpan(int Start, int RealFrames, int PaddedFram
     }
 }
 
-/// <summary>The clip layout of VidTok's evaluation (<c>VidTokValDataset</c>, <c>inference_evaluate.py</c>).</summary>
+/// <summary>The clip layout of the evaluation protocol (VidTok's <c>VidTokValDataset</c>, <c>inference_evaluate.py</c>).</summary>
 public static class ClipPlan
 {
-    /// <summary>Default clip length of the reference: 17 for causal models (chunk 16 + 1), 16 for non-causal ones.</summary>
-    public static int DefaultClipFrames(VidTokConfig config) => config.IsCausal ? 17 : 16;
+    /// <summary>Default clip length: the model family's own protocol (VidTok: 17 for causal models, chunk 16 + 1; 16 for non-causal ones).</summary>
+    public static int DefaultClipFrames(ModelConfig config) => config.Card.EvalClipFrames;
 
     /// <summary>
     /// Consecutive non-overlapping clips of <paramref name="clipFrames"/>; the tail clip is padded by repeating the
@@ -47,11 +47,11 @@ public static class ClipPlan
     /// Frames the long-video mode keeps of <paramref name="frameCount"/>: the reference keeps
     /// <c>chunk·⌊(L−1)/chunk⌋+1</c> (causal) frames; <see cref="LongVideoLength.KeepAll"/> keeps all.
     /// </summary>
-    public static int LongVideoFrames(VidTokConfig config, int frameCount, int chunk, LongVideoLength rule)
+    public static int LongVideoFrames(ModelConfig config, int frameCount, int chunk, LongVideoLength rule)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frameCount);
         if (rule == LongVideoLength.KeepAll) return frameCount;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunk);
-        return config.IsCausal ? chunk * ((frameCount - 1) / chunk) + 1 : chunk * (frameCount / chunk);
+        return config.Card.Causal ? chunk * ((frameCount - 1) / chunk) + 1 : chunk * (frameCount / chunk);
     }
 }

@@ -71,12 +71,12 @@ public static class EvalOutput
         {
             run.Model, run.Input, run.Settings,
             Videos = run.Videos.Count, run.Succeeded, run.Failed, EvaluatedFrames = run.Frames, run.Tokens,
-            run.Metrics, run.MetricsRealFrames, run.Fvd, run.FvdClips, run.FvdFeatures, run.Codebook, run.Warnings, run.Seconds,
+            run.Metrics, run.MetricsRealFrames, run.Fvd, run.FvdClips, run.FvdFeatures, run.Codebook, run.Codebooks, run.Warnings, run.Seconds,
             Failures = run.Videos.Where(v => v.Failed).Select(v => new { v.Name, v.Path, v.Error }),
             PerVideo = run.Videos.Select(v => new
             {
                 v.Name, v.Path, v.Error, v.Frames, v.EvaluatedFrames, v.PaddedFrames, v.DroppedFrames, v.Clips, v.Tokens,
-                v.Metrics, v.MetricsRealFrames, v.Codebook, v.Seconds, v.ModelSeconds, v.Warnings,
+                v.Metrics, v.MetricsRealFrames, v.Codebook, v.Codebooks, v.Seconds, v.ModelSeconds, v.Warnings,
             }),
         };
         WriteText(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, Json));
@@ -108,6 +108,9 @@ public static class EvalOutput
         md.AppendLine($"FVD: {(run.Fvd is { } f ? Inv($"{f:0.00} over {run.FvdClips} clips of {run.Settings.FvdClipFrames} frames ({run.FvdFeatures})") : NotAvailable)}");
         if (run.Codebook is { } cb)
             md.AppendLine(Inv($"Codebook: {cb.UsedCodes:N0} of {cb.CodebookSize:N0} codes used ({cb.Utilisation:P2}), perplexity {cb.Perplexity:0.0}, {cb.Tokens:N0} tokens."));
+        else
+            foreach (var (group, g) in run.Codebooks)
+                md.AppendLine(Inv($"Codebook `{group}`: {g.UsedCodes:N0} of {g.CodebookSize:N0} codes used ({g.Utilisation:P2}), perplexity {g.Perplexity:0.0}, {g.Tokens:N0} tokens."));
         md.AppendLine();
         md.AppendLine("Means are frame-weighted over every evaluated frame, the padded frames of each video's tail clip included (the reference's convention); " +
                       "`summary.json` also gives `metrics_real_frames` without them.");

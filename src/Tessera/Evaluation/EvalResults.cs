@@ -6,7 +6,7 @@ namespace Tessera.Evaluation;
 /// <summary>Metrics of one evaluated frame (padded tail frames included, flagged).</summary>
 public sealed record FrameRecord(int Frame, int Clip, int SourceFrame, bool Padded, IReadOnlyDictionary<string, double> Values);
 
-/// <summary>Codebook statistics of a discrete model (null for continuous models).</summary>
+/// <summary>Codebook statistics of one token group of a discrete model.</summary>
 public sealed record CodebookStats(long CodebookSize, long Tokens, long UsedCodes, double Utilisation, double Perplexity)
 {
     /// <summary>The statistics of <paramref name="u"/>; with no tokens (every video failed) 0 codes used and perplexity NaN.</summary>
@@ -52,11 +52,16 @@ public sealed class VideoResult
 
     /// <summary>The same means over real frames only (padding excluded), for comparison.</summary>
     public Dictionary<string, double?> MetricsRealFrames { get; } = new();
-    public CodebookStats? Codebook { get; set; }
+    /// <summary>Statistics of a one-group code (VidTok's <c>tokens</c>); null for continuous or multi-group models.</summary>
+    public CodebookStats? Codebook => Codebooks.Count == 1 ? Codebooks.Values.First() : null;
+
+    /// <summary>Statistics per token group; empty for continuous models.</summary>
+    public Dictionary<string, CodebookStats> Codebooks { get; } = new();
     public List<string> Warnings { get; } = new();
     public List<FrameRecord> PerFrame { get; } = new();
 
-    [JsonIgnore] public CodebookUsage? Usage { get; set; }
+    [JsonIgnore] public Dictionary<string, CodebookUsage> Usages { get; } = new();
+    [JsonIgnore] public CodebookUsage? Usage => Usages.Count == 1 ? Usages.Values.First() : null;
     [JsonIgnore] public List<SampleFrame> Samples { get; } = new();
     [JsonIgnore] public bool Failed => Error is not null;
 }
@@ -81,8 +86,13 @@ public sealed class EvalRun
 
     /// <summary>The feature extractor's name (e.g. <c>i3d_logits400</c>); FVDs compare only with the same one. Null without FVD.</summary>
     public string? FvdFeatures { get; set; }
-    public CodebookStats? Codebook { get; set; }
-    [JsonIgnore] public CodebookUsage? Usage { get; set; }
+    /// <summary>Statistics of a one-group code (VidTok's <c>tokens</c>); null for continuous or multi-group models.</summary>
+    public CodebookStats? Codebook => Codebooks.Count == 1 ? Codebooks.Values.First() : null;
+
+    /// <summary>Statistics per token group over all successful videos; empty for continuous models.</summary>
+    public Dictionary<string, CodebookStats> Codebooks { get; } = new();
+    [JsonIgnore] public Dictionary<string, CodebookUsage> Usages { get; } = new();
+    [JsonIgnore] public CodebookUsage? Usage => Usages.Count == 1 ? Usages.Values.First() : null;
     public List<string> Warnings { get; } = new();
     public double Seconds { get; set; }
     public int Succeeded => Videos.Count(v => !v.Failed);

@@ -2,19 +2,19 @@ using System.Diagnostics;
 using Tessera.Inference;
 using Tessera.Metrics;
 using Tessera.Metrics.Fvd;
-using Tessera.Models.VidTok;
+using Tessera.Models;
 using Tessera.Video;
 using static TorchSharp.torch;
 
 namespace Tessera.Evaluation;
 
 /// <summary>
-/// VidTok's evaluation protocol (<c>scripts/inference_evaluate.py</c>, spec §10.3) on a loaded tokenizer:
+/// VidTok's evaluation protocol (<c>scripts/inference_evaluate.py</c>, spec §10.3) on a loaded tokenizer of any family:
 /// per video, frames sampled every <c>round(srcFps / fps)</c>, short side resized (antialiased) and centre-cropped,
 /// cut into consecutive clips (tail padded with its last frame), each encoded and decoded, then PSNR, SSIM
 /// (and LPIPS when supplied) per frame, frame-weighted means, FVD over the 16-frame windows of all clips when an extractor
 /// is supplied (<see cref="EvalOptions.FvdClipFrames"/>),
-/// codebook usage for discrete models. A video that cannot be read or run is recorded with its error and skipped.
+/// codebook usage per token group for discrete models. A video that cannot be read or run is recorded with its error and skipped.
 /// The evaluator owns neither the tokenizer nor the metrics.
 /// </summary>
 public sealed class Evaluator
@@ -31,9 +31,9 @@ public sealed class Evaluator
         this.tokenizer = tokenizer;
         this.options = options ?? new EvalOptions();
         this.options.Validate();
-        if (this.options.LongVideo && tokenizer.Config.Family != VidTokFamily.CausalV1_1)
+        if (this.options.LongVideo && !tokenizer.Card.Streams)
             throw new InvalidInputException(
-                $"long-video evaluation streams the whole video through the chunked path, which only causal v1.1 models have (model '{tokenizer.Config.Name}' is {tokenizer.Config.Family}); the reference asserts the same");
+                $"long-video evaluation streams the whole video through the chunked path, which only streaming models have ({tokenizer.Card.Family}: {ModelFamilies.Of(tokenizer.Config).StreamingModels}; model '{tokenizer.Card.Name}' is {tokenizer.Card.Variant}); the reference asserts the same");
         if (this.options.LongVideo && tokenizer.Options.TemporalChunk <= 0)
             throw new InvalidInputException("long-video evaluation needs a temporal chunk > 0");
         metrics = [FrameMetrics.Psnr, FrameMetrics.Ssim, .. this.options.ExtraMetrics];
@@ -47,7 +47,7 @@ public sealed class Evaluator
         [.. metrics.Select(m => m.Name), .. metrics.Any(m => m.Name.StartsWith(Lpips, StringComparison.Ordinal)) ? Array.Empty<string>() : [Lpips]];
 
     public EvalSettings Settings => new(options.Fps, options.Size.Height, options.Size.Width, ClipFrames, options.LongVideo,
-        options.LongVideoLength.ToString(), tokenizer.Options.TemporalChunk, tokenizer.Config.Family.ToString(), MetricNames,
+        options.LongVideoLength.ToString(), tokenizer.Options.TemporalChunk, $"{tokenizer.Card.Family} {tokenizer.Card.Variant}".Trim(), MetricNames,
         "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them",
         options.FvdClipFrames);
 
@@ -98,8 +98,8 @@ public sealed class Evaluator
             result.Samples.Clear();
             result.Metrics.Clear();
             result.MetricsRealFrames.Clear();
-            result.Usage = null;
-            result.Codebook = null;
+            result.Usages.Clear();
+            result.Codebooks.Clear();
             // A failed video contributes no FVD features either.
             while (fvdReal is not null && fvdReal.Count > realBefore) { fvdReal[^1].Dispose(); fvdReal.RemoveAt(fvdReal.Count - 1); }
             while (fvdFake is not null && fvdFake.Count > realBefore) { fvdFake[^1].Dispose(); fvdFake.RemoveAt(fvdFake.Count - 1); }
@@ -138,7 +138,7 @@ public sealed class Evaluator
         result.Clips = spans.Count;
         var samples = SampleIndices(result.Frames, options.SampleFrames);
         var names = metrics.Select(m => m.Name).ToArray();
-        if (tokenizer.Model.Fsq is { } fsq) result.Usage = new CodebookUsage((int)fsq.CodebookSize);
+        foreach (var g in tokenizer.Card.TokenGroups) result.Usages[g.Name] = new CodebookUsage((int)g.CodebookSize);
 
         for (var c = 0; c < spans.Count; c++)
         {
@@ -157,7 +157,7 @@ public sealed class Evaluator
             {
                 case TokenIds ids:
                     result.Tokens += ids.Count;
-                    result.Usage?.Add(ids.Ids);
+                    foreach (var (group, usage) in result.Usages) usage.Add(ids[group]);
                     break;
                 case Latents l:
                     result.Tokens += l.Values.numel();
@@ -215,7 +215,7 @@ public sealed class Evaluator
             result.Metrics[n] = null;
             result.MetricsRealFrames[n] = null;
         }
-        if (result.Usage is { } usage) result.Codebook = CodebookStats.From(usage);
+        foreach (var (group, usage) in result.Usages) result.Codebooks[group] = CodebookStats.From(usage);
     }
 
     private void Summarise(EvalRun run, List<Tensor>? real, List<Tensor>? fake)
@@ -251,11 +251,11 @@ public sealed class Evaluator
             }
         }
 
-        if (tokenizer.Model.Fsq is { } fsq)
+        foreach (var g in tokenizer.Card.TokenGroups)
         {
-            run.Usage = new CodebookUsage((int)fsq.CodebookSize);
-            foreach (var v in ok) if (v.Usage is { } u) run.Usage.Add(u);
-            run.Codebook = CodebookStats.From(run.Usage);
+            var usage = run.Usages[g.Name] = new CodebookUsage((int)g.CodebookSize);
+            foreach (var v in ok) if (v.Usages.TryGetValue(g.Name, out var u)) usage.Add(u);
+            run.Codebooks[g.Name] = CodebookStats.From(usage);
         }
         if (run.Failed > 0) run.Warnings.Add($"{run.Failed} of {run.Videos.Count} videos failed and are left out of the means");
     }

@@ -50,6 +50,11 @@ public static class HtmlReport
             h.Append(Inv($"<p>Codebook: {cb.UsedCodes:N0} of {cb.CodebookSize:N0} codes used ({cb.Utilisation:P2}), perplexity {cb.Perplexity:0.0}.</p>"));
             if (run.Usage is { } usage) h.Append(SvgPlot.Bars("token usage, all videos", Inv($"code id ({HistogramBins} equal ranges of {cb.CodebookSize:N0})"), Binned(usage.Histogram, HistogramBins)));
         }
+        else
+        {
+            foreach (var (group, g) in run.Codebooks)
+                h.Append(Inv($"<p>Codebook <code>{E(group)}</code>: {g.UsedCodes:N0} of {g.CodebookSize:N0} codes used ({g.Utilisation:P2}), perplexity {g.Perplexity:0.0}.</p>"));
+        }
 
         foreach (var v in run.Videos) Video(h, v, names);
         h.Append("</body></html>\n");

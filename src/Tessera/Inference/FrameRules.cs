@@ -1,33 +1,24 @@
-using Tessera.Models.VidTok;
+using Tessera.Models;
+using static TorchSharp.torch;
 
 namespace Tessera.Inference;
 
-/// <summary>
-/// The frame counts each VidTok family takes. A causal v1.0 model returns 4k − 3 frames for any input
-/// (so only 1 + 4k frames survive a round trip); a non-causal model drops frames beyond a multiple of 4;
-/// a causal v1.1 model takes any count.
-/// </summary>
+/// <summary>The frame counts a model takes (its card's <see cref="FrameRule"/>), and padding up to one.</summary>
 public static class FrameRules
 {
-    public static bool Accepts(VidTokConfig config, int frames) => frames >= 1 && config.Family switch
-    {
-        VidTokFamily.CausalV1_0 => (frames - 1) % config.TimeDownsampleFactor == 0,
-        VidTokFamily.NonCausal => frames % config.Compression.Time == 0,
-        _ => true,
-    };
+    public static bool Accepts(ModelConfig config, int frames) => config.Card.Frames.Accepts(frames);
 
     /// <summary>The smallest count ≥ <paramref name="frames"/> the model takes.</summary>
-    public static int NextAccepted(VidTokConfig config, int frames)
-    {
-        var n = Math.Max(1, frames);
-        while (!Accepts(config, n)) n++;
-        return n;
-    }
+    public static int NextAccepted(ModelConfig config, int frames) =>
+        config.Card.Frames.NextAccepted(frames)
+        ?? throw new InvalidInputException($"model '{config.Name}' takes {Describe(config)}; {frames} frames cannot be padded to that");
 
-    public static string Describe(VidTokConfig config) => config.Family switch
+    public static string Describe(ModelConfig config) => config.Card.Frames.Describe();
+
+    /// <summary>Video [B, C, T, H, W] followed by repeats of its last frame up to <paramref name="frames"/>.</summary>
+    public static Tensor PadTo(Tensor video, int frames)
     {
-        VidTokFamily.CausalV1_0 => $"1 + {config.TimeDownsampleFactor}k frames (1, {1 + config.TimeDownsampleFactor}, {1 + 2 * config.TimeDownsampleFactor}, …)",
-        VidTokFamily.NonCausal => $"a multiple of {config.Compression.Time} frames",
-        _ => "any number of frames",
-    };
+        var missing = frames - (int)video.shape[2];
+        return missing <= 0 ? video : cat([video, video[.., .., ^1..].expand(-1, -1, missing, -1, -1)], 2);
+    }
 }

@@ -1,12 +1,11 @@
-using Tessera.Models.VidTok;
 using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Inference;
 
 /// <summary>
-/// Streams a long video through a causal v1.1 model in temporal chunks, carrying each causal layer's
-/// past frames across chunk borders in a <see cref="CausalCache"/> (VidTok v1.1 tile_encode/tile_decode
+/// Streams a long video through a causal model in temporal chunks, carrying each causal layer's
+/// past frames across chunk borders in a <see cref="CausalCache"/> (as VidTok v1.1's tile_encode/tile_decode
 /// with overlap). The first chunk is frame 0 alone (latent 0); each later encoder chunk holds
 /// <c>framesPerChunk</c> frames, a multiple of the temporal factor, so it needs no padding and the
 /// latents equal whole-clip encoding. Decoding gives every chunk but the last one extra latent of look-ahead,
@@ -24,8 +23,12 @@ public static class TemporalChunker
         return chunks;
     }
 
+    /// <summary>Frames a clip of <paramref name="frames"/> is padded to: chunks after the first hold a multiple of the temporal factor.</summary>
+    public static int PaddedLength(int frames, int temporalFactor) =>
+        1 + (frames - 1 + temporalFactor - 1) / temporalFactor * temporalFactor;
+
     /// <summary>Encoder output [B, z|2z, T', H', W'] for video [B, 3, T, H, W], chunk by chunk.</summary>
-    public static Tensor Encode(VidTokModel model, Tensor video, int framesPerChunk, IProgress<ChunkProgress>? progress = null)
+    public static Tensor Encode(ICausalAutoencoder model, Tensor video, int framesPerChunk, IProgress<ChunkProgress>? progress = null)
     {
         using var cache = new CausalCache();
         var parts = new List<Tensor>();
@@ -48,12 +51,12 @@ public static class TemporalChunker
     }
 
     /// <summary>Decoder output [B, 3, tdf·T', H, W] for latent [B, z, T', H', W'], chunk by chunk with one latent of overlap.</summary>
-    public static Tensor Decode(VidTokModel model, Tensor latent, int latentsPerChunk, IProgress<ChunkProgress>? progress = null)
+    public static Tensor Decode(ICausalAutoencoder model, Tensor latent, int latentsPerChunk, IProgress<ChunkProgress>? progress = null)
     {
-        var tdf = model.Config.TimeDownsampleFactor;
+        var tdf = model.TemporalFactor;
         var length = (int)latent.shape[2];
         using var cache = new CausalCache();
-        model.Decoder.SetOverlapCacheOffsets(cache);
+        model.PrepareOverlapDecode(cache);
         var parts = new List<Tensor>();
         try
         {

@@ -26,7 +26,7 @@ public sealed record TokenizerOptions
     public long Seed { get; init; } = 0;
 
     /// <summary>
-    /// Causal v1.1 models: frames per encoder chunk after the first frame (the reference's t_chunk_enc, 16).
+    /// Streaming models (VidTok causal v1.1): frames per encoder chunk after the first frame (the reference's t_chunk_enc, 16).
     /// Clips longer than one chunk are streamed chunk by chunk; 0 disables chunking.
     /// </summary>
     public int TemporalChunk { get; init; } = 16;

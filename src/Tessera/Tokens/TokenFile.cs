@@ -1,16 +1,16 @@
 using System.Globalization;
 using Tessera.Checkpoints;
 using Tessera.Inference;
-using Tessera.Models.VidTok;
+using Tessera.Models;
 using static TorchSharp.torch;
 
 namespace Tessera.Tokens;
 
 /// <summary>
-/// Token files: safetensors holding <c>tokens</c> (int32 [T', H', W'], discrete models) or <c>latents</c>
-/// (float32 [C, T', H', W'], continuous models), with metadata that names the model config, the source
-/// and the frame counts, so a file decodes on its own. Readable in Python with
-/// <c>safetensors.numpy.load_file</c>.
+/// Token files: safetensors holding one int32 tensor per token group of a discrete model (VidTok: <c>tokens</c>
+/// [T', H', W']), or <c>latents</c> (float32 [C, T', H', W']) of a continuous one, with metadata that names the
+/// model family and config, the source and the frame counts, so a file decodes on its own. A file without
+/// <c>model_family</c> is VidTok's. Readable in Python with <c>safetensors.numpy.load_file</c>.
 /// </summary>
 public static class TokenFile
 {
@@ -21,26 +21,30 @@ public static class TokenFile
     /// <summary>Writes one video's code atomically. The code must hold a single video (batch 1).</summary>
     public static void Save(string path, VideoCode code, TokenFileInfo info)
     {
-        var (key, tensor) = code switch
+        if (code.BatchSize != 1)
+            throw new InvalidInputException($"a token file holds one video; this code has a batch of {code.BatchSize}");
+        var card = code.Card;
+        var tensors = code switch
         {
-            TokenIds ids => (TokensKey, ids.Ids),
-            Latents l => (LatentsKey, l.Values),
+            TokenIds ids => card.TokenGroups.Select(g => (g.Name, ids[g.Name][0].to_type(ScalarType.Int32).contiguous())).ToList(),
+            Latents l => [(LatentsKey, l.Values[0].to_type(ScalarType.Float32).contiguous())],
             _ => throw new ArgumentException("unknown code type", nameof(code)),
         };
-        if (tensor.shape[0] != 1)
-            throw new InvalidInputException($"a token file holds one video; this code has a batch of {tensor.shape[0]}");
-        using var single = tensor[0].to_type(key == TokensKey ? ScalarType.Int32 : ScalarType.Float32).contiguous();
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
-            ["model_config"] = VidTokConfigJson.Serialize(code.Config),
-            ["model"] = code.Config.Name,
             ["frames"] = code.Frames.ToString(CultureInfo.InvariantCulture),
             ["leading_frames"] = code.LeadingFrames.ToString(CultureInfo.InvariantCulture),
-            ["compression"] = code.Config.Compression.ToString(),
+            ["compression"] = card.Compression.ToString(),
             ["tessera_version"] = info.TesseraVersion,
         };
-        if (code is TokenIds t) meta["codebook_size"] = t.CodebookSize.ToString(CultureInfo.InvariantCulture);
+        ModelFamilies.WriteConfig(meta, code.Config);
+        if (card.IsDiscrete)
+        {
+            meta["token_groups"] = string.Join(",", card.TokenGroups.Select(g => g.Name));
+            meta["codebook_sizes"] = string.Join(",", card.TokenGroups.Select(g => g.CodebookSize.ToString(CultureInfo.InvariantCulture)));
+            if (card.TokenGroups.Count == 1) meta["codebook_size"] = card.TokenGroups[0].CodebookSize.ToString(CultureInfo.InvariantCulture);
+        }
         if (info.Source is { } s) meta["source"] = s;
         if (info.Fps is { } fps) meta["fps"] = fps.ToString("R", CultureInfo.InvariantCulture);
         if (info.Start is { } start) meta["start"] = start.ToString("R", CultureInfo.InvariantCulture);
@@ -48,11 +52,18 @@ public static class TokenFile
         if (info.WeightsSource is { } ws) meta["weights_source"] = ws;
         if (info.OriginalSize is { } o) meta["original_size"] = $"{o.Height}x{o.Width}";
         if (info.ProcessedSize is { } p) meta["processed_size"] = $"{p.Height}x{p.Width}";
-        SafeTensorsFile.Save(path, [(key, single)], meta);
+        try
+        {
+            SafeTensorsFile.Save(path, tensors, meta);
+        }
+        finally
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
     }
 
     /// <summary>Reads and validates a token file; <paramref name="config"/> overrides the file's model config.</summary>
-    public static (VideoCode Code, TokenFileInfo Info) Load(string path, VidTokConfig? config = null)
+    public static (VideoCode Code, TokenFileInfo Info) Load(string path, ModelConfig? config = null)
     {
         StateDict file;
         try
@@ -66,38 +77,49 @@ public static class TokenFile
         using (file)
         {
             var meta = file.Metadata;
-            var hasTokens = file.ContainsKey(TokensKey);
-            var hasLatents = file.ContainsKey(LatentsKey);
-            if (hasTokens == hasLatents)
-                throw Error(path, $"must hold exactly one of the tensors '{TokensKey}' and '{LatentsKey}', found [{string.Join(", ", file.Keys)}]");
-
-            if (config is null)
+            try
             {
-                if (!meta.TryGetValue("model_config", out var json))
-                    throw Error(path, "has no 'model_config' metadata; name the model with --model");
-                try { config = VidTokConfigJson.Deserialize(json, $"{path} (metadata 'model_config')"); }
-                catch (ConfigException e) { throw new TokenFileFormatException($"token file '{path}': {e.Message}", e); }
+                config ??= ModelFamilies.ReadConfig(meta, path)
+                    ?? throw Error(path, "has no 'model_config' metadata; name the model with --model");
             }
+            catch (ConfigException e)
+            {
+                throw new TokenFileFormatException($"token file '{path}': {e.Message}", e);
+            }
+            if (meta.TryGetValue(ModelFamilies.FamilyKey, out var family) && family != config.FamilyName)
+                throw Error(path, $"holds a {family} code, but model '{config.Name}' is a {config.FamilyName} model");
+            var card = config.Card;
+            var expected = card.IsDiscrete ? card.TokenGroups.Select(g => g.Name).ToArray() : [LatentsKey];
+            if (card.IsDiscrete && file.ContainsKey(LatentsKey))
+                throw Error(path, $"holds latents but model '{config.Name}' is discrete ({string.Join(", ", expected)})");
+            if (!card.IsDiscrete && !file.ContainsKey(LatentsKey) && file.ContainsKey(TokensKey))
+                throw Error(path, $"holds token ids but model '{config.Name}' is continuous (latents)");
+            if (file.Count != expected.Length || expected.Any(k => !file.ContainsKey(k)))
+                throw Error(path, $"must hold exactly the tensors [{string.Join(", ", expected)}] for model '{config.Name}', found [{string.Join(", ", file.Keys)}]");
 
-            var tensor = hasTokens ? file[TokensKey] : file[LatentsKey];
-            var grid = hasTokens ? 3 : 4;
-            if (tensor.dim() != grid)
-                throw Error(path, $"tensor '{(hasTokens ? TokensKey : LatentsKey)}' must have rank {grid}, got shape [{string.Join(", ", tensor.shape)}]");
-            var latentFrames = (int)tensor.shape[hasTokens ? 0 : 1];
-            var frames = IntMeta(path, meta, "frames") ?? DefaultFrames(config, latentFrames);
-            var leading = IntMeta(path, meta, "leading_frames") ?? DefaultLeading(config, latentFrames, frames);
+            var frames = IntMeta(path, meta, "frames");
+            var leading = IntMeta(path, meta, "leading_frames");
+            if (frames is null || leading is null)
+            {
+                var shapes = expected.ToDictionary(k => k, k => file[k].shape);
+                var guess = ModelFamilies.Of(config).FramesWithoutMetadata(config, shapes, frames)
+                    ?? throw Error(path, "has no 'frames' and 'leading_frames' metadata");
+                frames ??= guess.Frames;
+                leading ??= guess.LeadingFrames;
+            }
             var info = InfoFrom(path, meta);
             TokenFileChecks.Check(path, tensor, hasTokens, config, frames, leading);
 
             try
             {
-                if (hasTokens)
-                    return (TokensFrom(path, tensor, config, frames, leading), info);
-                if (config.Regularizer is not KlBottleneck)
-                    throw Error(path, $"holds latents but model '{config.Name}' is discrete (FSQ)");
-                if (tensor.shape[0] != config.ZChannels)
-                    throw Error(path, $"latents have {tensor.shape[0]} channels, model '{config.Name}' takes {config.ZChannels}");
-                return (new Latents(tensor.to_type(ScalarType.Float32).unsqueeze(0), config, frames, leading), info);
+                if (card.IsDiscrete)
+                    return (TokensFrom(path, file, config, frames.Value, leading.Value), info);
+                var tensor = file[LatentsKey];
+                if (tensor.dim() != 4)
+                    throw Error(path, $"tensor '{LatentsKey}' must have rank 4, got shape [{string.Join(", ", tensor.shape)}]");
+                if (tensor.shape[0] != card.LatentChannels)
+                    throw Error(path, $"latents have {tensor.shape[0]} channels, model '{config.Name}' takes {card.LatentChannels}");
+                return (new Latents(tensor.to_type(ScalarType.Float32).unsqueeze(0), config, frames.Value, leading.Value), info);
             }
             catch (InvalidInputException e)
             {
@@ -131,32 +153,36 @@ public static class TokenFile
         TesseraVersion = meta.GetValueOrDefault("tessera_version") ?? "unknown",
     };
 
-    private static TokenIds TokensFrom(string path, Tensor tensor, VidTokConfig config, int frames, int leading)
+    private static TokenIds TokensFrom(string path, StateDict file, ModelConfig config, int frames, int leading)
     {
-        if (config.Regularizer is not FsqBottleneck fsq)
-            throw Error(path, $"holds token ids but model '{config.Name}' is continuous (KL)");
-        if (!is_integral(tensor.dtype) || tensor.dtype == ScalarType.Bool)
-            throw Error(path, $"tensor '{TokensKey}' must be an integer tensor, got {tensor.dtype}");
-        if (tensor.numel() > 0)
+        var groups = new Dictionary<string, Tensor>();
+        try
         {
-            using var wide = tensor.to_type(ScalarType.Int64);
-            var min = wide.min().item<long>();
-            var max = wide.max().item<long>();
-            if (min < 0 || max >= fsq.CodebookSize)
-                throw Error(path, $"token ids must lie in [0, {fsq.CodebookSize}) for model '{config.Name}', found [{min}, {max}]");
+            foreach (var g in config.Card.TokenGroups)
+            {
+                var tensor = file[g.Name];
+                if (!is_integral(tensor.dtype) || tensor.dtype == ScalarType.Bool)
+                    throw Error(path, $"tensor '{g.Name}' must be an integer tensor, got {tensor.dtype}");
+                if (tensor.dim() != g.Rank)
+                    throw Error(path, $"tensor '{g.Name}' must have rank {g.Rank} [{string.Join(", ", g.Axes)}], got shape [{string.Join(", ", tensor.shape)}]");
+                if (tensor.numel() > 0)
+                {
+                    using var wide = tensor.to_type(ScalarType.Int64);
+                    var min = wide.min().item<long>();
+                    var max = wide.max().item<long>();
+                    if (min < 0 || max >= g.CodebookSize)
+                        throw Error(path, $"token ids of '{g.Name}' must lie in [0, {g.CodebookSize}) for model '{config.Name}', found [{min}, {max}]");
+                }
+                groups[g.Name] = tensor.to_type(ScalarType.Int32).unsqueeze(0);
+            }
+            return new TokenIds(groups, config, frames, leading);
         }
-        return new TokenIds(tensor.to_type(ScalarType.Int32).unsqueeze(0), config, frames, leading);
+        catch
+        {
+            foreach (var t in groups.Values) t.Dispose();
+            throw;
+        }
     }
-
-    // Files without frame metadata (written by other tools) decode every frame the latents give.
-    private static int DefaultFrames(VidTokConfig config, int latentFrames) => config.Family switch
-    {
-        VidTokFamily.CausalV1_0 => 1 + (latentFrames - 1) * config.TimeDownsampleFactor,
-        _ => latentFrames * config.Compression.Time,
-    };
-
-    private static int DefaultLeading(VidTokConfig config, int latentFrames, int frames) =>
-        config.Family == VidTokFamily.CausalV1_1 ? Math.Max(0, config.TimeDownsampleFactor * latentFrames - frames) : 0;
 
     private static int? IntMeta(string path, IReadOnlyDictionary<string, string> meta, string key)
     {

@@ -54,6 +54,27 @@ public sealed class TokenFileTests
     }
 
     [Fact]
+    public void Load_FileWithoutFamilyOrFrames_IsReadAsVidTok()
+    {
+        // Token files written before model_family existed, or by other tools: tokens plus the model config only.
+        using var dir = new TempDir();
+        var config = TinyModels.Config(VidTokFamily.CausalV1_0);
+        var path = dir.File("old.safetensors");
+        using var tokens = randint(0, 4096, new long[] { 3, 2, 2 }, dtype: ScalarType.Int32);
+        SafeTensorsFile.Save(path, [("tokens", tokens)], new Dictionary<string, string> { ["model_config"] = VidTokConfigJson.Serialize(config) });
+
+        var (loaded, _) = TokenFile.Load(path);
+        using (loaded)
+        {
+            var ids = Assert.IsType<TokenIds>(loaded);
+            Assert.Equal(config, ids.Config);
+            Assert.Equal(1 + 2 * 4, ids.Frames);    // v1.0: 1 + (T' − 1)·4
+            Assert.Equal(0, ids.LeadingFrames);
+            Assert.True(ids.Ids[0].eq(tokens).all().item<bool>());
+        }
+    }
+
+    [Fact]
     public void Load_BothTensors_IsRejected()
     {
         using var dir = new TempDir();

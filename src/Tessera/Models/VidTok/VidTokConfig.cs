@@ -38,19 +38,12 @@ public sealed record KlBottleneck(int Channels) : Bottleneck
     public override int LatentChannels => Channels;
 }
 
-/// <summary>Compression factors of a model: input frames/height/width per latent position.</summary>
-public readonly record struct Compression(int Time, int Height, int Width)
-{
-    public override string ToString() => $"{Time}x{Height}x{Width}";
-}
-
 /// <summary>
 /// Every knob of a VidTok encoder/decoder pair, named like the official YAML keys.
 /// Lists default to the official layout when null (see <see cref="SpatialDownsampleLevels"/> and friends).
 /// </summary>
-public sealed record VidTokConfig
+public sealed record VidTokConfig : ModelConfig
 {
-    public string Name { get; init; } = "custom";
     public VidTokFamily Family { get; init; } = VidTokFamily.CausalV1_0;
     public int Ch { get; init; } = 128;
     public IReadOnlyList<int> ChMult { get; init; } = [1, 2, 4, 4];
@@ -71,6 +64,9 @@ public sealed record VidTokConfig
     public int ZChannels => Regularizer.LatentChannels;
     public int Levels => ChMult.Count;
     public bool IsCausal => Family != VidTokFamily.NonCausal;
+
+    public override string FamilyName => VidTokFamilyProvider.FamilyName;
+    public override ModelCard Card => VidTokCard.Of(this);
 
     // Official defaults (model_3dcausal*.py); the non-causal family ignores the config lists.
     public IReadOnlyList<int> SpatialDownsampleLevels =>

@@ -1,3 +1,4 @@
+using Tessera.Inference;
 using Tessera.Nn;
 using Tessera.Quantizers;
 using static TorchSharp.torch;
@@ -6,10 +7,11 @@ namespace Tessera.Models.VidTok;
 
 /// <summary>
 /// A VidTok autoencoder: <c>encoder</c> and <c>decoder</c> (the official state-dict prefixes) and the
-/// parameter-free bottleneck (FSQ or KL). Low-level: tensors in, tensors out, with an explicit cache;
-/// the VideoTokenizer facade is the facade that handles frame counts, chunking and results.
+/// parameter-free bottleneck (FSQ or KL). <see cref="EncodeRaw"/>/<see cref="DecodeRaw"/> are the low level:
+/// tensors in, tensors out, with an explicit cache; <c>VidTokModel.Codes.cs</c> turns them into codes for the
+/// VideoTokenizer facade.
 /// </summary>
-public sealed class VidTokModel : nn.Module
+public sealed partial class VidTokModel : TokenizerModel, ICausalAutoencoder
 {
     private readonly Encoder encoder;
     private readonly Decoder decoder;
@@ -29,6 +31,7 @@ public sealed class VidTokModel : nn.Module
     }
 
     public VidTokConfig Config { get; }
+    protected internal override ModelConfig ModelConfig => Config;
     public Encoder Encoder => encoder;
     public Decoder Decoder => decoder;
 
@@ -43,4 +46,8 @@ public sealed class VidTokModel : nn.Module
 
     /// <summary>Decoder output for a latent [B, z, T', H', W'] (v1.0 already trimmed; v1.1 tdf·T' frames).</summary>
     public Tensor DecodeRaw(Tensor latent, CausalCache cache) => decoder.forward(latent, cache);
+
+    int ICausalAutoencoder.TemporalFactor => Config.TimeDownsampleFactor;
+
+    void ICausalAutoencoder.PrepareOverlapDecode(CausalCache cache) => decoder.SetOverlapCacheOffsets(cache);
 }

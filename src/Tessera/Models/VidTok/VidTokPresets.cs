@@ -69,13 +69,7 @@ public static class VidTokPresets
             KlBottleneck k => $"KL {k.Channels} channels",
             var other => other.GetType().Name,
         };
-        var family = config.Family switch
-        {
-            VidTokFamily.CausalV1_0 => "causal v1.0",
-            VidTokFamily.CausalV1_1 => "causal v1.1",
-            _ => "non-causal",
-        };
-        return $"{bottleneck}, {family}, {config.Compression}";
+        return $"{bottleneck}, {VidTokCard.Variant(config.Family)}, {config.Compression}";
     }
 
     /// <summary>Preset names ordered by edit distance to <paramref name="name"/> (case-insensitive).</summary>

@@ -40,13 +40,12 @@ public static class VidTokWeights
     }
 
     /// <summary>The model config stored in a Tessera model file's metadata, or null when it has none.</summary>
-    public static VidTokConfig? ReadConfig(string path)
+    public static VidTokConfig? ReadConfig(string path) => ModelFamilies.ReadConfig(path) switch
     {
-        var header = SafeTensorsFile.ReadHeader(path);
-        return header.Metadata.TryGetValue("model_config", out var json)
-            ? VidTokConfigJson.Deserialize(json, $"{path} (metadata 'model_config')")
-            : null;
-    }
+        null => null,
+        VidTokConfig c => c,
+        var other => throw new ConfigException($"model file '{path}' holds a {other.FamilyName} model, not VidTok"),
+    };
 
     /// <summary>Writes the model's encoder and decoder weights with its config as metadata (atomic).</summary>
     public static void Save(string path, VidTokModel model, IReadOnlyDictionary<string, string>? extraMetadata = null)
@@ -54,10 +53,9 @@ public static class VidTokWeights
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
-            ["model_config"] = VidTokConfigJson.Serialize(model.Config),
-            ["model"] = model.Config.Name,
             ["tessera_version"] = TesseraInfo.Version,
         };
+        ModelFamilies.WriteConfig(meta, model.Config);
         if (extraMetadata is not null)
             foreach (var (k, v) in extraMetadata) meta[k] = v;
         var tensors = model.state_dict().Select(kv => (kv.Key, kv.Value.contiguous()));

@@ -1,4 +1,5 @@
 using Tessera.Inference;
+using Tessera.Models;
 using Tessera.Models.VidTok;
 using Tessera.Nn;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ public sealed class VidTokFixtureParityTests
         using var tokenizer = new VideoTokenizer(golden.BuildModel(), new TokenizerOptions { TemporalChunk = 16 });
         using var scope = NewDisposeScope();
         using var grad = no_grad();
-        var model = tokenizer.Model;
+        var model = (VidTokModel)tokenizer.Model;
         var x = golden.Load("input.npy");
 
         var whole = model.EncodeRaw(x, CausalCache.None());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Tessera.Models;
 using Tessera.Models.VidTok;
 
 namespace Tessera.Tests.Models.VidTok;

@@ -1,0 +1,71 @@
+using static TorchSharp.torch;
+
+namespace Tessera.Models;
+
+/// <summary>
+/// One named group of discrete tokens. A code holds it as int32 [B, ..<see cref="Axes"/>] with every id in
+/// [0, <see cref="CodebookSize"/>): VidTok has one group <c>tokens</c> [T', H', W']; SweetTok four per clip,
+/// <c>adjective</c> [N_s, 2], <c>noun</c> [N_s], <c>adverb</c> [N_t, 2] and <c>verb</c> [N_t].
+/// </summary>
+public sealed record TokenGroup(string Name, IReadOnlyList<string> Axes, long CodebookSize)
+{
+    /// <summary>Axes per clip, without the batch axis.</summary>
+    public int Rank => Axes.Count;
+
+    public double BitsPerToken => Math.Log2(CodebookSize);
+
+    public override string ToString() => $"{Name} [{string.Join(", ", Axes)}] from {CodebookSize:N0} codes";
+}
+
+/// <summary>The range of input and output pixel values, e.g. [-1, 1].</summary>
+public readonly record struct ValueRange(double Min, double Max)
+{
+    public override string ToString() => $"[{Min:0.##}, {Max:0.##}]";
+}
+
+/// <summary>
+/// What a caller needs to know about a model without reading its family's code: what it takes (frames,
+/// sizes, values) and what it produces (named token groups, or continuous latents).
+/// </summary>
+public sealed record ModelCard
+{
+    /// <summary>The family's registered name (token files record it as <c>model_family</c>), e.g. <c>vidtok</c>.</summary>
+    public required string Family { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>Which kind of model the family builds from this config, e.g. "causal v1.1".</summary>
+    public string Variant { get; init; } = "";
+
+    /// <summary>One line for listings, e.g. "FSQ 32,768 codes, causal v1.1, 4x8x8".</summary>
+    public string Summary { get; init; } = "";
+
+    public required FrameRule Frames { get; init; }
+
+    /// <summary>Height and width must be multiples of this.</summary>
+    public required int SpatialMultiple { get; init; }
+
+    /// <summary>Pixel values of input and decoded videos ([B, 3, T, H, W]).</summary>
+    public ValueRange Range { get; init; } = new(-1, 1);
+
+    public required Compression Compression { get; init; }
+
+    /// <summary>The discrete code's groups; empty for a continuous model.</summary>
+    public IReadOnlyList<TokenGroup> TokenGroups { get; init; } = [];
+
+    /// <summary>Channels of a continuous model's latents; 0 for a discrete model.</summary>
+    public int LatentChannels { get; init; }
+
+    /// <summary>Whether the first frame is encoded alone and later frames see only the past.</summary>
+    public bool Causal { get; init; }
+
+    /// <summary>Whether long videos stream through the model in temporal chunks with carried state.</summary>
+    public bool Streams { get; init; }
+
+    /// <summary>Clip length the family's own evaluation protocol uses.</summary>
+    public required int EvalClipFrames { get; init; }
+
+    public ScalarType DType { get; init; } = ScalarType.Float32;
+
+    public bool IsDiscrete => TokenGroups.Count > 0;
+}

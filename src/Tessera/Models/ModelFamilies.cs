@@ -1,0 +1,87 @@
+using Tessera.Checkpoints;
+using Tessera.Models.VidTok;
+
+namespace Tessera.Models;
+
+/// <summary>
+/// The registered model families, and what the family-neutral layers do through them: resolve a model argument,
+/// build and load a model, and read or write the config a model or token file carries in its metadata.
+/// </summary>
+public static class ModelFamilies
+{
+    public const string FamilyKey = "model_family";
+    public const string ConfigKey = "model_config";
+
+    // One line per family. The first is also the family of files written before model_family was recorded.
+    private static readonly ModelFamilyProvider[] Registered =
+    [
+        new VidTokFamilyProvider(),
+    ];
+
+    public static IReadOnlyList<ModelFamilyProvider> All => Registered;
+
+    public static ModelFamilyProvider Get(string name) =>
+        Registered.FirstOrDefault(f => f.Name == name)
+        ?? throw new ConfigException($"unknown model family '{name}' (known: {string.Join(", ", Registered.Select(f => f.Name))})");
+
+    public static ModelFamilyProvider Of(ModelConfig config) => Get(config.FamilyName);
+
+    /// <summary>The family file metadata names, or the first registered one when it names none.</summary>
+    public static ModelFamilyProvider Of(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue(FamilyKey, out var name) ? Get(name) : Registered[0];
+
+    /// <summary>Records the family, the config and the model name in file metadata.</summary>
+    public static void WriteConfig(IDictionary<string, string> metadata, ModelConfig config)
+    {
+        metadata[FamilyKey] = config.FamilyName;
+        metadata[ConfigKey] = Of(config).WriteConfig(config);
+        metadata["model"] = config.Name;
+    }
+
+    /// <summary>The config recorded in file metadata, or null when there is none.</summary>
+    public static ModelConfig? ReadConfig(IReadOnlyDictionary<string, string> metadata, string path) =>
+        metadata.TryGetValue(ConfigKey, out var json) ? Of(metadata).ReadConfig(json, $"{path} (metadata '{ConfigKey}')") : null;
+
+    /// <summary>The config a Tessera model file (.safetensors) records, or null when it records none.</summary>
+    public static ModelConfig? ReadConfig(string modelFile) => ReadConfig(SafeTensorsFile.ReadHeader(modelFile).Metadata, modelFile);
+
+    public static TokenizerModel Create(ModelConfig config) => Of(config).Create(config);
+
+    /// <summary>Builds the model and loads <paramref name="weights"/> strictly into it.</summary>
+    public static TokenizerModel Load(ModelConfig config, string weights, bool useEma = false)
+    {
+        var family = Of(config);
+        var model = family.Create(config);
+        try
+        {
+            family.LoadWeights(model, weights, useEma);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The config a model argument names, and the weights it carries (Tessera model files only): a preset name or
+    /// config file some family reads, or a Tessera model file whose metadata holds its config.
+    /// </summary>
+    public static (ModelConfig Config, string? Weights) Resolve(string model)
+    {
+        foreach (var family in Registered)
+            if (family.TryResolve(model, out var config)) return (config, null);
+        if (File.Exists(model))
+        {
+            if (Path.GetExtension(model).Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
+                return (ReadConfig(model)
+                    ?? throw new CheckpointFormatException($"model file '{model}' has no '{ConfigKey}' metadata; convert it with 'tessera convert' or pass a preset/--config and --weights"), model);
+            throw new ConfigException($"model '{model}': expected a preset name, a .yaml config or a .safetensors model file");
+        }
+        if (model.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || model.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || model.Contains('/'))
+            throw new ConfigException($"model file '{model}' does not exist");
+        var near = Registered.SelectMany(f => f.ClosestNames(model)).Take(3);
+        throw new ConfigException($"unknown model '{model}': not a file and not a preset (closest presets: {string.Join(", ", near)}; 'tessera presets' lists all)");
+    }
+}

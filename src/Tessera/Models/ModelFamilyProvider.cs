@@ -1,0 +1,49 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Tessera.Models;
+
+/// <summary>
+/// What the family-neutral layers need from one model family: naming its configs (presets, config files),
+/// (de)serialising them for file metadata, building a model and loading its weights. Register one instance
+/// per family in <see cref="ModelFamilies"/>.
+/// </summary>
+public abstract class ModelFamilyProvider
+{
+    /// <summary>The name files record as <c>model_family</c>, e.g. <c>vidtok</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// The config a model argument names when it is this family's: a preset name or a config file the family reads.
+    /// False when the argument is not this family's.
+    /// </summary>
+    public abstract bool TryResolve(string model, [NotNullWhen(true)] out ModelConfig? config);
+
+    /// <summary>The configurations the family knows by name, in listing order, with one line each.</summary>
+    public virtual IReadOnlyList<(string Name, string Description)> Presets => [];
+
+    /// <summary>Preset names closest to <paramref name="model"/>, for error messages.</summary>
+    public virtual IReadOnlyList<string> ClosestNames(string model) => [];
+
+    public abstract string WriteConfig(ModelConfig config);
+
+    /// <summary>Parses <see cref="WriteConfig"/>'s form; <paramref name="where"/> names the source in errors.</summary>
+    public abstract ModelConfig ReadConfig(string json, string where);
+
+    public abstract TokenizerModel Create(ModelConfig config);
+
+    /// <summary>Loads weights strictly into a model this family built (from any file format the family reads).</summary>
+    public abstract void LoadWeights(TokenizerModel model, string path, bool useEma);
+
+    /// <summary>Which of the family's models stream long videos (see <see cref="ModelCard.Streams"/>), for error messages.</summary>
+    public virtual string StreamingModels => "none";
+
+    /// <summary>Family-specific lines for <c>tessera info</c>: (label, text).</summary>
+    public virtual IEnumerable<(string Label, string Text)> Describe(ModelConfig config) => [];
+
+    /// <summary>
+    /// Frames and leading frames of a code read from a file without frame metadata (written by another tool),
+    /// from its tensors' per-clip shapes (and the frame count, when only that is recorded). Families whose files
+    /// always carry the metadata keep the default.
+    /// </summary>
+    public virtual (int Frames, int LeadingFrames)? FramesWithoutMetadata(ModelConfig config, IReadOnlyDictionary<string, long[]> shapes, int? frames) => null;
+}
