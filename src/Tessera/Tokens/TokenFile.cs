@@ -108,7 +108,7 @@ public static class TokenFile
                 leading ??= guess.LeadingFrames;
             }
             var info = InfoFrom(path, meta);
-            TokenFileChecks.Check(path, tensor, hasTokens, config, frames, leading);
+            TokenFileChecks.Check(path, expected.ToDictionary(k => k, k => file[k]), config, frames.Value, leading.Value);
 
             try
             {
