@@ -153,6 +153,19 @@ public sealed class SweetTokModel : nn.Module
         return scope.MoveToOuter(pixel_decoder!.forward(PixelLatent(SoftProxyCodes(logits))));
     }
 
+    /// <summary>
+    /// The stage-1 viewing path: proxy code ids [B, T', g, g] (e.g. the argmax of the logits) looked up in the proxy
+    /// codebook and decoded to video by the proxy pixel decoder, as the proxy itself decodes.
+    /// </summary>
+    public Tensor DecodeProxyCodes(Tensor codes)
+    {
+        var codebook = pixel_codebook ?? throw new InvalidOperationException("this SweetTok model has no pixel path (stage-1 layout)");
+        using var scope = NewDisposeScope();
+        var vectors = codebook.Embeddings.index_select(0, codes.reshape(-1).to_type(ScalarType.Int64))
+            .view(codes.shape[0], codes.shape[1], codes.shape[2], codes.shape[3], -1).permute(0, 4, 1, 2, 3);
+        return scope.MoveToOuter(pixel_decoder!.forward(PixelLatent(vectors)));
+    }
+
     /// <summary>Proxy code vectors [B, code dim, T', g, g] → the pixel decoder's input [B, pix dim, T', g, g].</summary>
     public Tensor PixelLatent(Tensor codes) =>
         (pixel_post_vq_conv ?? throw new InvalidOperationException("this SweetTok model has no pixel path (stage-1 layout)")).forward(codes);
