@@ -24,4 +24,13 @@ public sealed class ProxyCodebook : nn.Module
 
     /// <summary>[K, code dim].</summary>
     public Tensor Embeddings => embeddings;
+
+    /// <summary>Code ids [B, T', h, w] → their vectors [B, code dim, T', h, w].</summary>
+    public Tensor Lookup(Tensor codes)
+    {
+        using var scope = NewDisposeScope();
+        var vectors = embeddings.index_select(0, codes.reshape(-1).to_type(ScalarType.Int64))
+            .view(codes.shape[0], codes.shape[1], codes.shape[2], codes.shape[3], -1).permute(0, 4, 1, 2, 3);
+        return scope.MoveToOuter(vectors.contiguous());
+    }
 }

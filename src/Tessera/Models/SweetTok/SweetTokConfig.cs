@@ -50,6 +50,10 @@ public sealed record SweetTokConfig
     public int ProxyCodebookSize { get; init; } = 8192;
     public int ProxyCodeDim { get; init; } = 8;
 
+    /// <summary>The proxy's encoder (stage-1 targets only): spatial block string and temporal depth, at the pix_* width.</summary>
+    public string ProxyEncBlock { get; init; } = "ttww";
+    public int ProxyTemporalDepth { get; init; } = 4;
+
     /// <summary>Stage-2 layout: the model owns the proxy pixel decoder (<c>pixel_*</c> keys).</summary>
     public bool FinetuneDecoder { get; init; } = true;
     public string PixBlock { get; init; } = "tttt";
@@ -73,7 +77,7 @@ public sealed record SweetTokConfig
         SpatialPriorDim == o.SpatialPriorDim && TemporalPriorDim == o.TemporalPriorDim &&
         ProxyCodebookSize == o.ProxyCodebookSize && ProxyCodeDim == o.ProxyCodeDim && FinetuneDecoder == o.FinetuneDecoder &&
         PixBlock == o.PixBlock && PixTemporalDepth == o.PixTemporalDepth && PixDim == o.PixDim && PixHeads == o.PixHeads &&
-        PixDimHead == o.PixDimHead;
+        PixDimHead == o.PixDimHead && ProxyEncBlock == o.ProxyEncBlock && ProxyTemporalDepth == o.ProxyTemporalDepth;
 
     public override int GetHashCode() => HashCode.Combine(Name, ImageSize, Frames, Dim, EncBlock, DecBlock, NumSpatialLatentTokens, NumTemporalLatentTokens);
 
@@ -89,6 +93,7 @@ public sealed record SweetTokConfig
             ("e_dim", EDim), ("spatial_prior_dim", SpatialPriorDim), ("temporal_prior_dim", TemporalPriorDim),
             ("codebook_size", ProxyCodebookSize), ("proxy_code_dim", ProxyCodeDim), ("pix_dim", PixDim), ("pix_heads", PixHeads),
             ("pix_dim_head", PixDimHead), ("pix_temporal_depth", PixTemporalDepth), ("top_k", TopK),
+            ("proxy_temporal_depth", ProxyTemporalDepth),
         })
             if (value <= 0) Fail($"{key} must be positive, got {value}");
         if (Channels != 3) Fail($"channels must be 3 (RGB), got {Channels}");
@@ -105,9 +110,10 @@ public sealed record SweetTokConfig
         CheckBlock("enc_block", EncBlock, "tw");
         CheckBlock("dec_block", DecBlock, "tw");
         CheckBlock("pix_block", PixBlock, "tw");
+        CheckBlock("proxy_enc_block", ProxyEncBlock, "tw");
         if (DecBlock.Length != SpatialDepth) Fail($"dec_block ('{DecBlock}') and enc_block ('{EncBlock}') must have the same depth");
         CheckSquareGrid("num_spatial_latent_tokens", NumSpatialLatentTokens, EncBlock + DecBlock);
-        CheckSquareGrid("the patch grid", GridSize * GridSize, EncBlock + DecBlock + PixBlock);
+        CheckSquareGrid("the patch grid", GridSize * GridSize, EncBlock + DecBlock + PixBlock + ProxyEncBlock);
         foreach (var l in DecTemporalLayers)
             if (l < 0) Fail($"dec_temporal_layers has a negative layer {l}");
         if (DecTemporalLayers.Count(l => l < DecBlock.Length) > TemporalDepth)

@@ -161,9 +161,7 @@ public sealed class SweetTokModel : nn.Module
     {
         var codebook = pixel_codebook ?? throw new InvalidOperationException("this SweetTok model has no pixel path (stage-1 layout)");
         using var scope = NewDisposeScope();
-        var vectors = codebook.Embeddings.index_select(0, codes.reshape(-1).to_type(ScalarType.Int64))
-            .view(codes.shape[0], codes.shape[1], codes.shape[2], codes.shape[3], -1).permute(0, 4, 1, 2, 3);
-        return scope.MoveToOuter(pixel_decoder!.forward(PixelLatent(vectors)));
+        return scope.MoveToOuter(pixel_decoder!.forward(PixelLatent(codebook.Lookup(codes))));
     }
 
     /// <summary>Proxy code vectors [B, code dim, T', g, g] → the pixel decoder's input [B, pix dim, T', g, g].</summary>

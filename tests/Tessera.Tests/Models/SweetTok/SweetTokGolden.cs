@@ -21,6 +21,7 @@ internal sealed class SweetTokGolden
         var arch = vq.GetProperty("parity_arch");
         var graph = meta.RootElement.GetProperty("graph");
         var input = meta.RootElement.GetProperty("shapes").GetProperty("input");
+        var proxy = meta.RootElement.GetProperty("proxy_encoder");
         int I(JsonElement e, string key) => e.GetProperty(key).GetInt32();
         string S(string key) => arch.GetProperty(key).GetString()!;
         Config = new SweetTokConfig
@@ -48,6 +49,8 @@ internal sealed class SweetTokGolden
             PixDim = I(arch, "pix_dim"),
             PixHeads = I(arch, "pix_heads"),
             PixDimHead = I(arch, "pix_dim_head"),
+            ProxyEncBlock = proxy.GetProperty("block").GetString()!,
+            ProxyTemporalDepth = I(proxy, "temporal_depth"),
         };
         Assert.Equal(I(vq, "parity_grid_size"), Config.GridSize);
         Assert.Equal(I(vq, "dec_tube_size"), Config.LatentFrames);
@@ -78,6 +81,16 @@ internal sealed class SweetTokGolden
         using var temporal = Graph("temporal");
         model.RefineCodebooks(spatial, temporal);
         return model;
+    }
+
+    /// <summary>The OmniTokenizer proxy with its own checkpoint loaded strictly.</summary>
+    public ProxyTokenizer BuildProxy()
+    {
+        var proxy = new ProxyTokenizer(Config);
+        using (var weights = TorchSharpDat.Load(Path.Combine(Dir, "proxy_weights.torchsharp.dat")))
+            StateDictLoader.LoadInto(proxy, weights, "proxy_weights.torchsharp.dat");
+        proxy.eval();
+        return proxy;
     }
 
     /// <summary>One activations archive keyed by module path (the "NNN:" call-order prefix dropped).</summary>

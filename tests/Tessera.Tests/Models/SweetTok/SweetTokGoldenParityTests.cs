@@ -111,6 +111,24 @@ public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
         Close("video_stage1_argmax", golden.Load("video_stage1_argmax.npy"), model.DecodeProxyCodes(argmax));
     }
 
+    [SharedFact(R + "/proxy_weights.torchsharp.dat", R + "/proxy_codes.npy")]
+    public void Proxy_ReproducesTheStage1TargetsAndSeedsThePixelPath()
+    {
+        var golden = new SweetTokGolden();
+        using var proxy = golden.BuildProxy();
+        using var scope = NewDisposeScope();
+        using var grad = no_grad();
+        SweetTokGolden.AssertEqualIndices(golden.Load("proxy_codes.npy"), proxy.Encode(golden.Load("input.npy")), "proxy codes");
+        var argmax = golden.Load("dec_logits.npy").argmax(1);
+        Close("video_stage1_argmax (proxy decode)", golden.Load("video_stage1_argmax.npy"), proxy.Decode(argmax));
+
+        // Stage-2 init: the proxy's decoder, codebook and post-VQ entries are the model's pixel_* entries.
+        using var weights = golden.Weights();
+        var proxyState = proxy.state_dict();
+        foreach (var (key, value) in weights.Where(kv => kv.Key.StartsWith("pixel_", StringComparison.Ordinal)))
+            Assert.True(proxyState[key["pixel_".Length..]].eq(value).all().item<bool>(), $"{key} differs from the proxy's entry");
+    }
+
     /// <summary>Two clips in one batch give each clip's own result (nothing mixes across the batch).</summary>
     [SharedFact(R + "/weights.torchsharp.dat", R + "/video_stage2.npy")]
     public void BatchOfTwo_GivesEachClipItsOwnTokensAndVideo()
