@@ -9,15 +9,15 @@ namespace Tessera.Tests.Models.SweetTok;
 /// cross-attention, FF), against the official code's recorded activations. Each stack gets the reference's own
 /// inputs, so a failure points at one block. Tolerance 3e-4 + 1e-4·|ref| (the README's per-block bound).
 /// </summary>
-public sealed class SweetTokBlockParityTests(ITestOutputHelper output)
+public sealed class SweetTokBlockParityTests(SweetTokGoldenFixture fixture, ITestOutputHelper output) : IClassFixture<SweetTokGoldenFixture>
 {
     private const string R = SweetTokGolden.Root;
 
     [SharedFact(R + "/activations_encoder.npz", R + "/weights.torchsharp.dat")]
     public void EncoderStacks_MatchReferenceActivations()
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var weights = golden.Weights();
         using var acts = golden.LoadActivations("encoder");
         using var scope = NewDisposeScope();
@@ -49,9 +49,9 @@ public sealed class SweetTokBlockParityTests(ITestOutputHelper output)
     [SharedFact(R + "/activations_decoder.npz", R + "/weights.torchsharp.dat")]
     public void DecoderStacks_MatchReferenceActivations()
     {
-        var golden = new SweetTokGolden();
+        var golden = fixture.Golden;
         var config = golden.Config;
-        using var model = golden.BuildModel();
+        var model = fixture.Model;
         using var weights = golden.Weights();
         using var acts = golden.LoadActivations("decoder");
         using var scope = NewDisposeScope();
@@ -81,8 +81,8 @@ public sealed class SweetTokBlockParityTests(ITestOutputHelper output)
     [SharedFact(R + "/activations_pixel_decoder.npz", R + "/pixel_soft_codes.npy")]
     public void PixelDecoderStacks_MatchReferenceActivations()
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var acts = golden.LoadActivations("pixel_decoder");
         using var scope = NewDisposeScope();
         using var grad = no_grad();

@@ -6,6 +6,25 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Models.SweetTok;
 
 /// <summary>
+/// One golden model per test class, built on first use (so a class whose tests are skipped builds nothing).
+/// </summary>
+public sealed class SweetTokGoldenFixture : IDisposable
+{
+    private readonly Lazy<SweetTokGolden> golden = new(() => new SweetTokGolden());
+    private readonly Lazy<SweetTokModel> model;
+
+    public SweetTokGoldenFixture() => model = new(() => golden.Value.BuildModel());
+
+    internal SweetTokGolden Golden => golden.Value;
+    public SweetTokModel Model => model.Value;
+
+    public void Dispose()
+    {
+        if (model.IsValueCreated) model.Value.Dispose();
+    }
+}
+
+/// <summary>
 /// shared/reference/sweettok-golden: tensors from the official SweetTok code on a tiny random-weight model
 /// (see the README there). Its config lives in meta.json; activations are keyed by module path.
 /// </summary>

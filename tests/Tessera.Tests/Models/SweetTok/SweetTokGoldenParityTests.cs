@@ -10,15 +10,15 @@ namespace Tessera.Tests.Models.SweetTok;
 /// encoder latents, GCN codebooks, all four index groups (exact), quantised vectors, logits and the stage-2 video.
 /// Targets from the golden README: outputs 1e-4 + 1e-4·|ref|, codebooks and quantised vectors 1e-6, losses 1e-5.
 /// </summary>
-public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
+public sealed class SweetTokGoldenParityTests(SweetTokGoldenFixture fixture, ITestOutputHelper output) : IClassFixture<SweetTokGoldenFixture>
 {
     private const string R = SweetTokGolden.Root;
 
     [SharedFact(R + "/weights.torchsharp.dat", R + "/input.npy")]
     public void Encoder_MatchesReferenceLatents()
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var acts = golden.LoadActivations("encoder");
         using var scope = NewDisposeScope();
         using var grad = no_grad();
@@ -43,8 +43,8 @@ public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
     [InlineData("temporal", "adverb", "verb")]
     public void Gcn_MatchesReferenceCodebooks(string branch, string first, string second)
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var scope = NewDisposeScope();
         using var grad = no_grad();
         using var graph = golden.Graph(branch);
@@ -62,8 +62,8 @@ public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
     [SharedFact(R + "/weights.torchsharp.dat", R + "/indices_all.npy")]
     public void Encode_ReproducesEveryIndexGroupAndTheQuantisedVectors()
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var scope = NewDisposeScope();
         using var grad = no_grad();
         using var encoding = model.Encode(golden.Load("input.npy"));
@@ -93,8 +93,8 @@ public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
     [SharedFact(R + "/weights.torchsharp.dat", R + "/video_stage2.npy")]
     public void Decode_MatchesReferenceLogitsAndStage2Video()
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var scope = NewDisposeScope();
         using var grad = no_grad();
         using var encoding = model.Encode(golden.Load("input.npy"));
@@ -114,7 +114,7 @@ public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
     [SharedFact(R + "/proxy_weights.torchsharp.dat", R + "/proxy_codes.npy")]
     public void Proxy_ReproducesTheStage1TargetsAndSeedsThePixelPath()
     {
-        var golden = new SweetTokGolden();
+        var golden = fixture.Golden;
         using var proxy = golden.BuildProxy();
         using var scope = NewDisposeScope();
         using var grad = no_grad();
@@ -133,8 +133,8 @@ public sealed class SweetTokGoldenParityTests(ITestOutputHelper output)
     [SharedFact(R + "/weights.torchsharp.dat", R + "/video_stage2.npy")]
     public void BatchOfTwo_GivesEachClipItsOwnTokensAndVideo()
     {
-        var golden = new SweetTokGolden();
-        using var model = golden.BuildModel();
+        var golden = fixture.Golden;
+        var model = fixture.Model;
         using var scope = NewDisposeScope();
         using var grad = no_grad();
         var x = golden.Load("input.npy");
