@@ -40,12 +40,14 @@ public sealed class MlcQuantizer : nn.Module
 {
     private readonly Gcn gcn;
     private readonly Sequential? code_book_mapping;
+    private readonly long priorDim;
     private readonly long eDim;
     private readonly int topK;
     private readonly double beta;
 
     public MlcQuantizer(long priorDim, long eDim, int topK, double beta, bool withMapping) : base(nameof(MlcQuantizer))
     {
+        this.priorDim = priorDim;
         this.eDim = eDim;
         this.topK = topK;
         this.beta = beta;
@@ -59,6 +61,7 @@ public sealed class MlcQuantizer : nn.Module
     /// <summary>The GCN-refined codebooks of a prior (eval mode: no dropout).</summary>
     public MlcCodebooks Refine(WordGraph graph)
     {
+        graph.Check(priorDim);
         using var scope = NewDisposeScope();
         var nodes = gcn.forward(graph);
         var books = new MlcCodebooks(nodes[..(int)graph.FirstCount].contiguous(), nodes[(int)graph.FirstCount..].contiguous());

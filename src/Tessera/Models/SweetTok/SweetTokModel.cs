@@ -65,9 +65,13 @@ public sealed class SweetTokModel : nn.Module
     /// <summary>Takes ownership of the adjective/noun and adverb/verb codebooks.</summary>
     public void SetCodebooks(MlcCodebooks spatial, MlcCodebooks temporal)
     {
-        foreach (var (books, width) in new[] { (spatial, Config.EDim), (temporal, Config.EDim) })
-            if (books.First.shape[^1] != width || books.Second.shape[^1] != width)
-                throw new ArgumentException($"codebooks must be [n, {width}] (e_dim)");
+        foreach (var books in new[] { spatial, temporal })
+        {
+            if (books.First.dim() != 2 || books.Second.dim() != 2 || books.First.shape[1] != Config.EDim || books.Second.shape[1] != Config.EDim)
+                throw new ArgumentException($"codebooks must be [n, {Config.EDim}] (e_dim), got [{string.Join(", ", books.First.shape)}] and [{string.Join(", ", books.Second.shape)}]");
+            if (books.First.shape[0] < Config.TopK || books.Second.shape[0] < 1)
+                throw new ArgumentException($"the first codebook needs at least top_k = {Config.TopK} words and the second at least one");
+        }
         spatialBooks?.Dispose();
         temporalBooks?.Dispose();
         spatialBooks = spatial;

@@ -11,6 +11,19 @@ public sealed record WordGraph(Tensor Features, Tensor EdgeIndex, long FirstCoun
 {
     public long NodeCount => Features.shape[0];
 
+    /// <summary>Throws <see cref="ArgumentException"/> unless the graph can feed a GCN of input width <paramref name="featureDim"/>.</summary>
+    public void Check(long featureDim)
+    {
+        if (Features.dim() != 2 || Features.shape[1] != featureDim)
+            throw new ArgumentException($"prior features must be [n, {featureDim}], got [{string.Join(", ", Features.shape)}]");
+        if (FirstCount <= 0 || FirstCount >= NodeCount)
+            throw new ArgumentException($"prior has {NodeCount} words, so the first part-of-speech count must be in 1..{NodeCount - 1}, got {FirstCount}");
+        if (EdgeIndex.dim() != 2 || EdgeIndex.shape[0] != 2)
+            throw new ArgumentException($"prior edges must be [2, E], got [{string.Join(", ", EdgeIndex.shape)}]");
+        if (EdgeIndex.numel() > 0 && (EdgeIndex.min().item<long>() < 0 || EdgeIndex.max().item<long>() >= NodeCount))
+            throw new ArgumentException($"prior edges name words outside 0..{NodeCount - 1}");
+    }
+
     /// <summary>
     /// GCNConv's normalisation: existing self-loops dropped, one weight-1 loop per node appended, then
     /// D^−½ (A + I) D^−½ with degrees counted at the target (duplicate edges count twice).

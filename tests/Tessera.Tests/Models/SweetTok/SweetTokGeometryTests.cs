@@ -87,6 +87,20 @@ public sealed class SweetTokGeometryTests
         Assert.Throws<InvalidOperationException>(() => model.Encode(video)); // codebooks not set
     }
 
+    [Fact]
+    public void Priors_AreCheckedBeforeTheGcnRuns()
+    {
+        using var model = new SweetTokModel(Small);
+        using var wrongWidth = RandomGraph(9, 11, Small.SpatialPriorDim + 1);
+        using var fine = RandomGraph(5, 8, Small.TemporalPriorDim);
+        Assert.Contains("[n, 6]", Assert.Throws<ArgumentException>(() => model.RefineCodebooks(wrongWidth, fine)).Message, StringComparison.Ordinal);
+        using var outOfRange = new WordGraph(randn(4, Small.SpatialPriorDim), tensor(new long[] { 0, 9 }, [2, 1]), 2);
+        Assert.Contains("outside", Assert.Throws<ArgumentException>(() => model.RefineCodebooks(outOfRange, fine)).Message, StringComparison.Ordinal);
+        var tooFew = new MlcCodebooks(zeros(2, Small.EDim), zeros(3, Small.EDim));
+        Assert.Throws<ArgumentException>(() => model.SetCodebooks(tooFew, tooFew));
+        tooFew.Dispose();
+    }
+
     private static WordGraph RandomGraph(long first, long second, long dim)
     {
         var n = first + second;
