@@ -112,7 +112,11 @@ public sealed class SweetTokModel : nn.Module
         return encoding;
     }
 
-    /// <summary>The vectors codes stand for, [B, dim, 1, L] per branch: mean of the two first-codebook rows ‖ second-codebook row.</summary>
+    /// <summary>
+    /// The vectors codes stand for, [B, dim, 1, L] per branch: the mean of each query's own k first-codebook rows ‖ its
+    /// second-codebook row. (The official <c>get_codebook_entry</c> pairs adjective j with j + L_s instead, which
+    /// contradicts the layout its <c>forward</c> emits, and only works for batch 1.)
+    /// </summary>
     public (Tensor Spatial, Tensor Temporal) LookUp(SweetTokCodes codes)
     {
         var (spatialBooks, temporalBooks) = RequireCodebooks();
@@ -127,6 +131,14 @@ public sealed class SweetTokModel : nn.Module
             var n = books.Second.index_select(0, second.reshape(-1).to_type(ScalarType.Int64)).view(b, l, -1);
             return cat([a, n], 2).permute(0, 2, 1).unsqueeze(2);
         }
+    }
+
+    /// <summary>Codes → video [B, 3, T, H, W] in [−0.5, 0.5] through the stage-2 pixel path, unclamped.</summary>
+    public Tensor Decode(SweetTokCodes codes)
+    {
+        using var scope = NewDisposeScope();
+        var (spatial, temporal) = LookUp(codes);
+        return scope.MoveToOuter(DecodePixels(DecodeLogits(spatial, temporal)));
     }
 
     /// <summary>The decoder inputs: quantised vectors [B, dim, 1, L] per branch through the post-VQ projections.</summary>

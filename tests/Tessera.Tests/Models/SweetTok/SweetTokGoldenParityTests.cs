@@ -109,6 +109,7 @@ public sealed class SweetTokGoldenParityTests(SweetTokGoldenFixture fixture, ITe
 
         var argmax = logits.argmax(1);
         Close("video_stage1_argmax", golden.Load("video_stage1_argmax.npy"), model.DecodeProxyCodes(argmax));
+        Close("video_stage2 (decoded from the codes alone)", golden.Load("video_stage2.npy"), model.Decode(encoding.Codes));
     }
 
     [SharedFact(R + "/proxy_weights.torchsharp.dat", R + "/proxy_codes.npy")]
