@@ -1,0 +1,103 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Tessera.Models.SweetTok;
+
+/// <summary>
+/// The two language codebooks of one branch, [n1, e] and [n2, e]: adjectives and nouns (spatial) or adverbs and
+/// verbs (temporal). In a model file they are stored as is, so inference needs no prior.
+/// </summary>
+public sealed record MlcCodebooks(Tensor First, Tensor Second) : IDisposable
+{
+    public void Dispose()
+    {
+        First.Dispose();
+        Second.Dispose();
+    }
+}
+
+/// <summary>
+/// One branch's quantised queries: the vectors [B, 2e, 1, L] (straight-through), the top-k indices into the
+/// first codebook [B, L, k] (nearest first), the nearest indices into the second [B, L], and the legacy VQ losses.
+/// </summary>
+public sealed record MlcResult(Tensor Quantized, Tensor FirstIndices, Tensor SecondIndices, Tensor QuantizerLoss,
+    Tensor CommitmentLoss, Tensor CodebookLoss) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var t in new[] { Quantized, FirstIndices, SecondIndices, QuantizerLoss, CommitmentLoss, CodebookLoss }) t.Dispose();
+    }
+}
+
+/// <summary>
+/// The multi-level language codebook quantiser (<c>MLC_quantizer_noun</c> / <c>MLC_quantizer_verb</c>). A unit-norm
+/// query splits into two halves of width e: the first is replaced by the mean of its k nearest first-codebook
+/// entries (adjectives/adverbs), the second by its nearest second-codebook entry (nouns/verbs), by squared
+/// Euclidean distance to the GCN-refined, unnormalised word embeddings. Keys: gcn.*, and for the temporal branch
+/// the unused <c>code_book_mapping</c> MLP the reference also owns.
+/// </summary>
+public sealed class MlcQuantizer : nn.Module
+{
+    private readonly Gcn gcn;
+    private readonly Sequential? code_book_mapping;
+    private readonly long priorDim;
+    private readonly long eDim;
+    private readonly int topK;
+    private readonly double beta;
+
+    public MlcQuantizer(long priorDim, long eDim, int topK, double beta, bool withMapping) : base(nameof(MlcQuantizer))
+    {
+        this.priorDim = priorDim;
+        this.eDim = eDim;
+        this.topK = topK;
+        this.beta = beta;
+        gcn = new Gcn(priorDim, eDim, eDim);
+        if (withMapping) code_book_mapping = nn.Sequential(nn.Linear(priorDim, eDim), nn.LeakyReLU(0.1), nn.Linear(eDim, eDim));
+        RegisterComponents();
+    }
+
+    public Gcn Gcn => gcn;
+
+    /// <summary>The GCN-refined codebooks of a prior (eval mode: no dropout).</summary>
+    public MlcCodebooks Refine(WordGraph graph)
+    {
+        graph.Check(priorDim);
+        using var scope = NewDisposeScope();
+        var nodes = gcn.forward(graph);
+        var books = new MlcCodebooks(nodes[..(int)graph.FirstCount].contiguous(), nodes[(int)graph.FirstCount..].contiguous());
+        scope.MoveToOuter(books.First, books.Second);
+        return books;
+    }
+
+    /// <param name="z">Unit-norm queries [B, 2e, 1, L].</param>
+    public MlcResult forward(Tensor z, MlcCodebooks books)
+    {
+        using var scope = NewDisposeScope();
+        long b = z.shape[0], l = z.shape[^1];
+        var first = Half(z, 0);
+        var firstIndices = Distances(first, books.First).topk(topK, 1, largest: false, sorted: true).indexes;
+        var firstQ = books.First.index_select(0, firstIndices.view(-1)).view(b * l, topK, eDim).mean([1]);
+        var second = Half(z, eDim);
+        var secondIndices = Distances(second, books.Second).argmin(1);
+        var secondQ = books.Second.index_select(0, secondIndices);
+
+        var mse = nn.functional.mse_loss(firstQ, first) + nn.functional.mse_loss(secondQ, second);
+        var quantized = cat([StraightThrough(first, firstQ), StraightThrough(second, secondQ)], 1);
+        var result = new MlcResult(quantized, firstIndices.view(b, l, topK), secondIndices.view(b, l),
+            mse * (1 + beta), mse * beta, mse.clone());
+        scope.MoveToOuter(result.Quantized, result.FirstIndices, result.SecondIndices, result.QuantizerLoss, result.CommitmentLoss, result.CodebookLoss);
+        return result;
+
+        // z + (q − z), back to [B, e, 1, L].
+        Tensor StraightThrough(Tensor zFlat, Tensor q) =>
+            (zFlat + (q - zFlat).detach()).view(b, 1, l, eDim).permute(0, 3, 1, 2);
+    }
+
+    // Channels [offset, offset + e) of [B, 2e, 1, L] as rows [B·L, e].
+    private Tensor Half(Tensor z, long offset) =>
+        z.narrow(1, offset, eDim).permute(0, 2, 3, 1).reshape(-1, eDim);
+
+    // The reference's expansion ‖z‖² + ‖e‖² − 2 z·e, kept for identical rankings.
+    private static Tensor Distances(Tensor rows, Tensor codebook) =>
+        rows.pow(2).sum(1, keepdim: true) + codebook.pow(2).sum(1) - 2 * rows.matmul(codebook.t());
+}
