@@ -22,13 +22,26 @@ internal sealed class HostileFiles : IDisposable
 
     public HostileFiles()
     {
+        var shared = Shared.Value;
         Model = Dir.File("tiny.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.CausalV1_0)) VidTokWeights.Save(Model, m);
         KlModel = Dir.File("tiny_kl.safetensors");
-        using (var m = TinyModels.Model(VidTokFamily.CausalV1_0, fsq: false)) VidTokWeights.Save(KlModel, m);
         Image = Dir.File("frame.png");
-        File.WriteAllBytes(Image, Png.Encode(Enumerable.Range(0, 16 * 16 * 3).Select(i => (byte)(i * 13)).ToArray(), 16, 16));
+        File.Copy(shared.File("tiny.safetensors"), Model);
+        File.Copy(shared.File("tiny_kl.safetensors"), KlModel);
+        File.Copy(shared.File("frame.png"), Image);
     }
+
+    // The models are made once per test process: every model built draws from libtorch's global generator, which
+    // tests that compare seeded training runs share.
+    private static readonly Lazy<TempDir> Shared = new(() =>
+    {
+        var dir = new TempDir();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => dir.Dispose();
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_0)) VidTokWeights.Save(dir.File("tiny.safetensors"), m);
+        using (var m = TinyModels.Model(VidTokFamily.CausalV1_0, fsq: false)) VidTokWeights.Save(dir.File("tiny_kl.safetensors"), m);
+        File.WriteAllBytes(dir.File("frame.png"), Png.Encode(Enumerable.Range(0, 16 * 16 * 3).Select(i => (byte)(i * 13)).ToArray(), 16, 16));
+        return dir;
+    });
 
     public static VidTokConfig Fsq => TinyModels.Config(VidTokFamily.CausalV1_0);
     public static VidTokConfig Kl => TinyModels.Config(VidTokFamily.CausalV1_0, fsq: false);
