@@ -36,12 +36,14 @@ latest_step() {
 max_steps() { sed -n 's/^  max_steps: *\([0-9]*\).*/\1/p' "$1" | head -n 1; }
 
 # The data the runs read, outside the repository so a removed or switched checkout cannot pull files from under a run:
-# the Debian clips are fetched into $runs/data/clips and the manifests copied there; the CC-BY clips of
+# the Debian clips are fetched into $runs/data/clips, the still-photo clips made in $runs/data/stills
+# (scripts/make-still-clips.sh) and the manifests copied there; the CC-BY clips of
 # ../shared/data/clips are read in place (their relative paths are made absolute).
 prepare_data() {
   local data="$runs/data"
   mkdir -p "$data"
   "$root/scripts/fetch-clips.sh" "$data/clips" >/dev/null
+  "$root/scripts/make-still-clips.sh" "$data/stills" >/dev/null
   local shared
   shared="$(cd "$root/data" && realpath ../../shared)"
   for csv in clips.csv bundled.csv; do
