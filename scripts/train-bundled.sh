@@ -9,12 +9,14 @@
 #        scripts/train-bundled.sh status                  stage, step and latest held-out PSNR/SSIM of each run
 #        scripts/train-bundled.sh stop [fsq|kl ...]       stop the runs (the newest checkpoint stays valid)
 # Environment: TESSERA_RUNS (default /root/tessera-runs), TESSERA_BIN (default /root/tessera-bin; published from this
-# checkout with `dotnet publish -c Release` when missing; never republished under a running run), STAGE2_STEPS (2000),
-# STAGE2_SIZE (128), STAGE2_LR (1e-4).
+# checkout with `dotnet publish -c Release` when missing; never republished under a running run), TESSERA_DATA
+# (default $TESSERA_RUNS/data), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (2000),
+# STAGE2_SIZE (128), STAGE2_LR (1e-4). To train longer, raise them and run the script again (stop the runs first).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${TESSERA_RUNS:-/root/tessera-runs}"
 bin="${TESSERA_BIN:-/root/tessera-bin}"
+data="${TESSERA_DATA:-$runs/data}"
 stage2_steps="${STAGE2_STEPS:-2000}"
 stage2_size="${STAGE2_SIZE:-128}"
 stage2_lr="${STAGE2_LR:-1e-4}"
@@ -40,7 +42,6 @@ max_steps() { sed -n 's/^  max_steps: *\([0-9]*\).*/\1/p' "$1" | head -n 1; }
 # (scripts/make-still-clips.sh) and the manifests copied there; the CC-BY clips of
 # ../shared/data/clips are read in place (their relative paths are made absolute).
 prepare_data() {
-  local data="$runs/data"
   mkdir -p "$data"
   "$root/scripts/fetch-clips.sh" "$data/clips" >/dev/null
   "$root/scripts/make-still-clips.sh" "$data/stills" >/dev/null
@@ -80,15 +81,15 @@ keep_best() {
 drive() {
   local name="$1" cfg="$root/configs/${configs[$1]}.yaml" dir="$runs/${configs[$1]}"
   local s1="$dir/stage1" s2="$dir/stage2" total tries
-  total="$(max_steps "$cfg")"
+  total="${STAGE1_STEPS:-$(max_steps "$cfg")}"
   export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 DOTNET_gcServer=0
-  local common=(--eval-data "$runs/data/clips.csv" --eval-split eval --threads 1 --resume)
+  local common=(--eval-data "$data/clips.csv" --eval-split eval --threads 1 --resume)
   ( while sleep 120; do keep_best "$s1"; keep_best "$s2"; done ) &
   local keeper=$!
   trap 'kill $keeper 2>/dev/null || true' EXIT
   for ((tries = 0; tries < 5 && $(latest_step "$s1") < total; tries++)); do
     echo "$(date -u +%FT%TZ) stage 1: $name from step $(latest_step "$s1") to $total"
-    "$bin/Tessera.Cli" train -c "$cfg" --data "$runs/data/bundled.csv" --split train -o "$s1" "${common[@]}" \
+    "$bin/Tessera.Cli" train -c "$cfg" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
       || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
   done
   keep_best "$s1"
@@ -97,10 +98,12 @@ drive() {
   from="$(printf '%s/checkpoints/step-%08d.safetensors' "$s1" "$total")"
   [[ -f "$from" ]] || from="$s1/final.safetensors"
   [[ -f "$s1/final.safetensors" ]] || ln -f "$from" "$s1/final.safetensors"
+  # Stage 2 starts from stage 1's EMA weights (the encoder it freezes is the one a user would get from stage 1).
+  [[ -f "$s1/final-ema.safetensors" ]] || "$bin/Tessera.Cli" convert "$s1/final.safetensors" --config "$cfg" --ema -o "$s1/final-ema.safetensors"
   for ((tries = 0; tries < 5 && $(latest_step "$s2") < stage2_steps; tries++)); do
-    echo "$(date -u +%FT%TZ) stage 2: $name decoder at ${stage2_size}x${stage2_size} from $s1/final.safetensors, step $(latest_step "$s2") to $stage2_steps"
-    "$bin/Tessera.Cli" finetune -c "$cfg" --from "$s1/final.safetensors" --stage2 --size "$stage2_size" --lr "$stage2_lr" \
-      --max-steps "$stage2_steps" --data "$runs/data/bundled.csv" --split train -o "$s2" "${common[@]}" \
+    echo "$(date -u +%FT%TZ) stage 2: $name decoder at ${stage2_size}x${stage2_size} from $s1/final-ema.safetensors, step $(latest_step "$s2") to $stage2_steps"
+    "$bin/Tessera.Cli" finetune -c "$cfg" --from "$s1/final-ema.safetensors" --stage2 --size "$stage2_size" --lr "$stage2_lr" \
+      --max-steps "$stage2_steps" --data "$data/bundled.csv" --split train -o "$s2" "${common[@]}" \
       || echo "$(date -u +%FT%TZ) stage 2 exited with status $?"
   done
   keep_best "$s2"
@@ -146,15 +149,21 @@ stop() {
   done
 }
 
-cmd=start
-case "${1:-}" in start|status|stop|_drive) cmd="$1"; shift ;; esac
-names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(fsq kl)
-for n in "${names[@]}"; do [[ -n "${configs[$n]:-}" ]] || { echo "unknown run '$n' (fsq, kl)" >&2; exit 2; }; done
-case "$cmd" in
-  start) start "${names[@]}" ;;
-  status) status ;;
-  stop) stop "${names[@]}" ;;
-  _drive) drive "${names[0]}" ;;
-  *) echo "usage: $0 [start|status|stop] [fsq|kl ...]" >&2; exit 2 ;;
-esac
+# Everything runs from main, called on the script's last line: bash reads a script as it runs, so a run started
+# before this file was edited must never read past that line.
+main() {
+  cmd=start
+  case "${1:-}" in start|status|stop|_drive) cmd="$1"; shift ;; esac
+  names=("$@")
+  [[ ${#names[@]} -gt 0 ]] || names=(fsq kl)
+  for n in "${names[@]}"; do [[ -n "${configs[$n]:-}" ]] || { echo "unknown run '$n' (fsq, kl)" >&2; exit 2; }; done
+  case "$cmd" in
+    start) start "${names[@]}" ;;
+    status) status ;;
+    stop) stop "${names[@]}" ;;
+    _drive) drive "${names[0]}" ;;
+    *) echo "usage: $0 [start|status|stop] [fsq|kl ...]" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"; exit $?
