@@ -10,14 +10,14 @@
 #        scripts/train-bundled.sh stop [fsq|kl ...]       stop the runs (the newest checkpoint stays valid)
 # Environment: TESSERA_RUNS (default /root/tessera-runs), TESSERA_BIN (default /root/tessera-bin; published from this
 # checkout with `dotnet publish -c Release` when missing; never republished under a running run), TESSERA_DATA
-# (default $TESSERA_RUNS/data), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (2000),
+# (default $TESSERA_RUNS/data), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (1000),
 # STAGE2_SIZE (128), STAGE2_LR (1e-4). To train longer, raise them and run the script again (stop the runs first).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${TESSERA_RUNS:-/root/tessera-runs}"
 bin="${TESSERA_BIN:-/root/tessera-bin}"
 data="${TESSERA_DATA:-$runs/data}"
-stage2_steps="${STAGE2_STEPS:-2000}"
+stage2_steps="${STAGE2_STEPS:-1000}"
 stage2_size="${STAGE2_SIZE:-128}"
 stage2_lr="${STAGE2_LR:-1e-4}"
 
@@ -85,8 +85,8 @@ drive() {
   export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 DOTNET_gcServer=0
   local common=(--eval-data "$data/clips.csv" --eval-split eval --threads 1 --resume)
   ( while sleep 120; do keep_best "$s1"; keep_best "$s2"; done ) &
-  local keeper=$!
-  trap 'kill $keeper 2>/dev/null || true' EXIT
+  keeper=$!   # global: the EXIT trap runs after drive has returned
+  trap 'kill "$keeper" 2>/dev/null || true' EXIT
   for ((tries = 0; tries < 5 && $(latest_step "$s1") < total; tries++)); do
     echo "$(date -u +%FT%TZ) stage 1: $name from step $(latest_step "$s1") to $total"
     "$bin/Tessera.Cli" train -c "$cfg" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
