@@ -96,7 +96,8 @@ drive() {
   (( $(latest_step "$s1") >= total )) || { echo "stage 1 did not finish; run the script again"; exit 1; }
   local from
   from="$(printf '%s/checkpoints/step-%08d.safetensors' "$s1" "$total")"
-  [[ -f "$from" ]] || from="$s1/final.safetensors"
+  # STAGE1_STEPS below the newest checkpoint (stage 1 cut short): that newest checkpoint ends stage 1.
+  [[ -f "$from" ]] || from="$(printf '%s/checkpoints/step-%08d.safetensors' "$s1" "$(latest_step "$s1")")"
   [[ -f "$s1/final.safetensors" ]] || ln -f "$from" "$s1/final.safetensors"
   # Stage 2 starts from stage 1's EMA weights (the encoder it freezes is the one a user would get from stage 1).
   [[ -f "$s1/final-ema.safetensors" ]] || "$bin/Tessera.Cli" convert "$s1/final.safetensors" --config "$cfg" --ema -o "$s1/final-ema.safetensors"
