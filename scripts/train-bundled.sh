@@ -87,6 +87,8 @@ drive() {
   ( while sleep 120; do keep_best "$s1"; keep_best "$s2"; done ) &
   keeper=$!   # global: the EXIT trap runs after drive has returned
   trap 'kill "$keeper" 2>/dev/null || true' EXIT
+  # stage1/final.safetensors marks stage 1 as done (whatever STAGE1_STEPS says later).
+  [[ -f "$s1/final.safetensors" ]] && total="$(latest_step "$s1")"
   for ((tries = 0; tries < 5 && $(latest_step "$s1") < total; tries++)); do
     echo "$(date -u +%FT%TZ) stage 1: $name from step $(latest_step "$s1") to $total"
     "$bin/Tessera.Cli" train -c "$cfg" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
