@@ -24,6 +24,16 @@ clips=(
   "kphotoalbum|usr/share/kphotoalbum/demo/movie.avi|kphotoalbum_movie.avi"
   "python3-hug-doc|usr/share/doc/python3-hug/examples/streaming_movie_server/movie.mp4|hug_movie.mp4"
   "forensics-samples-files|usr/share/forensics-samples/original-files/movie2/movie-hello.mp4|forensics_movie-hello.mp4"
+  "forensics-samples-files|usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4|forensics_VID_20191220_170832.mp4"
+  "python-nbsphinx-doc|usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv|nbsphinx_Shepard_Calais_1906_FrenchGP.ogv"
+  # python3-mecavideo: physics lab footage (retroMars2018.avi is synthetic and left out)
+  "python3-mecavideo|usr/share/pymecavideo/data/video/balle-jbart.mp4|mecavideo_balle-jbart.mp4"
+  "python3-mecavideo|usr/share/pymecavideo/data/video/balle1-vp9.avi|mecavideo_balle1-vp9.avi"
+  "python3-mecavideo|usr/share/pymecavideo/data/video/Effet_force_magnetique.ogv|mecavideo_Effet_force_magnetique.ogv"
+  "python3-mecavideo|usr/share/pymecavideo/data/video/Force_constante.avi|mecavideo_Force_constante.avi"
+  "python3-mecavideo|usr/share/pymecavideo/data/video/Principe_inertie.avi|mecavideo_Principe_inertie.avi"
+  "python3-mecavideo|usr/share/pymecavideo/data/video/g1.avi|mecavideo_g1.avi"
+  "python3-mecavideo|usr/share/pymecavideo/data/video/g2.avi|mecavideo_g2.avi"
 )
 
 if ! apt-cache show opencv-doc >/dev/null 2>&1; then
