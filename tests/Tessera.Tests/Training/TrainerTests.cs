@@ -65,7 +65,7 @@ public sealed class TrainerTests : IDisposable
     {
         var run = dir.File("bf16");
         var messages = new List<string>();
-        using (var trainer = new Trainer(Tiny(60) with { Bf16 = true, CheckpointEvery = 60, Loss = new LossConfig { DiscNdf = 8, DiscStart = 40, PerceptualWeight = 0 } }, run, data, null, report: messages.Add))
+        using (var trainer = new Trainer(Tiny(90) with { Bf16 = true, CheckpointEvery = 90, Loss = new LossConfig { DiscNdf = 8, DiscStart = 40, PerceptualWeight = 0 } }, run, data, null, report: messages.Add))
         {
             // Where this CPU's bfloat16 kernels fail the self-check the run must say so and train in float32 instead.
             var said = Assert.Single(messages, m => m.StartsWith("bf16: working copy", StringComparison.Ordinal) || m.StartsWith("warning: bf16 refused", StringComparison.Ordinal));

@@ -12,12 +12,13 @@ public sealed class InitRandomTests
     public void ModelWeights_DependOnlyOnTheGenerator_WhileOtherThreadsDrawFromTheGlobalOne()
     {
         using var first = TinyModels.Model(VidTokFamily.CausalV1_1, seed: 7);
-        using var stop = new CancellationTokenSource();
-        var noise = Task.Run(() =>
+        var stop = false;
+        var noise = new Thread(() =>
         {
-            while (!stop.IsCancellationRequested)
+            while (!Volatile.Read(ref stop))
                 using (var r = rand(1000)) { }
         });
+        noise.Start();
         try
         {
             using var second = TinyModels.Model(VidTokFamily.CausalV1_1, seed: 7);
@@ -30,8 +31,8 @@ public sealed class InitRandomTests
         }
         finally
         {
-            stop.Cancel();
-            noise.Wait();
+            Volatile.Write(ref stop, true);
+            noise.Join();
         }
     }
 
