@@ -40,6 +40,7 @@ public static class TesseraCli
             TrainCommand.CreateTrain(ctx),
             TrainCommand.CreateFinetune(ctx),
             EvalCommand.Create(ctx),
+            CodebookCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
