@@ -18,7 +18,6 @@ if [ ! -d "$pkg" ]; then
   tar -xzf "$tarball" -C "$pkg" --strip-components=1
   rm -f "$tarball"
 fi
-file=$(find "$dest/$pkg" -name '*.json' -path '*languages*' -size +1M | head -n 1)
-[ -n "$file" ] || file=$(find "$dest/$pkg" -type f -size +1M | head -n 1)
-[ -n "$file" ] || { echo "error: no vectors file found in $dest/$pkg" >&2; exit 1; }
+file="$dest/$pkg/$pkg.json"
+[ -s "$file" ] || { echo "error: $file not found (unexpected package layout)" >&2; exit 1; }
 echo "$file"
