@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tessera.Checkpoints;
 using Tessera.Models.SweetTok;
+using Tessera.Models.SweetTok.Priors;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -35,6 +36,33 @@ public sealed class SweetTokParityMatrixTests(ITestOutputHelper output)
             Close($"{name} codebook_{first}", c.Load($"codebook_{first}.npy"), books.First, 1e-6, 1e-5);
             Close($"{name} codebook_{second}", c.Load($"codebook_{second}.npy"), books.Second, 1e-6, 1e-5);
         }
+    }
+
+    /// <summary>
+    /// The case's synthetic pickles, stored as Tessera word priors (unfiltered), give exactly the graph the official
+    /// quantiser built from them: count filter, excluded nouns, dropped pairs, duplicates, self-loops, the word that
+    /// is both an adverb and a verb. The codebooks refined from that graph then match the reference.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void WordPriorFile_GivesTheQuantisersGraphAndCodebooks(string name)
+    {
+        var c = new SweetTokParityCase(name);
+        using var scope = NewDisposeScope();
+        using var grad = no_grad();
+        using var spatial = WordPrior.Read(Path.Combine(c.Dir, "spatial_prior.safetensors")).ToWordGraph();
+        using var temporal = WordPrior.Read(Path.Combine(c.Dir, "temporal_prior.safetensors")).ToWordGraph();
+        foreach (var (branch, graph) in new[] { ("spatial", spatial), ("temporal", temporal) })
+        {
+            using var want = c.Graph(branch);
+            Assert.Equal(want.FirstCount, graph.FirstCount);
+            Assert.True(want.Features.shape.SequenceEqual(graph.Features.shape) && want.Features.eq(graph.Features).all().item<bool>(), $"{name} {branch}: node features differ");
+            SweetTokGolden.AssertEqualIndices(want.EdgeIndex, graph.EdgeIndex, $"{name} {branch} edges");
+        }
+        using var model = c.BuildModel();
+        model.RefineCodebooks(spatial, temporal);
+        Close($"{name} codebook_adj (from the prior file)", c.Load("codebook_adj.npy"), model.SpatialCodebooks!.First, 1e-6, 1e-5);
+        Close($"{name} codebook_verb (from the prior file)", c.Load("codebook_verb.npy"), model.TemporalCodebooks!.Second, 1e-6, 1e-5);
     }
 
     [Theory]

@@ -197,6 +197,37 @@ def write_torchsharp(path, state):
     return index
 
 
+def write_word_prior(path, prior, kind):
+    """The pickle's content in Tessera's word-prior safetensors layout (docs/word-priors.md), unfiltered: the
+    quantiser's own rules (count filter, noun exclusion) must then give the same graph. Pairs naming a word in
+    neither group cannot be stored and are left out (the quantiser ignores them too)."""
+    if kind == 'adjective_noun':
+        fn, sn, fv, sv, ek, names = 'adj_code_book_num', 'noun_code_book_num', 'adj_code_book_vec', 'noun_code_book_vec', 'adj_noun_edges', ('adjective', 'noun')
+    else:
+        fn, sn, fv, sv, ek, names = 'adverb_code_book_num', 'verb_code_book_num', 'adverb_vec', 'verb_vec', 'verb_adverb_edges', ('adverb', 'verb')
+    first, second = list(prior[fn]), list(prior[sn])
+    rows = {w: i for i, w in enumerate(first)}
+    rows.update({w: len(first) + i for i, w in enumerate(second)})
+    edges = [(rows[a], rows[b]) for a, b in prior[ek] if a in rows and b in rows]
+    tensors = [('first_vectors', np.stack([prior[fv][w].reshape(-1).numpy() for w in first]).astype('<f4')),
+               ('second_vectors', np.stack([prior[sv][w].reshape(-1).numpy() for w in second]).astype('<f4')),
+               ('first_counts', np.array([prior[fn][w] for w in first], dtype='<i8')),
+               ('second_counts', np.array([prior[sn][w] for w in second], dtype='<i8')),
+               ('edges', np.array(edges, dtype='<i8').reshape(-1, 2))]
+    header, offset, blobs = {}, 0, []
+    for name, a in tensors:
+        b = a.tobytes()
+        header[name] = dict(dtype='F32' if a.dtype.kind == 'f' else 'I64', shape=list(a.shape), data_offsets=[offset, offset + len(b)])
+        offset += len(b); blobs.append(b)
+    header['__metadata__'] = dict(format='tessera.word_prior.v1', kind=kind, first_group=names[0], second_group=names[1],
+                                  first_words=json.dumps(first), second_words=json.dumps(second),
+                                  generator='make_sweettok_cases.py (synthetic, from the pickle the quantiser read)')
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * (-len(h) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+
+
 # ---------------------------------------------------------------- running
 
 def run(model, x):
@@ -280,6 +311,8 @@ def make_case(name, out):
     save(out, 'dec_logits.npy', r['logits']); save(out, 'video_stage2.npy', r['video'])
     for branch, q in (('spatial', model.quantize), ('temporal', model.quantize_temporal)):
         save(out, f'{branch}_graph_x.npy', q.data.x); save(out, f'{branch}_graph_edge_index.npy', q.data.edge_index)
+    write_word_prior(os.path.join(out, 'spatial_prior.safetensors'), spatial, 'adjective_noun')
+    write_word_prior(os.path.join(out, 'temporal_prior.safetensors'), temporal, 'adverb_verb')
     index = write_torchsharp(os.path.join(out, 'weights.torchsharp.dat'), model.state_dict())
     meta = dict(case=name, spec=c, reference_commit='1df5480 (adxcreative/SweetTok)', torch=torch.__version__,
                 config=json.loads(json.dumps(__import__('omegaconf').OmegaConf.to_container(cfg))),
