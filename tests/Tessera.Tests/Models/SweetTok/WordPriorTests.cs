@@ -106,6 +106,23 @@ public sealed class WordPriorTests : IDisposable
     }
 
     [Fact]
+    public void BuiltPrior_KeepsEveryChosenWordInItsGraph_WhileTheOfficialThresholdDropsRareOnes()
+    {
+        var (wn, vectors) = WriteFixture();
+        var (spatial, _) = Build(wn, vectors, new WordPriorOptions { Adjectives = 3, Nouns = 10, Adverbs = 2, Verbs = 10, Edges = PriorEdgeSource.WordNet });
+        Assert.Equal("0", spatial.Info[WordPriorGraph.MinCountKey]);
+        using (var built = spatial.ToWordGraph())
+            Assert.Equal(spatial.First.Count + spatial.Second.Count, built.Features.shape[0]);
+
+        var official = spatial with { Info = spatial.Info.Where(kv => kv.Key != WordPriorGraph.MinCountKey).ToDictionary() };
+        var rare = official.First.Counts.Count(c => c < WordPriorGraph.MinAdjectiveNounCount)
+                   + official.Second.Counts.Count(c => c < WordPriorGraph.MinAdjectiveNounCount);
+        Assert.True(rare > 0, "the fixture needs rare words for this test to mean anything");
+        using var graph = official.ToWordGraph();
+        Assert.Equal(spatial.First.Count + spatial.Second.Count - rare, graph.Features.shape[0]);
+    }
+
+    [Fact]
     public void WordNetEdges_FollowTheRelationsBetweenChosenWords()
     {
         var (wn, vectors) = WriteFixture();

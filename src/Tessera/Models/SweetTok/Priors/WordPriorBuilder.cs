@@ -60,6 +60,7 @@ public static class WordPriorBuilder
                 _ => $"WordNet relations {string.Join(' ', options.Relations.Order(StringComparer.Ordinal))} + {options.Neighbours} nearest neighbours (cosine, across groups)",
             },
             ["generator"] = "tessera codebook build",
+            [WordPriorGraph.MinCountKey] = "0",
         };
         return (Assemble(WordPrior.AdjectiveNoun, adjectives, nouns, WordNetPos.Adjective, WordNetPos.Noun, relations, options, info),
                 Assemble(WordPrior.AdverbVerb, adverbs, verbs, WordNetPos.Adverb, WordNetPos.Verb, relations, options, info));

@@ -8,9 +8,14 @@ public static class WordPriorGraph
     /// <summary>Count threshold of the official adjective/noun loader: words with a count of 10 or less are dropped.</summary>
     public const long MinAdjectiveNounCount = 11;
 
+    /// <summary>Info key of a prior that sets its own count threshold (<c>codebook build</c> writes 0: its counts are
+    /// WordNet sense tags, far smaller than the corpus counts the official threshold was set for).</summary>
+    public const string MinCountKey = "min_count";
+
     /// <summary>
     /// Nodes are the kept first-group words, then the kept second-group words. For <see cref="WordPrior.AdjectiveNoun"/>,
-    /// words with a count of 10 or less are dropped, and so are nouns that are adjective words (even dropped ones). The
+    /// words with a count of 10 or less are dropped (or below the prior's own <see cref="MinCountKey"/>), and so are
+    /// nouns that are adjective words (even dropped ones). The
     /// adverb/verb prior keeps every word. A word in both groups maps to its second-group row. Edges are the pairs
     /// whose two words are kept, in order, then the same pairs reversed (duplicates and self-loops kept).
     /// </summary>
@@ -18,10 +23,14 @@ public static class WordPriorGraph
     {
         var official = prior.Kind == WordPrior.AdjectiveNoun;
         if (!official && prior.Kind != WordPrior.AdverbVerb) throw new InvalidInputException($"word prior kind '{prior.Kind}' is neither {WordPrior.AdjectiveNoun} nor {WordPrior.AdverbVerb}");
+        var min = !official ? 0 : prior.Info.TryGetValue(MinCountKey, out var own)
+            ? long.TryParse(own, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) ? m
+                : throw new InvalidInputException($"word prior '{prior.Kind}': {MinCountKey} '{own}' is not a non-negative integer")
+            : MinAdjectiveNounCount;
         var firstWords = prior.First.Words.ToHashSet(StringComparer.Ordinal);
-        var first = Enumerable.Range(0, prior.First.Count).Where(i => !official || prior.First.Counts[i] >= MinAdjectiveNounCount).ToList();
+        var first = Enumerable.Range(0, prior.First.Count).Where(i => prior.First.Counts[i] >= min).ToList();
         var second = Enumerable.Range(0, prior.Second.Count)
-            .Where(i => !official || (prior.Second.Counts[i] >= MinAdjectiveNounCount && !firstWords.Contains(prior.Second.Words[i]))).ToList();
+            .Where(i => prior.Second.Counts[i] >= min && !(official && firstWords.Contains(prior.Second.Words[i]))).ToList();
         if (first.Count == 0 || second.Count == 0)
             throw new InvalidInputException($"word prior '{prior.Kind}' keeps {first.Count} {prior.First.Name}s and {second.Count} {prior.Second.Name}s; both must be non-empty");
         var rows = new Dictionary<string, long>(StringComparer.Ordinal);
