@@ -10,7 +10,7 @@ namespace Tessera.Models.SweetTok;
 /// Low-level: tensors in, tensors out. The language codebooks are not part of the state dict; set them with
 /// <see cref="SetCodebooks"/> (from a model file) or <see cref="RefineCodebooks"/> (from the priors).
 /// </summary>
-public sealed class SweetTokModel : nn.Module
+public sealed partial class SweetTokModel : TokenizerModel
 {
     private readonly Parameter latent_spatial_tokens;
     private readonly Parameter latent_temporal_tokens;
@@ -54,6 +54,7 @@ public sealed class SweetTokModel : nn.Module
     }
 
     public SweetTokConfig Config { get; }
+    protected internal override ModelConfig ModelConfig => Config;
     public SweetTokEncoder Encoder => encoder;
     public SweetTokDecoder Decoder => decoder;
     public MlcQuantizer SpatialQuantizer => quantize;
