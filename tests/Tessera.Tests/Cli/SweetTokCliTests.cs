@@ -119,6 +119,44 @@ public sealed class SweetTokCliTests(ITestOutputHelper output)
         }
     }
 
+    [SharedFact(R + "/pytorch_model.bin", R + "/weights.torchsharp.dat", R + "/proxy_weights.torchsharp.dat", R + "/" + SpatialPrior, R + "/" + TemporalPrior)]
+    public void Convert_DatWeightsAndStage1PlusProxy_GiveTheSameModelFile()
+    {
+        using var dir = new TempDir();
+        var fromBin = dir.File("bin.safetensors");
+        Assert.Equal(0, Convert(fromBin).ExitCode);
+
+        var fromDat = dir.File("dat.safetensors");
+        var dat = CliRunner.Run("convert", Golden("weights.torchsharp.dat"), "--config", Yaml,
+            "--spatial-prior", Golden(SpatialPrior), "--temporal-prior", Golden(TemporalPrior), "--output", fromDat);
+        Assert.True(dat.ExitCode == 0, dat.Error);
+
+        // A stage-1 checkpoint (no pixel_* entries) plus the OmniTokenizer proxy, whose decoder the stage-2 init copies.
+        var stage1 = dir.File("stage1.safetensors");
+        using (var full = CheckpointReader.Read(Golden("pytorch_model.bin")))
+            SafeTensorsFile.Save(stage1, full.Where(kv => !kv.Key.StartsWith("pixel_", StringComparison.Ordinal)).Select(kv => (kv.Key, kv.Value)));
+        var fromProxy = dir.File("proxy.safetensors");
+        var proxy = CliRunner.Run("convert", stage1, "--config", Yaml, "--proxy", Golden("proxy_weights.torchsharp.dat"),
+            "--spatial-prior", Golden(SpatialPrior), "--temporal-prior", Golden(TemporalPrior), "--output", fromProxy);
+        Assert.True(proxy.ExitCode == 0, proxy.Error);
+
+        using var reference = SafeTensorsFile.Load(fromBin);
+        foreach (var other in new[] { fromDat, fromProxy })
+        {
+            using var file = SafeTensorsFile.Load(other);
+            Assert.Equal(reference.Keys.Order(), file.Keys.Order());
+            foreach (var (key, t) in reference)
+                Assert.True(t.shape.SequenceEqual(file[key].shape) && t.eq(file[key]).all().item<bool>(), $"{Path.GetFileName(other)}: '{key}' differs from the conversion of pytorch_model.bin");
+            Assert.Equal(reference.Metadata["model_config"], file.Metadata["model_config"]);
+        }
+
+        // --proxy on a checkpoint that already has its pixel path is refused.
+        var twice = CliRunner.Run("convert", Golden("pytorch_model.bin"), "--config", Yaml, "--proxy", Golden("proxy_weights.torchsharp.dat"),
+            "--spatial-prior", Golden(SpatialPrior), "--temporal-prior", Golden(TemporalPrior), "--output", dir.File("twice.safetensors"));
+        Assert.Equal((int)ExitCode.CheckpointError, twice.ExitCode);
+        Assert.Contains("stage-1", twice.Error);
+    }
+
     [SharedFact(R + "/pytorch_model.bin", R + "/" + TemporalPrior)]
     public void Convert_MalformedPrior_NamesTheFileAndFailsAsCheckpointError()
     {
