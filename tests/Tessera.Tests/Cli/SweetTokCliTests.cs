@@ -157,6 +157,37 @@ public sealed class SweetTokCliTests(ITestOutputHelper output)
         Assert.Contains("stage-1", twice.Error);
     }
 
+    [SharedFact(R + "/pytorch_model.bin", R + "/" + SpatialPrior, R + "/" + TemporalPrior, R + "/input.npy", R + "/indices_noun.npy")]
+    public void EncodeWords_ABatchOfTwoClips_KeepsTheBatchAndGivesEachClipItsWords()
+    {
+        using var dir = new TempDir();
+        var model = dir.File("model.safetensors");
+        Assert.Equal(0, Convert(model).ExitCode);
+        var batch = dir.File("batch.npy");
+        using (var x = Npy.Load(Golden("input.npy")))
+        using (var two = cat([x, x.flip(4)], 0)) Npy.Save(batch, two);
+
+        var tokens = dir.File("tokens.safetensors");
+        var encode = CliRunner.Run("encode", batch, "-m", model, "-o", tokens);
+        Assert.True(encode.ExitCode == 0, encode.Error);
+        using (var t = SafeTensorsFile.Load(tokens))
+        {
+            Assert.Equal("2", t.Metadata["batch"]);
+            Assert.Equal([2L, 16L, 2L], t["adjective"].shape);
+            using var expected = Npy.Load(Golden("indices_noun.npy"));
+            SweetTokGolden.AssertEqualIndices(expected, t["noun"][0].unsqueeze(0), "noun of clip 0");
+        }
+        var words = CliRunner.Run("words", tokens, "--json");
+        Assert.True(words.ExitCode == 0, words.Error);
+        using var printed = JsonDocument.Parse(words.Out);
+        Assert.Equal(2, printed.RootElement.GetProperty("clips").GetArrayLength());
+
+        var video = dir.File("video.safetensors");
+        Assert.Equal(0, CliRunner.Run("decode", tokens, "--output", video).ExitCode);
+        using var decoded = SafeTensorsFile.Load(video);
+        Assert.Equal([2L, 3L, 9L, 32L, 32L], decoded["video"].shape);
+    }
+
     [SharedFact(R + "/pytorch_model.bin", R + "/" + TemporalPrior)]
     public void Convert_MalformedPrior_NamesTheFileAndFailsAsCheckpointError()
     {
