@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Tessera.Checkpoints;
 using Tessera.Configs;
 using Tessera.Inference;
+using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
 
@@ -43,8 +44,8 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
         var model = new SweetTokModel(c);
         if (c.AdjectiveWords > 0)
         {
-            using var noGrad = TorchSharp.torch.no_grad();
-            TorchSharp.torch.Tensor Rows(int n) => (TorchSharp.torch.randn(n, c.EDim) * 0.1).DetachFromDisposeScope();
+            using var noGrad = no_grad();
+            Tensor Rows(int n) => randn(n, c.EDim).mul_(0.1).DetachFromDisposeScope();
             model.SetCodebooks(new MlcCodebooks(Rows(c.AdjectiveWords), Rows(c.NounWords)), new MlcCodebooks(Rows(c.AdverbWords), Rows(c.VerbWords)));
         }
         return model;
@@ -134,11 +135,11 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
             Phrases("temporal", "adverb adverb verb", code[SweetTokCard.Adverb][clip], code[SweetTokCard.Verb][clip], vocabulary.Adverbs, vocabulary.Verbs),
         ];
 
-        static WordGroup Phrases(string name, string pattern, TorchSharp.torch.Tensor first, TorchSharp.torch.Tensor second, IReadOnlyList<string> firstWords, IReadOnlyList<string> secondWords)
+        static WordGroup Phrases(string name, string pattern, Tensor first, Tensor second, IReadOnlyList<string> firstWords, IReadOnlyList<string> secondWords)
         {
             var k = (int)first.shape[1];
-            using var firstIds = first.to_type(TorchSharp.torch.ScalarType.Int32).contiguous();
-            using var secondIds = second.to_type(TorchSharp.torch.ScalarType.Int32).contiguous();
+            using var firstIds = first.to_type(ScalarType.Int32).contiguous();
+            using var secondIds = second.to_type(ScalarType.Int32).contiguous();
             var a = firstIds.data<int>().ToArray();
             var n = secondIds.data<int>().ToArray();
             var phrases = Enumerable.Range(0, n.Length)
