@@ -35,6 +35,7 @@ public static class TesseraCli
             DecodeCommand.Create(ctx),
             ReconstructCommand.Create(ctx),
             ConvertCommand.Create(ctx),
+            WordsCommand.Create(ctx),
             PresetsCommand.Create(ctx),
             InfoCommand.Create(ctx),
             TrainCommand.CreateTrain(ctx),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Tessera.Checkpoints;
 using Tessera.Inference;
+using Tessera.Models;
 using Tessera.Tokens;
 using Tessera.Video;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ public static class DecodeCommand
         var input = new Argument<string>("tokens") { Description = "Token file written by 'tessera encode'" };
         var output = new Option<string>("--output", "-o")
         {
-            Description = "Video (.mp4 H.264, .mkv lossless FFV1), frame directory (ending in /), or .safetensors (tensor 'video', float32 [3,T,H,W] in [-1,1])",
+            Description = "Video (.mp4 H.264, .mkv lossless FFV1), frame directory (ending in /), or .safetensors (tensor 'video', float32 [3,T,H,W] ([B,3,T,H,W] for a batch) in the model's range, e.g. [-1,1] VidTok, [-0.5,0.5] SweetTok)",
             Required = true,
         };
         var model = CommonOptions.Model(required: false);
@@ -52,7 +53,7 @@ public static class DecodeCommand
             ctx.Progress($"decoding {EncodeCommand.Describe(code)}");
             using var video = tokenizer.Decode(code);
             CliCancellation.ThrowIfCancelled();
-            VideoOutput.Write(output, video, fps ?? info.Fps ?? 30);
+            VideoOutput.Write(output, video, fps ?? info.Fps ?? 30, tokenizer.Card.Range);
             ctx.Out.WriteLine($"{code.Frames} frames of {video.shape[3]}x{video.shape[4]} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         }
         return ExitCode.Ok;
@@ -60,8 +61,9 @@ public static class DecodeCommand
 }
 
 /// <summary>
-/// Writes a decoded video [1, 3, T, H, W] (nominally [-1, 1]) wherever the output path says: a tensor file keeps the
-/// decoder's values as they are, video and image files clamp to [-1, 1] before quantising to 8 bits.
+/// Writes a decoded video [B, 3, T, H, W] in the model's <see cref="ValueRange"/> wherever the output path says: a
+/// tensor file keeps the decoder's values as they are (the batch axis only when B &gt; 1), video and image files take
+/// one clip, mapped to [-1, 1] and clamped before quantising to 8 bits.
 /// </summary>
 internal static class VideoOutput
 {
@@ -73,20 +75,24 @@ internal static class VideoOutput
         if (!isDir) Paths.CheckOutput(output, VideoExtensions);
     }
 
-    public static void Write(string output, Tensor video, double fps)
+    public static void Write(string output, Tensor video, double fps, ValueRange range)
     {
         if (output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
-            using var single = video[0].contiguous();
+            using var single = (video.shape[0] == 1 ? video[0] : video).contiguous();
             SafeTensorsFile.Save(output, [("video", single)], new Dictionary<string, string>
             {
                 ["format"] = "tessera.video/1",
-                ["layout"] = "[3, T, H, W] float32, the decoder output unclamped (nominal range [-1, 1])",
+                ["layout"] = $"{(video.shape[0] == 1 ? "[3, T, H, W]" : "[B, 3, T, H, W]")} float32, the decoder output unclamped (nominal range {range})",
+                ["range"] = $"{range.Min.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},{range.Max.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
                 ["fps"] = fps.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             });
             return;
         }
-        using var clip = VideoClip.FromModelOutput(video, fps);
+        if (video.shape[0] != 1)
+            throw new InvalidInputException($"a video file holds one clip; this code decodes to a batch of {video.shape[0]} (write a .safetensors instead)");
+        using var signed = range.ToSigned(video);
+        using var clip = VideoClip.FromModelOutput(signed, fps);
         VideoWriter.Write(output, clip);
     }
 }

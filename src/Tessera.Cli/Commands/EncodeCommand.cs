@@ -15,6 +15,7 @@ public static class EncodeCommand
         var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
         var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output };
         video.AddTo(command);
+        video.Input.Description += ", or a .npy tensor: float32 [3,T,H,W] or [B,3,T,H,W] in the model's input range ('tessera info' shows it)";
         command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
             r.GetValue(output)!, video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
         return command;
@@ -26,6 +27,7 @@ public static class EncodeCommand
         Paths.CheckOutput(output, ".safetensors");
         OutputGuard.Prepare(output, input, model, weights);
         using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
+        if (TensorInput.IsTensorFile(input)) return EncodeTensor(ctx, tokenizer, input, model, weights, output);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
         var watch = Stopwatch.StartNew();
@@ -48,7 +50,28 @@ public static class EncodeCommand
     internal static VideoCode EncodeClip(VideoTokenizer tokenizer, VideoClip clip)
     {
         using var input = clip.ToModelInput();
-        return tokenizer.Encode(input);
+        using var x = tokenizer.Card.Range.FromSigned(input);
+        return tokenizer.Encode(x);
+    }
+
+    // A tensor file is already model input: float32 [3, T, H, W] or [B, 3, T, H, W] in the card's range.
+    private static ExitCode EncodeTensor(CliContext ctx, VideoTokenizer tokenizer, string input, string model, string? weights, string output)
+    {
+        ctx.Progress($"reading {input}");
+        using var x = TensorInput.Load(input, tokenizer.Card, ctx.Progress);
+        var watch = Stopwatch.StartNew();
+        ctx.Progress($"encoding {x.shape[0]} clip(s) of {x.shape[2]} frames of {x.shape[3]}x{x.shape[4]}");
+        using var code = tokenizer.Encode(x);
+        CliCancellation.ThrowIfCancelled();
+        TokenFile.Save(output, code, new TokenFileInfo
+        {
+            Source = Path.GetFullPath(input),
+            ProcessedSize = ((int)x.shape[3], (int)x.shape[4]),
+            ModelSource = Paths.Describe(model),
+            WeightsSource = weights is null ? null : Path.GetFullPath(weights),
+        });
+        ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+        return ExitCode.Ok;
     }
 
     internal static TokenFileInfo Info(VideoClip clip, string model, string? weights) => new()

@@ -42,8 +42,11 @@ public static class InfoCommand
             var config = ModelFamilies.ReadConfig(header.Metadata, target);
             if (config is not null) PrintConfig(o, config);
             static long Elements(SafeTensorsEntry t) => t.Shape.Aggregate(1L, (a, b) => a * b);
-            var weights = header.Tensors.Where(t => t.Name.StartsWith("encoder.", StringComparison.Ordinal) || t.Name.StartsWith("decoder.", StringComparison.Ordinal)).ToList();
-            o.WriteLine($"parameters   {weights.Sum(Elements):N0} in {weights.Count} encoder/decoder tensors");
+            // A training checkpoint also holds losses and optimiser state; a model file is all model (a family may add
+            // tensors beside its network, e.g. SweetTok's language codebooks).
+            var training = header.Metadata.GetValueOrDefault("format") == "tessera.train/1";
+            var weights = header.Tensors.Where(t => !training || t.Name.StartsWith("encoder.", StringComparison.Ordinal) || t.Name.StartsWith("decoder.", StringComparison.Ordinal)).ToList();
+            o.WriteLine($"parameters   {weights.Sum(Elements):N0} in {weights.Count} {(training ? "encoder/decoder " : "")}tensors");
             if (header.Metadata.GetValueOrDefault("format") == "tessera.train/1")
             {
                 o.WriteLine($"training     step {header.Metadata.GetValueOrDefault("step")}, data position {header.Metadata.GetValueOrDefault("data_position")} batches");

@@ -35,16 +35,18 @@ public static class ReconstructCommand
 
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}");
-        using var code = tokenizer.Encode(x);
+        using var modelInput = tokenizer.Card.Range.FromSigned(x);
+        using var code = tokenizer.Encode(modelInput);
         var encodeSeconds = watch.Elapsed.TotalSeconds;
         ctx.Progress("decoding");
-        using var y = tokenizer.Decode(code);
+        using var decoded = tokenizer.Decode(code);
+        using var y = tokenizer.Card.Range.ToSigned(decoded);   // metrics and video files work in [-1, 1]
         var decodeSeconds = watch.Elapsed.TotalSeconds - encodeSeconds;
 
         var psnr = Psnr.PerFrame(x, y).Average();
         var ssim = Ssim.PerFrame(x, y).Average();
         CliCancellation.ThrowIfCancelled();
-        if (output is not null) VideoOutput.Write(output, y, clip.Fps);
+        if (output is not null) VideoOutput.Write(output, decoded, clip.Fps, tokenizer.Card.Range);
 
         var pixels = (double)clip.FrameCount * clip.Height * clip.Width;
         var o = ctx.Out;

@@ -108,7 +108,7 @@ public static class TorchCheckpoint
         }
     }
 
-    private static TorchCheckpointContent LoadLegacy(string path, FileStream fs)
+    internal static TorchCheckpointContent LoadLegacy(string path, Stream fs)
     {
         long end = fs.Length;
         var magic = new Unpickler(fs, end, null, null).Load();

@@ -150,8 +150,9 @@ public sealed class Evaluator
             var x = frames.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f).permute(3, 0, 1, 2).unsqueeze(0).contiguous();
 
             var model = Stopwatch.StartNew();
-            using var code = tokenizer.Encode(x);
-            var y = tokenizer.Decode(code);
+            // Metrics and samples work in [-1, 1]; the model takes and returns its own range.
+            using var code = tokenizer.Encode(tokenizer.Card.Range.FromSigned(x));
+            var y = tokenizer.Card.Range.ToSigned(tokenizer.Decode(code));
             result.ModelSeconds += model.Elapsed.TotalSeconds;
             switch (code)
             {

@@ -20,6 +20,15 @@ public sealed record TokenGroup(string Name, IReadOnlyList<string> Axes, long Co
 /// <summary>The range of input and output pixel values, e.g. [-1, 1].</summary>
 public readonly record struct ValueRange(double Min, double Max)
 {
+    /// <summary>Whether this is [-1, 1], the range of Tessera's own pixel tensors (video readers, metrics).</summary>
+    public bool IsSigned => Min == -1 && Max == 1;
+
+    /// <summary><paramref name="x"/> in [-1, 1] mapped linearly onto this range (an alias when this is [-1, 1]).</summary>
+    public Tensor FromSigned(Tensor x) => IsSigned ? x.alias() : x.add(1).mul_((Max - Min) / 2).add_(Min);
+
+    /// <summary><paramref name="x"/> in this range mapped linearly onto [-1, 1] (an alias when this is [-1, 1]).</summary>
+    public Tensor ToSigned(Tensor x) => IsSigned ? x.alias() : x.sub(Min).mul_(2 / (Max - Min)).sub_(1);
+
     public override string ToString() => $"[{Min:0.##}, {Max:0.##}]";
 }
 

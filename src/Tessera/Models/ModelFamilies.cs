@@ -1,4 +1,6 @@
 using Tessera.Checkpoints;
+using Tessera.Configs;
+using Tessera.Models.SweetTok;
 using Tessera.Models.VidTok;
 
 namespace Tessera.Models;
@@ -16,6 +18,7 @@ public static class ModelFamilies
     private static readonly ModelFamilyProvider[] Registered =
     [
         new VidTokFamilyProvider(),
+        new SweetTokFamilyProvider(),
     ];
 
     public static IReadOnlyList<ModelFamilyProvider> All => Registered;
@@ -70,6 +73,7 @@ public static class ModelFamilies
     /// </summary>
     public static (ModelConfig Config, string? Weights) Resolve(string model)
     {
+        if (ClaimingFamily(model) is { } owner && owner.TryResolve(model, out var claimed)) return (claimed, null);
         foreach (var family in Registered)
             if (family.TryResolve(model, out var config)) return (config, null);
         if (File.Exists(model))
@@ -83,5 +87,26 @@ public static class ModelFamilies
             throw new ConfigException($"model file '{model}' does not exist");
         var near = Registered.SelectMany(f => f.ClosestNames(model)).Take(3);
         throw new ConfigException($"unknown model '{model}': not a file and not a preset (closest presets: {string.Join(", ", near)}; 'tessera presets' lists all)");
+    }
+
+    /// <summary>
+    /// The family that converts official weights described by <paramref name="configFile"/> (the family whose marker
+    /// keys it carries, else the first registered) or by <paramref name="preset"/>.
+    /// </summary>
+    public static ModelFamilyProvider ForConversion(string? configFile, string? preset)
+    {
+        if (configFile is not null) return ClaimingFamily(configFile) ?? Registered[0];
+        foreach (var family in Registered)
+            if (family.TryResolve(preset!, out _)) return family;
+        var near = Registered.SelectMany(f => f.ClosestNames(preset!)).Take(3);
+        throw new ConfigException($"unknown preset '{preset}' (closest presets: {string.Join(", ", near)}; 'tessera presets' lists all)");
+    }
+
+    // The family whose marker keys a YAML config file carries; null for other files and unclaimed configs.
+    private static ModelFamilyProvider? ClaimingFamily(string path)
+    {
+        if (!File.Exists(path) || Path.GetExtension(path).ToLowerInvariant() is not (".yaml" or ".yml")) return null;
+        var document = ConfigDocument.Load(path);
+        return Registered.FirstOrDefault(f => f.ClaimsConfig(document));
     }
 }

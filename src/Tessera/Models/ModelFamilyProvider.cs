@@ -34,6 +34,22 @@ public abstract class ModelFamilyProvider
     /// <summary>Loads weights strictly into a model this family built (from any file format the family reads).</summary>
     public abstract void LoadWeights(TokenizerModel model, string path, bool useEma);
 
+    /// <summary>Whether a config file is this family's (a cheap look at marker keys, nothing is validated).</summary>
+    public virtual bool ClaimsConfig(Tessera.Configs.ConfigDocument document) => false;
+
+    /// <summary>Extra files <c>tessera convert</c> takes for this family, as (option name, description).</summary>
+    public virtual IReadOnlyList<(string Name, string Description)> ConversionInputs => [];
+
+    /// <summary>Converts official weights into one self-describing Tessera model file (atomic).</summary>
+    public virtual ConversionResult Convert(ConversionRequest request) =>
+        throw new ConfigException($"{Name} models cannot be converted");
+
+    /// <summary>
+    /// Per clip of a code, the words its tokens stand for, grouped (e.g. spatial, temporal), with the vocabulary a
+    /// model file's metadata records; null when the family has no words.
+    /// </summary>
+    public virtual IReadOnlyList<WordGroup>? Words(Tessera.Inference.TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile) => null;
+
     /// <summary>Which of the family's models stream long videos (see <see cref="ModelCard.Streams"/>), for error messages.</summary>
     public virtual string StreamingModels => "none";
 

@@ -17,17 +17,19 @@ public static class TokenFile
     public const string Format = "tessera.tokens/1";
     public const string TokensKey = "tokens";
     public const string LatentsKey = "latents";
+    public const string BatchKey = "batch";
 
     /// <summary>Writes one video's code atomically. The code must hold a single video (batch 1).</summary>
     public static void Save(string path, VideoCode code, TokenFileInfo info)
     {
-        if (code.BatchSize != 1)
-            throw new InvalidInputException($"a token file holds one video; this code has a batch of {code.BatchSize}");
+        // One clip is stored without the batch axis; a batch keeps it and records its size as 'batch'.
+        var batched = code.BatchSize != 1;
+        Tensor Clips(Tensor t) => batched ? t : t[0];
         var card = code.Card;
         var tensors = code switch
         {
-            TokenIds ids => card.TokenGroups.Select(g => (g.Name, ids[g.Name][0].to_type(ScalarType.Int32).contiguous())).ToList(),
-            Latents l => [(LatentsKey, l.Values[0].to_type(ScalarType.Float32).contiguous())],
+            TokenIds ids => card.TokenGroups.Select(g => (g.Name, Clips(ids[g.Name]).to_type(ScalarType.Int32).contiguous())).ToList(),
+            Latents l => [(LatentsKey, Clips(l.Values).to_type(ScalarType.Float32).contiguous())],
             _ => throw new ArgumentException("unknown code type", nameof(code)),
         };
         var meta = new Dictionary<string, string>
@@ -38,6 +40,7 @@ public static class TokenFile
             ["compression"] = card.Compression.ToString(),
             ["tessera_version"] = info.TesseraVersion,
         };
+        if (batched) meta[BatchKey] = code.BatchSize.ToString(CultureInfo.InvariantCulture);
         ModelFamilies.WriteConfig(meta, code.Config);
         if (card.IsDiscrete)
         {
@@ -97,29 +100,51 @@ public static class TokenFile
             if (file.Count != expected.Length || expected.Any(k => !file.ContainsKey(k)))
                 throw Error(path, $"must hold exactly the tensors [{string.Join(", ", expected)}] for model '{config.Name}', found [{string.Join(", ", file.Keys)}]");
 
+            var batch = IntMeta(path, meta, BatchKey);
+            if (batch is 0) throw Error(path, $"metadata '{BatchKey}' must be positive");
+            foreach (var k in expected)
+                if (batch is { } b && (file[k].dim() == 0 || file[k].shape[0] != b))
+                    throw Error(path, $"tensor '{k}' [{string.Join(", ", file[k].shape)}] does not hold the batch of {b} clips that metadata '{BatchKey}' claims");
+            // Per-clip views for the shape checks (a batch's first clip stands for all).
+            using var clipScope = NewDisposeScope();
+            var perClip = expected.ToDictionary(k => k, k => batch is null ? file[k] : file[k][0]);
             var frames = IntMeta(path, meta, "frames");
             var leading = IntMeta(path, meta, "leading_frames");
             if (frames is null || leading is null)
             {
-                var shapes = expected.ToDictionary(k => k, k => file[k].shape);
+                var shapes = expected.ToDictionary(k => k, k => perClip[k].shape);
                 var guess = ModelFamilies.Of(config).FramesWithoutMetadata(config, shapes, frames)
                     ?? throw Error(path, "has no 'frames' and 'leading_frames' metadata");
                 frames ??= guess.Frames;
                 leading ??= guess.LeadingFrames;
             }
             var info = InfoFrom(path, meta);
-            TokenFileChecks.Check(path, expected.ToDictionary(k => k, k => file[k]), config, frames.Value, leading.Value);
+            TokenFileChecks.Check(path, perClip, config, frames.Value, leading.Value);
 
             try
             {
                 if (card.IsDiscrete)
-                    return (TokensFrom(path, file, config, frames.Value, leading.Value), info);
+                {
+                    var ids = TokensFrom(path, file, config, frames.Value, leading.Value, batch is not null);
+                    clipScope.Detach(ids.Groups.Values);
+                    return (ids, info);
+                }
                 var tensor = file[LatentsKey];
+                if (batch is not null)
+                {
+                    if (tensor.dim() != 5 || tensor.shape[1] != card.LatentChannels)
+                        throw Error(path, $"batched latents must be [B, {card.LatentChannels}, T', H', W'], got [{string.Join(", ", tensor.shape)}]");
+                    var batchLatents = new Latents(tensor.to_type(ScalarType.Float32), config, frames.Value, leading.Value);
+                    clipScope.Detach(batchLatents.Values);
+                    return (batchLatents, info);
+                }
                 if (tensor.dim() != 4)
                     throw Error(path, $"tensor '{LatentsKey}' must have rank 4, got shape [{string.Join(", ", tensor.shape)}]");
                 if (tensor.shape[0] != card.LatentChannels)
                     throw Error(path, $"latents have {tensor.shape[0]} channels, model '{config.Name}' takes {card.LatentChannels}");
-                return (new Latents(tensor.to_type(ScalarType.Float32).unsqueeze(0), config, frames.Value, leading.Value), info);
+                var latents = new Latents(tensor.to_type(ScalarType.Float32).unsqueeze(0), config, frames.Value, leading.Value);
+                clipScope.Detach(latents.Values);
+                return (latents, info);
             }
             catch (InvalidInputException e)
             {
@@ -153,7 +178,7 @@ public static class TokenFile
         TesseraVersion = meta.GetValueOrDefault("tessera_version") ?? "unknown",
     };
 
-    private static TokenIds TokensFrom(string path, StateDict file, ModelConfig config, int frames, int leading)
+    private static TokenIds TokensFrom(string path, StateDict file, ModelConfig config, int frames, int leading, bool batched)
     {
         var groups = new Dictionary<string, Tensor>();
         try
@@ -163,8 +188,8 @@ public static class TokenFile
                 var tensor = file[g.Name];
                 if (!is_integral(tensor.dtype) || tensor.dtype == ScalarType.Bool)
                     throw Error(path, $"tensor '{g.Name}' must be an integer tensor, got {tensor.dtype}");
-                if (tensor.dim() != g.Rank)
-                    throw Error(path, $"tensor '{g.Name}' must have rank {g.Rank} [{string.Join(", ", g.Axes)}], got shape [{string.Join(", ", tensor.shape)}]");
+                if (tensor.dim() != g.Rank + (batched ? 1 : 0))
+                    throw Error(path, $"tensor '{g.Name}' must have rank {g.Rank + (batched ? 1 : 0)} [{(batched ? "B, " : "")}{string.Join(", ", g.Axes)}], got shape [{string.Join(", ", tensor.shape)}]");
                 if (tensor.numel() > 0)
                 {
                     using var wide = tensor.to_type(ScalarType.Int64);
@@ -173,7 +198,7 @@ public static class TokenFile
                     if (min < 0 || max >= g.CodebookSize)
                         throw Error(path, $"token ids of '{g.Name}' must lie in [0, {g.CodebookSize}) for model '{config.Name}', found [{min}, {max}]");
                 }
-                groups[g.Name] = tensor.to_type(ScalarType.Int32).unsqueeze(0);
+                groups[g.Name] = batched ? tensor.to_type(ScalarType.Int32) : tensor.to_type(ScalarType.Int32).unsqueeze(0);
             }
             return new TokenIds(groups, config, frames, leading);
         }

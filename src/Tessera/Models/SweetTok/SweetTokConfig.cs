@@ -5,9 +5,11 @@ namespace Tessera.Models.SweetTok;
 /// code hard-codes most of these inside function bodies; here they are named like the official config keys and
 /// the <c>tessera:</c> YAML section (<c>dim</c>, <c>enc_block</c>, <c>pix_dim</c>, ...).
 /// </summary>
-public sealed record SweetTokConfig
+public sealed record SweetTokConfig : ModelConfig
 {
-    public string Name { get; init; } = "custom";
+    public override string FamilyName => SweetTokFamilyProvider.FamilyName;
+
+    public override ModelCard Card => SweetTokCard.Of(this);
 
     // Geometry: the clip the model takes and its patch grid.
     public int ImageSize { get; init; } = 256;
@@ -54,6 +56,12 @@ public sealed record SweetTokConfig
     public string ProxyEncBlock { get; init; } = "ttww";
     public int ProxyTemporalDepth { get; init; } = 4;
 
+    // Vocabulary: rows of the four language codebooks, fixed by the priors at conversion (0 until then).
+    public int AdjectiveWords { get; init; }
+    public int NounWords { get; init; }
+    public int AdverbWords { get; init; }
+    public int VerbWords { get; init; }
+
     /// <summary>Stage-2 layout: the model owns the proxy pixel decoder (<c>pixel_*</c> keys).</summary>
     public bool FinetuneDecoder { get; init; } = true;
     public string PixBlock { get; init; } = "tttt";
@@ -77,7 +85,8 @@ public sealed record SweetTokConfig
         SpatialPriorDim == o.SpatialPriorDim && TemporalPriorDim == o.TemporalPriorDim &&
         ProxyCodebookSize == o.ProxyCodebookSize && ProxyCodeDim == o.ProxyCodeDim && FinetuneDecoder == o.FinetuneDecoder &&
         PixBlock == o.PixBlock && PixTemporalDepth == o.PixTemporalDepth && PixDim == o.PixDim && PixHeads == o.PixHeads &&
-        PixDimHead == o.PixDimHead && ProxyEncBlock == o.ProxyEncBlock && ProxyTemporalDepth == o.ProxyTemporalDepth;
+        PixDimHead == o.PixDimHead && ProxyEncBlock == o.ProxyEncBlock && ProxyTemporalDepth == o.ProxyTemporalDepth &&
+        AdjectiveWords == o.AdjectiveWords && NounWords == o.NounWords && AdverbWords == o.AdverbWords && VerbWords == o.VerbWords;
 
     public override int GetHashCode() => HashCode.Combine(Name, ImageSize, Frames, Dim, EncBlock, DecBlock, NumSpatialLatentTokens, NumTemporalLatentTokens);
 
@@ -96,6 +105,10 @@ public sealed record SweetTokConfig
             ("proxy_temporal_depth", ProxyTemporalDepth),
         })
             if (value <= 0) Fail($"{key} must be positive, got {value}");
+        foreach (var (key, value) in new[] { ("adjective_words", AdjectiveWords), ("noun_words", NounWords), ("adverb_words", AdverbWords), ("verb_words", VerbWords) })
+            if (value < 0) Fail($"{key} must not be negative, got {value}");
+        if (AdjectiveWords is > 0 and var a && a < TopK) Fail($"adjective_words ({a}) must be at least top_k ({TopK})");
+        if (AdverbWords is > 0 and var v && v < TopK) Fail($"adverb_words ({v}) must be at least top_k ({TopK})");
         if (Channels != 3) Fail($"channels must be 3 (RGB), got {Channels}");
         if (ImageSize % PatchSize != 0) Fail($"image_size {ImageSize} is not a multiple of patch_size {PatchSize}");
         if ((Frames - 1) % TemporalPatchSize != 0) Fail($"frames - 1 ({Frames - 1}) is not a multiple of temporal_patch_size {TemporalPatchSize}");

@@ -7,10 +7,11 @@ namespace Tessera.Models.SweetTok;
 /// A SweetTok tokenizer (<c>SweetTok_Compact</c>), its fields named like the official state-dict prefixes:
 /// learned queries, <c>encoder</c>, pre/post-VQ projections, the two MLC quantisers, <c>decoder</c> and, in the
 /// stage-2 layout, the proxy pixel path (<c>pixel_decoder</c>, <c>pixel_codebook</c>, <c>pixel_post_vq_conv</c>).
-/// Low-level: tensors in, tensors out. The language codebooks are not part of the state dict; set them with
+/// Its typed methods are tensors in, tensors out; the <see cref="TokenizerModel"/> overrides (SweetTokModel.Codes.cs) serve the
+/// family seam with the four word groups. The language codebooks are not part of the state dict; set them with
 /// <see cref="SetCodebooks"/> (from a model file) or <see cref="RefineCodebooks"/> (from the priors).
 /// </summary>
-public sealed class SweetTokModel : nn.Module
+public sealed partial class SweetTokModel : TokenizerModel
 {
     private readonly Parameter latent_spatial_tokens;
     private readonly Parameter latent_temporal_tokens;
@@ -54,6 +55,7 @@ public sealed class SweetTokModel : nn.Module
     }
 
     public SweetTokConfig Config { get; }
+    protected internal override ModelConfig ModelConfig => Config;
     public SweetTokEncoder Encoder => encoder;
     public SweetTokDecoder Decoder => decoder;
     public MlcQuantizer SpatialQuantizer => quantize;

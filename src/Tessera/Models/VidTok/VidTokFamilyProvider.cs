@@ -59,6 +59,22 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
         return (all, leading);
     }
 
+    public override ConversionResult Convert(ConversionRequest request)
+    {
+        if (request.Inputs.Count > 0)
+            throw new ConfigException($"VidTok models take no {string.Join(", ", request.Inputs.Keys.Select(k => "--" + k))}");
+        var config = request.ConfigFile is not null ? VidTokYaml.Load(request.ConfigFile) : VidTokPresets.Get(request.Preset!);
+        using var model = new VidTokModel(config);
+        request.Progress?.Invoke($"reading {request.Checkpoint}");
+        VidTokWeights.Load(model, request.Checkpoint, request.UseEma);
+        VidTokWeights.Save(request.Output, model, new Dictionary<string, string>
+        {
+            ["converted_from"] = Path.GetFileName(request.Checkpoint),
+            ["weights"] = request.UseEma ? "ema" : "model",
+        });
+        return new ConversionResult(config, model.parameters().Sum(p => p.numel()));
+    }
+
     /// <summary>For VidTok-only callers (training): the VidTok config a model argument names.</summary>
     public static (VidTokConfig Config, string? Weights) Resolve(string model) => ModelFamilies.Resolve(model) switch
     {
