@@ -31,11 +31,33 @@ public static class OfficialPriors
     /// <summary>Counts at or below this drop a spatial word (the official quantiser keeps count &gt; 10).</summary>
     public const long MinCountExclusive = 10;
 
-    public static OfficialPrior LoadSpatial(string path) =>
-        Load(path, "adj_code_book_num", "noun_code_book_num", "adj_code_book_vec", "noun_code_book_vec", "adj_noun_edges", spatial: true);
+    /// <summary>The adjective/noun prior: an official pickle, or a <c>tessera codebook build</c> safetensors file.</summary>
+    public static OfficialPrior LoadSpatial(string path) => IsWordPriorFile(path)
+        ? FromWordPrior(path, Priors.WordPrior.AdjectiveNoun)
+        : Load(path, "adj_code_book_num", "noun_code_book_num", "adj_code_book_vec", "noun_code_book_vec", "adj_noun_edges", spatial: true);
 
-    public static OfficialPrior LoadTemporal(string path) =>
-        Load(path, "adverb_code_book_num", "verb_code_book_num", "adverb_vec", "verb_vec", "verb_adverb_edges", spatial: false);
+    /// <summary>The adverb/verb prior: an official pickle, or a <c>tessera codebook build</c> safetensors file.</summary>
+    public static OfficialPrior LoadTemporal(string path) => IsWordPriorFile(path)
+        ? FromWordPrior(path, Priors.WordPrior.AdverbVerb)
+        : Load(path, "adverb_code_book_num", "verb_code_book_num", "adverb_vec", "verb_vec", "verb_adverb_edges", spatial: false);
+
+    // A safetensors file starts with its header length (8 bytes, little-endian) and then '{'; a pickle starts with 0x80.
+    private static bool IsWordPriorFile(string path)
+    {
+        if (!File.Exists(path)) return false;
+        using var f = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[9];
+        return f.Read(head) == 9 && head[8] == (byte)'{';
+    }
+
+    private static OfficialPrior FromWordPrior(string path, string kind)
+    {
+        var prior = Priors.WordPrior.Read(path);
+        if (prior.Kind != kind)
+            throw new CheckpointFormatException($"prior '{path}' is an {prior.Kind} prior; this option takes an {kind} prior");
+        var (graph, first, second) = Priors.WordPriorGraph.ToCodebookGraph(prior);
+        return new OfficialPrior(graph, first, second);
+    }
 
     private static OfficialPrior Load(string path, string firstNum, string secondNum, string firstVec, string secondVec, string edgesKey, bool spatial)
     {

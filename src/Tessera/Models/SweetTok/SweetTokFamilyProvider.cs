@@ -69,8 +69,8 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
 
     public override IReadOnlyList<(string Name, string Description)> ConversionInputs =>
     [
-        (SpatialPriorInput, "SweetTok: official adjective/noun prior pickle (adj_noun_word_knowledge_*.pkl)"),
-        (TemporalPriorInput, "SweetTok: official adverb/verb prior pickle (big_nlp_word_knowledge_*.pkl)"),
+        (SpatialPriorInput, "SweetTok: adjective/noun prior: the official pickle (adj_noun_word_knowledge_*.pkl) or a `codebook build` file"),
+        (TemporalPriorInput, "SweetTok: adverb/verb prior: the official pickle (big_nlp_word_knowledge_*.pkl) or a `codebook build` file"),
         (ProxyInput, "SweetTok: OmniTokenizer checkpoint whose decoder becomes the pixel path of a stage-1 checkpoint"),
     ];
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tessera.Checkpoints;
 using Tessera.Models.SweetTok.Priors;
 using Tessera.Tests.Cli;
@@ -120,6 +121,55 @@ public sealed class WordPriorTests : IDisposable
         Assert.True(rare > 0, "the fixture needs rare words for this test to mean anything");
         using var graph = official.ToWordGraph();
         Assert.Equal(spatial.First.Count + spatial.Second.Count - rare, graph.Features.shape[0]);
+    }
+
+    [Fact]
+    public void BuiltPriors_Convert_ThenWordsOfRealFrames_UseTheBuiltVocabulary()
+    {
+        var (wn, vectors) = WriteFixture();
+        var priors = dir.File("built");
+        var build = CliRunner.Run("codebook", "build", "--wordnet", wn, "--vectors", vectors, "--adjectives", "3", "--nouns", "4",
+            "--adverbs", "2", "--verbs", "4", "--output-dir", priors);
+        Assert.True(build.ExitCode == 0, build.Error);
+        var spatialPath = Path.Combine(priors, "adjective_noun.safetensors");
+        var temporalPath = Path.Combine(priors, "adverb_verb.safetensors");
+        var spatial = WordPrior.Read(spatialPath);
+        var temporal = WordPrior.Read(temporalPath);
+
+        // Random weights of the golden-A geometry with the built priors' 4-d vectors: what a user trains from.
+        var yaml = Tessera.Tests.Cli.SweetTokCliTests.Yaml;
+        var config = Tessera.Models.SweetTok.SweetTokYaml.Load(yaml) with
+        {
+            SpatialPriorDim = 4, TemporalPriorDim = 4,
+            AdjectiveWords = spatial.First.Count, NounWords = spatial.Second.Count,
+            AdverbWords = temporal.First.Count, VerbWords = temporal.Second.Count,
+        };
+        var weights = dir.File("weights.safetensors");
+        using (var model = new Tessera.Models.SweetTok.SweetTokModel(config)) SafeTensorsFile.Save(weights, model.state_dict().Select(kv => (kv.Key, kv.Value)));
+        var modelFile = dir.File("model.safetensors");
+        var convert = CliRunner.Run("convert", weights, "--config", yaml, "--spatial-prior", spatialPath, "--temporal-prior", temporalPath,
+            "--output", modelFile);
+        Assert.True(convert.ExitCode == 0, convert.Error);
+
+        var frames = TestPaths.Fixture("VidTok", "parity", "v10_kl4_ch12", "frames0");
+        var run = CliRunner.Run("words", frames, "-m", modelFile, "--size", "32", "--frames", "9", "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var doc = JsonDocument.Parse(run.Out);
+        var groups = doc.RootElement.GetProperty("clips")[0].GetProperty("groups");
+        var nouns = spatial.Second.Words.Except(spatial.First.Words).ToList();
+        foreach (var (group, first, second) in new[] { ("spatial", spatial.First.Words, (IReadOnlyList<string>)nouns), ("temporal", temporal.First.Words, temporal.Second.Words) })
+        {
+            var phrases = groups.GetProperty(group).GetProperty("phrases").EnumerateArray()
+                .Select(p => p.GetProperty("words").EnumerateArray().Select(w => w.GetString()!).ToArray()).ToList();
+            Assert.NotEmpty(phrases);
+            Assert.All(phrases, words =>
+            {
+                Assert.Equal(3, words.Length);
+                Assert.Contains(words[0], first);
+                Assert.Contains(words[1], first);
+                Assert.Contains(words[2], second);
+            });
+        }
     }
 
     [Fact]

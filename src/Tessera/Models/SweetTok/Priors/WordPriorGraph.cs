@@ -19,7 +19,10 @@ public static class WordPriorGraph
     /// adverb/verb prior keeps every word. A word in both groups maps to its second-group row. Edges are the pairs
     /// whose two words are kept, in order, then the same pairs reversed (duplicates and self-loops kept).
     /// </summary>
-    public static WordGraph ToWordGraph(this WordPrior prior)
+    public static WordGraph ToWordGraph(this WordPrior prior) => prior.ToCodebookGraph().Graph;
+
+    /// <summary>As <see cref="ToWordGraph"/>, with the kept words of each group in codebook order.</summary>
+    public static (WordGraph Graph, IReadOnlyList<string> FirstWords, IReadOnlyList<string> SecondWords) ToCodebookGraph(this WordPrior prior)
     {
         var official = prior.Kind == WordPrior.AdjectiveNoun;
         if (!official && prior.Kind != WordPrior.AdverbVerb) throw new InvalidInputException($"word prior kind '{prior.Kind}' is neither {WordPrior.AdjectiveNoun} nor {WordPrior.AdverbVerb}");
@@ -50,6 +53,7 @@ public static class WordPriorGraph
         var x = new float[(first.Count + second.Count) * dim];
         for (var r = 0; r < first.Count; r++) prior.First.Vector(first[r]).CopyTo(x.AsSpan(r * dim, dim));
         for (var r = 0; r < second.Count; r++) prior.Second.Vector(second[r]).CopyTo(x.AsSpan((first.Count + r) * dim, dim));
-        return new WordGraph(tensor(x, [first.Count + second.Count, dim]), tensor(index, [2, 2 * n]), first.Count);
+        var graph = new WordGraph(tensor(x, [first.Count + second.Count, dim]), tensor(index, [2, 2 * n]), first.Count);
+        return (graph, first.Select(i => prior.First.Words[i]).ToList(), second.Select(i => prior.Second.Words[i]).ToList());
     }
 }
