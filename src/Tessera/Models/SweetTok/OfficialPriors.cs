@@ -70,20 +70,9 @@ public static class OfficialPriors
 
         var firstCounts = Dict(firstNum);
         var secondCounts = Dict(secondNum);
-        var first = new List<string>();
-        var second = new List<string>();
-        foreach (var (k, v) in firstCounts.Items)
-            if (!spatial || Kept(k, v, firstNum)) first.Add(Word(k, firstNum));
-        foreach (var (k, v) in secondCounts.Items)
-            if (!spatial || (Kept(k, v, secondNum) && !firstCounts.TryGetValue(k, out _))) second.Add(Word(k, secondNum));
-        if (first.Count == 0 || second.Count == 0)
-            throw Bad($"no words survive in '{(first.Count == 0 ? firstNum : secondNum)}'{(spatial ? $" (counts must exceed {MinCountExclusive})" : "")}");
-
-        var index = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (w, i) in first.Concat(second).Select((w, i) => (w, (long)i))) index[w] = i;   // later rows win, as in the official dict
         if (!root.TryGetValue(edgesKey, out var edgesObj) || edgesObj is not List<object?> pairs)
             throw Bad($"has no list '{edgesKey}'");
-        var forward = new List<(long, long)>();
+        var edges = new List<(string, string)>();
         foreach (var p in pairs)
         {
             var (a, b) = p switch
@@ -92,38 +81,62 @@ public static class OfficialPriors
                 List<object?> { Count: 2 } l => (l[0], l[1]),
                 _ => throw Bad($"'{edgesKey}' holds {PickleKey.Describe(p)}, not a word pair"),
             };
-            if (a is string wa && b is string wb && index.TryGetValue(wa, out var ia) && index.TryGetValue(wb, out var ib)) forward.Add((ia, ib));
+            if (a is string wa && b is string wb) edges.Add((wa, wb));
         }
-        var all = forward.Concat(forward.Select(e => (e.Item2, e.Item1))).ToArray();
-
-        using var scope = NewDisposeScope();
-        var vectors = Vectors(Dict(firstVec), first, firstVec).Concat(Vectors(Dict(secondVec), second, secondVec)).ToArray();
-        var width = vectors[0].shape[0];
-        if (vectors.Any(v => v.shape[0] != width)) throw Bad($"word vectors differ in width (first is {width})");
-        var features = stack(vectors).to_type(ScalarType.Float32);
-        var edges = tensor(all.Select(e => e.Item1).Concat(all.Select(e => e.Item2)).ToArray(), ScalarType.Int64).view(2, all.Length);
-        var graph = new WordGraph(features.DetachFromDisposeScope(), edges.DetachFromDisposeScope(), first.Count);
-        return new OfficialPrior(graph, first, second);
-
-        IEnumerable<Tensor> Vectors(PickleDict dict, List<string> words, string key)
+        var first = Group(spatial ? "adjective" : "adverb", firstCounts, firstNum, Dict(firstVec), firstVec, null);
+        var second = Group(spatial ? "noun" : "verb", secondCounts, secondNum, Dict(secondVec), secondVec, spatial ? firstCounts : null);
+        if (first.Dim != second.Dim) throw Bad($"word vectors differ in width ({first.Dim} and {second.Dim})");
+        var prior = new Priors.WordPrior(spatial ? Priors.WordPrior.AdjectiveNoun : Priors.WordPrior.AdverbVerb, first, second, edges,
+            new Dictionary<string, string>());
+        try
         {
-            foreach (var w in words)
+            var (graph, firstWords, secondWords) = Priors.WordPriorGraph.ToCodebookGraph(prior);
+            return new OfficialPrior(graph, firstWords, secondWords);
+        }
+        catch (InvalidInputException e)
+        {
+            throw Bad(e.Message);
+        }
+
+        // Every word with its count and vector (the official rules are applied by the graph builder); a word the
+        // official loader drops needs no vector (its row stays zero and is never used).
+        Priors.WordGroup Group(string name, PickleDict counts, string countKey, PickleDict vectors, string vectorKey, PickleDict? excluded)
+        {
+            var words = new List<string>();
+            var kept = new List<long>();
+            var rows = new List<float[]>();
+            foreach (var (k, v) in counts.Items)
             {
-                if (!dict.TryGetValue(w, out var v) || v is not Tensor t) throw Bad($"word '{w}' has no tensor in '{key}'");
-                var vector = spatial ? t.squeeze() : t;
-                if (vector.dim() != 1 || !is_floating_point(vector))
-                    throw Bad($"'{key}' of '{w}' must be a 1-D float vector{(spatial ? " after squeezing" : "")}, got {t.dtype} [{string.Join(", ", t.shape)}]");
-                yield return vector;
+                var word = Word(k, countKey);
+                var count = Count(k, v, countKey);
+                words.Add(word);
+                kept.Add(count);
+                rows.Add((spatial && count <= MinCountExclusive) || (excluded?.TryGetValue(word, out _) ?? false) ? [] : Vector(vectors, word, vectorKey));
             }
+            var dim = rows.FirstOrDefault(r => r.Length > 0)?.Length ?? 0;
+            if (rows.Any(r => r.Length != 0 && r.Length != dim)) throw Bad($"word vectors in '{vectorKey}' differ in width (first is {dim})");
+            var flat = new float[words.Count * dim];
+            for (var i = 0; i < rows.Count; i++) rows[i].CopyTo(flat, i * dim);
+            return new Priors.WordGroup(name, words, kept, flat, dim);
+        }
+
+        float[] Vector(PickleDict dict, string w, string key)
+        {
+            if (!dict.TryGetValue(w, out var v) || v is not Tensor t) throw Bad($"word '{w}' has no tensor in '{key}'");
+            using var vector = spatial ? t.squeeze() : t.alias();
+            if (vector.dim() != 1 || !is_floating_point(vector))
+                throw Bad($"'{key}' of '{w}' must be a 1-D float vector{(spatial ? " after squeezing" : "")}, got {t.dtype} [{string.Join(", ", t.shape)}]");
+            using var f = vector.to_type(ScalarType.Float32).contiguous();
+            return f.data<float>().ToArray();
         }
 
         string Word(object key, string dict) => key as string ?? throw Bad($"'{dict}' has a non-string key {PickleKey.Describe(key)}");
 
-        bool Kept(object key, object? value, string dict) => value switch
+        long Count(object key, object? value, string dict) => value switch
         {
-            long l => l > MinCountExclusive,
-            BigInteger b => b > MinCountExclusive,
-            double d => d > MinCountExclusive,
+            long l => l,
+            BigInteger b when b >= long.MinValue && b <= long.MaxValue => (long)b,
+            double d when !double.IsNaN(d) => d >= long.MaxValue ? long.MaxValue : d <= long.MinValue ? long.MinValue : (long)Math.Floor(d),
             _ => throw Bad($"'{dict}' maps {PickleKey.Describe(key)} to {PickleKey.Describe(value)}, not a count"),
         };
     }
