@@ -42,7 +42,10 @@ public static class WordsCommand
         var resolved = model ?? throw new UsageException("words of a video need the model: --model <model.safetensors>");
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, resolved, weights, options, false);
         ctx.Progress($"reading {input}");
-        using var x = LoadVideo(input, tokenizer, read, ctx);
+        using var video = LoadVideo(input, tokenizer, read, ctx);
+        using var x = FixedClips.Split(video, tokenizer.Card.Frames, out var clips, out var dropped);
+        if (clips > 1 || dropped > 0)
+            ctx.Progress($"{clips} clip{(clips == 1 ? "" : "s")} of {x.shape[2]} frames{(dropped > 0 ? $" ({dropped} trailing frames left out)" : "")}");
         using var encoded = tokenizer.Encode(x);
         return Print(ctx, encoded, resolved, json);
     }
@@ -50,6 +53,11 @@ public static class WordsCommand
     private static TorchSharp.torch.Tensor LoadVideo(string input, VideoTokenizer tokenizer, ReadOptions read, CliContext ctx)
     {
         if (TensorInput.IsTensorFile(input)) return TensorInput.Load(input, tokenizer.Card, ctx.Progress);
+        if (read.Size is null && tokenizer.Card.InputSize is { } fixedSize)
+        {
+            read = read with { Size = fixedSize };
+            ctx.Progress($"resizing to the model's {fixedSize.Width}x{fixedSize.Height} (width x height)");
+        }
         using var clip = VideoReader.Read(input, read);
         using var signed = clip.ToModelInput();
         return tokenizer.Card.Range.FromSigned(signed);

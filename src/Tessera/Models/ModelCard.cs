@@ -54,6 +54,10 @@ public sealed record ModelCard
     /// <summary>Height and width must be multiples of this.</summary>
     public required int SpatialMultiple { get; init; }
 
+    /// <summary>The one frame size (height, width) the model takes, when its learned tables fix it; null when any
+    /// multiple of <see cref="SpatialMultiple"/> works. Callers reading videos resize to it when no size is asked.</summary>
+    public (int Height, int Width)? InputSize { get; init; }
+
     /// <summary>Pixel values of input and decoded videos ([B, 3, T, H, W]).</summary>
     public ValueRange Range { get; init; } = new(-1, 1);
 

@@ -17,6 +17,7 @@ internal static class SweetTokCard
         // The learned queries and position tables fix the clip: exactly Frames frames of ImageSize².
         Frames = FrameRule.Exactly(c.Frames),
         SpatialMultiple = c.PatchSize,
+        InputSize = (c.ImageSize, c.ImageSize),
         Range = new ValueRange(-0.5, 0.5),
         Compression = new Compression(c.TemporalPatchSize, c.PatchSize, c.PatchSize),
         TokenGroups = c.AdjectiveWords > 0

@@ -152,8 +152,11 @@ public sealed class WordPriorTests : IDisposable
         Assert.True(convert.ExitCode == 0, convert.Error);
 
         var frames = TestPaths.Fixture("VidTok", "parity", "v10_kl4_ch12", "frames0");
-        var run = CliRunner.Run("words", frames, "-m", modelFile, "--size", "32", "--frames", "9", "--json");
+        // 17 real 48x32 frames: resized to the model's fixed 32x32 and cut into one whole 9-frame clip.
+        var run = CliRunner.Run("words", frames, "-m", modelFile, "--json");
         Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("32x32", run.Error);
+        Assert.Contains("8 trailing frames left out", run.Error);
         using var doc = JsonDocument.Parse(run.Out);
         var groups = doc.RootElement.GetProperty("clips")[0].GetProperty("groups");
         var nouns = spatial.Second.Words.Except(spatial.First.Words).ToList();
