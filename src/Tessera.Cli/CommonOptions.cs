@@ -32,6 +32,8 @@ public static class CommonOptions
         Description = "Refuse clips whose frame count the model cannot take, instead of padding with the last frame",
     };
 
+    public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "No status or progress text on stderr (results and errors still appear)" };
+
     public static Option<int> Threads() => new("--threads") { Description = "CPU threads for tensor work (default: all cores)" };
 
     public static Option<double?> Fps() => new("--fps") { Description = "Sample the video at this frame rate (every round(src/fps)-th frame)" };
@@ -52,9 +54,9 @@ public static class CommonOptions
         throw new UsageException($"--size must be N or HxW with positive integers, got '{text}'");
     }
 
-    public static TokenizerOptions Tokenizer(int chunk, bool strictFrames, int threads) => new()
+    public static TokenizerOptions Tokenizer(CliContext ctx, int chunk, bool strictFrames, int threads) => new()
     {
-        Progress = CliCancellation.Checking(ChunkProgressLine.ForConsole()),
+        Progress = CliCancellation.Checking(ctx.InferenceProgress()),
         TemporalChunk = chunk,
         Frames = strictFrames ? FramePolicy.Refuse : FramePolicy.PadLastFrame,
         Threads = threads,

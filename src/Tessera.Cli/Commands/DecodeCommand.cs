@@ -26,9 +26,10 @@ public static class DecodeCommand
         var ema = CommonOptions.Ema();
         var chunk = CommonOptions.Chunk();
         var threads = CommonOptions.Threads();
-        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, threads };
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
-            r.GetValue(fps), CommonOptions.Tokenizer(r.GetValue(chunk), false, r.GetValue(threads)), r.GetValue(ema))));
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, threads, quiet };
+        command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
+            r.GetValue(fps), CommonOptions.Tokenizer(ctx, r.GetValue(chunk), false, r.GetValue(threads)), r.GetValue(ema))));
         return command;
     }
 

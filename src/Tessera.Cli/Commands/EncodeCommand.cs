@@ -15,8 +15,8 @@ public static class EncodeCommand
         var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
         var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output };
         video.AddTo(command);
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output)!, video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
+            r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema))));
         return command;
     }
 

@@ -37,11 +37,12 @@ public static class EvalCommand
         var i3d = new Option<string>("--i3d-weights") { Description = "I3D for FVD: pytorch-i3d state dict (rgb_imagenet.pt) or TorchScript i3d_torchscript.pt; first 16 frames of each clip, 224x224" };
         var samples = new Option<int>("--sample-frames") { Description = "Frames per video shown in the HTML report", DefaultValueFactory = _ => 4 };
         var output = new Option<string>("--output", "-o") { Description = "Folder for the results", Required = true };
+        var quiet = CommonOptions.Quiet();
         var command = new Command("eval", "Evaluate a tokenizer on a set of videos (VidTok protocol): PSNR, SSIM, LPIPS, FVD, codebook usage; CSV, JSON, Markdown, HTML");
         command.Arguments.Add(input);
-        foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output })
+        foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output, quiet })
             command.Options.Add(o);
-        command.SetAction(r => ctx.Run(() => Run(ctx, new Request(
+        command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, new Request(
             r.GetValue(input)!, BundledModel.Resolve(r.GetValue(model)), r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
             r.GetValue(longVideo), r.GetValue(keepAll), r.GetValue(chunk), r.GetValue(threads), r.GetValue(split),
             r.GetValue(lpipsWeights), r.GetValue(lpipsHeads), r.GetValue(lpipsNet)!, r.GetValue(i3d), r.GetValue(samples), r.GetValue(output)!))));
@@ -90,8 +91,7 @@ public static class EvalCommand
 
         var names = evaluator.MetricNames;
         EvalRun run;
-        var interactive = ReferenceEquals(ctx.Error, Console.Error) && !Console.IsErrorRedirected;
-        if (interactive)
+        if (ctx.ShowsProgress)
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             run = null!;
@@ -120,12 +120,13 @@ public static class EvalCommand
         }
         else
         {
+            // Redirected stderr is a log: a line per video and at most one per 10 s; --quiet leaves only the final errors.
             var lines = new PlainProgress(ctx.Error, videos.Count);
-            run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), lines, v =>
+            run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), ctx.Quiet ? null : lines, v =>
             {
                 CliCancellation.ThrowIfCancelled();
                 EvalOutput.WriteVideo(q.Output, v, names);
-                ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
+                if (!ctx.Quiet) ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
             });
         }
         CliCancellation.ThrowIfCancelled();

@@ -15,8 +15,8 @@ public static class ReconstructCommand
         var output = new Option<string>("--output", "-o") { Description = "Where to write the reconstruction (video, frame directory/ or .safetensors)" };
         var command = new Command("reconstruct", "Encode and decode a video; print PSNR, SSIM, token count, bits per pixel and time") { output };
         video.AddTo(command);
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output), video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
+            r.GetValue(output), video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema))));
         return command;
     }
 
