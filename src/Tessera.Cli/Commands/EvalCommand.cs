@@ -24,7 +24,7 @@ public static class EvalCommand
         var weights = CommonOptions.Weights();
         var ema = CommonOptions.Ema();
         var fps = new Option<double>("--fps") { Description = "Sample every round(src_fps / fps)-th frame", DefaultValueFactory = _ => 30.0 };
-        var size = new Option<string>("--size") { Description = "Short side resized (antialiased) then centre crop: N or HxW", DefaultValueFactory = _ => "256" };
+        var size = new Option<string>("--size") { Description = "Short side resized (antialiased) then centre crop: N or WxH (width x height, e.g. 1280x720)", DefaultValueFactory = _ => "256" };
         var frames = new Option<int?>("--frames") { Description = "Frames per clip (default: 17 causal, 16 non-causal)" };
         var longVideo = new Option<bool>("--long") { Description = "Whole video as one clip through the chunked path (causal v1.1), truncated to chunk·⌊(L−1)/chunk⌋+1 frames as the reference" };
         var keepAll = new Option<bool>("--long-keep-all") { Description = "With --long: keep every frame (pad with the last frame and trim) instead of the reference's truncation" };
@@ -84,7 +84,7 @@ public static class EvalCommand
             FvdExtractor = i3d,
             SampleFrames = q.SampleFrames,
         });
-        ctx.Progress($"evaluating {videos.Count} videos: {q.Fps:0.###} fps, {size.Height}x{size.Width}, " +
+        ctx.Progress($"evaluating {videos.Count} videos: {q.Fps:0.###} fps, {CommonOptions.DescribeSize(size, exact: false)}, " +
                      (q.Long ? "whole videos (long mode)" : $"{evaluator.ClipFrames}-frame clips") +
                      (lpips is null ? "" : $", {lpips.Name}") + (i3d is null ? "" : $", FVD ({i3d.Name}, {I3dFeatureExtractor.ProtocolFrames}-frame windows)") +
                      $" -> {q.Output}");

@@ -28,13 +28,14 @@ public static class ReconstructCommand
             VideoOutput.Check(output);
             OutputGuard.Prepare(output, input, model, weights);
         }
+        ctx.Progress(CommonOptions.DescribeSize(read.Size, read.ResizeMode == ResizeMode.Exact));
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
         using var x = clip.ToModelInput();
 
         var watch = Stopwatch.StartNew();
-        ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}");
+        ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}");
         using var code = tokenizer.Encode(x);
         var encodeSeconds = watch.Elapsed.TotalSeconds;
         ctx.Progress("decoding");
@@ -48,7 +49,7 @@ public static class ReconstructCommand
 
         var pixels = (double)clip.FrameCount * clip.Height * clip.Width;
         var o = ctx.Out;
-        o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {clip.Height}x{clip.Width}, {clip.Fps:0.###} fps");
+        o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {Sizes.Show(clip.Height, clip.Width)}, {clip.Fps:0.###} fps");
         o.WriteLine($"model        {tokenizer.Card.Name} ({tokenizer.Card.Family}, {tokenizer.Card.Compression})");
         o.WriteLine($"code         {EncodeCommand.Describe(code)}");
         switch (code)

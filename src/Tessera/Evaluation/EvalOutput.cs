@@ -91,7 +91,7 @@ public static class EvalOutput
         var md = new StringBuilder();
         md.AppendLine("# Tessera evaluation");
         md.AppendLine();
-        md.AppendLine(Inv($"Model `{run.Model}` ({s.ModelFamily}); input `{run.Input}`; {s.Fps:0.###} fps, {s.Height}x{s.Width}, ") +
+        md.AppendLine(Inv($"Model `{run.Model}` ({s.ModelFamily}); input `{run.Input}`; {s.Fps:0.###} fps, {s.Width}x{s.Height} (width x height), ") +
                       (s.LongVideo ? Inv($"whole videos (long mode, {s.LongVideoLength}, chunk {s.TemporalChunk})") : Inv($"{s.ClipFrames}-frame clips")) + ".");
         md.AppendLine();
         md.AppendLine("| video | frames | clips | " + string.Join(" | ", names.Select(Title)) + " | tokens | codebook use | time (s) | status |");
