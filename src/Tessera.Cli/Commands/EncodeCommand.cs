@@ -13,26 +13,31 @@ public static class EncodeCommand
     {
         var video = new VideoCommandOptions();
         var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
-        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output };
+        var recordPaths = new Option<bool>("--record-paths")
+        {
+            Description = "Also record the input's and model's full local paths in the token file (default: names, sizes and SHA-256 only)",
+        };
+        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output, recordPaths };
         video.AddTo(command);
         command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema))));
+            r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), r.GetValue(recordPaths))));
         return command;
     }
 
     public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string output,
-        ReadOptions read, TokenizerOptions options, bool ema)
+        ReadOptions read, TokenizerOptions options, bool ema, bool recordPaths = false)
     {
         Paths.CheckOutput(output, ".safetensors");
         OutputGuard.Prepare(output, input, model, weights);
+        ctx.Progress(CommonOptions.DescribeSize(read.Size, read.ResizeMode == ResizeMode.Exact));
         using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
         var watch = Stopwatch.StartNew();
-        ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
+        ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
         using var code = EncodeClip(tokenizer, clip);
         CliCancellation.ThrowIfCancelled();
-        TokenFile.Save(output, code, Info(clip, model, weights));
+        TokenFile.Save(output, code, RecordedIdentity.Describe(clip, input, model, weights, recordPaths));
         ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         return ExitCode.Ok;
     }
@@ -50,17 +55,6 @@ public static class EncodeCommand
         using var input = clip.ToModelInput();
         return tokenizer.Encode(input);
     }
-
-    internal static TokenFileInfo Info(VideoClip clip, string model, string? weights) => new()
-    {
-        Source = clip.Source?.Path,
-        Fps = clip.Fps,
-        Start = clip.Source?.Start,
-        OriginalSize = clip.Source is { } s ? (s.Height, s.Width) : null,
-        ProcessedSize = (clip.Height, clip.Width),
-        ModelSource = Paths.Describe(model),
-        WeightsSource = weights is null ? null : Path.GetFullPath(weights),
-    };
 
     internal static string Describe(VideoCode code) => code switch
     {
