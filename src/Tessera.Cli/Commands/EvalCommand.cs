@@ -133,6 +133,14 @@ public static class EvalCommand
         EvalOutput.WriteSummary(q.Output, run);
 
         foreach (var w in run.Warnings) ctx.Error.WriteLine($"warning: {w}");
+        if (run.Succeeded == 0)
+        {
+            // An all-n/a table on stdout would read like a result; there is none.
+            ctx.Error.WriteLine($"error: none of the {run.Videos.Count} videos could be evaluated, so there are no results " +
+                                $"(the reports in '{q.Output}' list the failures):");
+            foreach (var v in run.Videos) ctx.Error.WriteLine($"  {v.Name}: {v.Error}");
+            return ExitCode.InvalidInput;
+        }
         var o = ctx.Out;
         o.Write(EvalOutput.Markdown(run));
         o.WriteLine($"written      {Path.Combine(q.Output, "summary.md")}, summary.json, results.csv, report.html, videos/");
