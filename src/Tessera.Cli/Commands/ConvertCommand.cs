@@ -25,6 +25,7 @@ public static class ConvertCommand
     {
         if ((config is null) == (preset is null)) throw new UsageException("give exactly one of --config <yaml> and --preset <name>");
         Paths.CheckOutput(output, ".safetensors");
+        MissingModel.ThrowIfMissingCheckpoint(checkpoint);
         OutputGuard.Prepare(output, checkpoint, config);
         var cfg = config is not null ? VidTokYaml.Load(config) : VidTokPresets.Get(preset!);
         using var model = new VidTokModel(cfg);

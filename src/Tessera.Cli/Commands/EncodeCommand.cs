@@ -29,6 +29,7 @@ public static class EncodeCommand
     {
         Paths.CheckOutput(output, ".safetensors");
         OutputGuard.Prepare(output, input, model, weights);
+        VideoInputs.RequireInput(input);
         ctx.Progress(CommonOptions.DescribeSize(read.Size, read.ResizeMode == ResizeMode.Exact));
         using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
         ctx.Progress($"reading {input}");
@@ -44,6 +45,7 @@ public static class EncodeCommand
 
     internal static VideoTokenizer LoadTokenizer(CliContext ctx, string model, string? weights, TokenizerOptions options, bool ema)
     {
+        MissingModel.ThrowIfMissing(model);
         ctx.Progress($"loading model {model}{(weights is null ? "" : $" with weights {weights}")}");
         // The thread count is process-wide state: the command (the process's owner) sets it, the library never does.
         if (options.Threads > 0) TorchSharp.torch.set_num_threads(options.Threads);

@@ -69,6 +69,7 @@ public static class EvalCommand
 
         var lpipsNet = MetricLoaders.ParseLpipsNet(q.LpipsNet);
 
+        VideoInputs.RequireSome(q.Input, q.Split);
         var videos = VideoList.Load(q.Input, q.Split);
         using var lpips = q.LpipsWeights is null ? null : MetricLoaders.LoadLpips(lpipsNet, q.LpipsWeights, q.LpipsHeads!);
         using var i3d = q.I3dWeights is null ? null : MetricLoaders.LoadI3d(q.I3dWeights);

@@ -28,6 +28,7 @@ public static class ReconstructCommand
             VideoOutput.Check(output);
             OutputGuard.Prepare(output, input, model, weights);
         }
+        VideoInputs.RequireInput(input);
         ctx.Progress(CommonOptions.DescribeSize(read.Size, read.ResizeMode == ResizeMode.Exact));
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
         ctx.Progress($"reading {input}");

@@ -61,6 +61,7 @@ public static class TrainCommand
         command.SetAction(r => ctx.Run(r.GetValue(shared.Quiet), () =>
         {
             var source = r.GetValue(from)!;
+            MissingModel.ThrowIfMissing(source);
             TrainConfig cfg;
             if (r.GetValue(config) is { } path) cfg = TrainConfigYaml.Load(path);
             else
@@ -98,6 +99,8 @@ public static class TrainCommand
         if (r.GetValue(o.NoBf16)) config = config with { Bf16 = false };
         if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
 
+        VideoInputs.RequireSome(r.GetValue(o.Data)!, r.GetValue(o.Split));
+        if (r.GetValue(o.EvalData) is { } heldOut) VideoInputs.RequireSome(heldOut, r.GetValue(o.EvalSplit));
         var train = VideoDataset.Load(r.GetValue(o.Data)!, r.GetValue(o.Split));
         foreach (var (path, reason) in train.Skipped) ctx.Error.WriteLine($"warning: skipping {path}: {reason}");
         VideoDataset? eval = r.GetValue(o.EvalData) is { } evalPath ? VideoDataset.Load(evalPath, r.GetValue(o.EvalSplit)) : null;
