@@ -66,6 +66,7 @@ public static class EvalCommand
         OutputGuard.CleanStaleTemporaries(q.Output);
         OutputGuard.CleanStaleTemporaries(Path.Combine(q.Output, "videos"));
         var size = CommonOptions.ParseSize(q.Size)!.Value;
+        ctx.Progress(CommonOptions.DescribeSize(size, exact: false));
 
         var lpipsNet = MetricLoaders.ParseLpipsNet(q.LpipsNet);
 
