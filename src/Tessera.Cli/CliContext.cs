@@ -1,13 +1,33 @@
 using System.Runtime.InteropServices;
 using Tessera.Checkpoints;
+using Tessera.Inference;
 
 namespace Tessera.Cli;
 
 /// <summary>Where a command writes, and the mapping from Tessera's errors to exit codes.</summary>
-public sealed class CliContext(TextWriter stdout, TextWriter stderr)
+public sealed class CliContext(TextWriter stdout, TextWriter stderr, bool? interactive = null)
 {
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
+
+    /// <summary>Whether stderr is a terminal, where a progress line that redraws itself is welcome (not a log file or pipe).</summary>
+    public bool Interactive { get; } = interactive ?? (ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+
+    /// <summary>--quiet: no status or progress text on stderr; results and errors still appear.</summary>
+    public bool Quiet { get; private set; }
+
+    /// <summary>Whether to draw live progress (with rate and time left): on a terminal, without --quiet.</summary>
+    public bool ShowsProgress => Interactive && !Quiet;
+
+    /// <summary>The live progress of encoding and decoding, or null where it would only clutter a log.</summary>
+    public IProgress<ChunkProgress>? InferenceProgress() => ShowsProgress ? new ChunkProgressLine(Error) : null;
+
+    /// <summary>Runs a command body that has a --quiet option.</summary>
+    public int Run(bool quiet, Func<ExitCode> body)
+    {
+        Quiet = quiet;
+        return Run(body);
+    }
 
     /// <summary>
     /// Runs a command body; reports a failure as one clear line on stderr (never a stack trace) and returns its exit code:
@@ -71,7 +91,11 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr)
         return exception > 0 ? line[..exception].Trim() : line;
     }
 
-    public void Progress(string message) => Error.WriteLine(message);
+    /// <summary>A status line ("loading model …", "encoding …"): stderr, unless --quiet.</summary>
+    public void Progress(string message)
+    {
+        if (!Quiet) Error.WriteLine(message);
+    }
 }
 
 /// <summary>A command line that parses but does not make sense (conflicting or missing options).</summary>

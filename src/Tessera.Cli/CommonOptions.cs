@@ -32,29 +32,44 @@ public static class CommonOptions
         Description = "Refuse clips whose frame count the model cannot take, instead of padding with the last frame",
     };
 
+    public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "No status or progress text on stderr (results and errors still appear)" };
+
     public static Option<int> Threads() => new("--threads") { Description = "CPU threads for tensor work (default: all cores)" };
 
     public static Option<double?> Fps() => new("--fps") { Description = "Sample the video at this frame rate (every round(src/fps)-th frame)" };
-    public static Option<string> Size() => new("--size") { Description = "Frame size: N (short side to N, centre crop NxN) or HxW (short side, centre crop)" };
+    public static Option<string> Size() => new("--size") { Description = "Frame size: N (short side to N, centre crop NxN) or WxH, width first as in 1280x720 (short side, centre crop)" };
     public static Option<bool> ExactResize() => new("--exact-resize") { Description = "Resize to --size exactly instead of short side + centre crop" };
     public static Option<int?> Frames() => new("--frames") { Description = "Take at most this many frames (after fps sampling)" };
     public static Option<double> Start() => new("--start") { Description = "Start this many seconds into the video", DefaultValueFactory = _ => 0.0 };
 
+    /// <summary>--size: N (square N x N) or WxH, width first as video tools write it (1280x720).</summary>
     public static (int Height, int Width)? ParseSize(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var parts = text.ToLowerInvariant().Split('x');
         if (parts.Length == 1 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
             return (n, n);
-        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h) &&
-            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var w) && h > 0 && w > 0)
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w) &&
+            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h) && h > 0 && w > 0)
             return (h, w);
-        throw new UsageException($"--size must be N or HxW with positive integers, got '{text}'");
+        throw new UsageException($"--size must be N or WxH (width x height, e.g. 1280x720) with positive integers, got '{text}'");
     }
 
-    public static TokenizerOptions Tokenizer(int chunk, bool strictFrames, int threads) => new()
+    /// <summary>
+    /// The size as the command understood it, for its first line: --size once meant HxW, so a user upgrading sees at once
+    /// which way round it was read.
+    /// </summary>
+    public static string DescribeSize((int Height, int Width)? size, bool exact) => size switch
     {
-        Progress = CliCancellation.Checking(ChunkProgressLine.ForConsole()),
+        null => "frames at their own size",
+        { } s when exact => $"resizing to {Sizes.Show(s)} (width x height) exactly",
+        { } s when s.Height == s.Width => $"resizing the short side to {s.Width}, centre crop {Sizes.Show(s)} (width x height)",
+        { } s => $"resizing to {Sizes.Show(s)} (width x height): short side, then centre crop",
+    };
+
+    public static TokenizerOptions Tokenizer(CliContext ctx, int chunk, bool strictFrames, int threads) => new()
+    {
+        Progress = CliCancellation.Checking(ctx.InferenceProgress()),
         TemporalChunk = chunk,
         Frames = strictFrames ? FramePolicy.Refuse : FramePolicy.PadLastFrame,
         Threads = threads,

@@ -9,13 +9,17 @@ public static class TesseraCli
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
 
     /// <summary>Runs one command line; <paramref name="cancellation"/> (signals, or a test) stops it early.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation) =>
+        Run(args, stdout, stderr, cancellation, interactive: null);
+
+    /// <summary>As above; <paramref name="interactive"/> says whether stderr is a terminal (null: ask the console).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation, bool? interactive)
     {
         var previous = CliCancellation.Current;
         CliCancellation.Current = cancellation;
         try
         {
-            return RunCommand(args, stdout, stderr);
+            return RunCommand(args, stdout, stderr, interactive);
         }
         finally
         {
@@ -23,9 +27,9 @@ public static class TesseraCli
         }
     }
 
-    private static int RunCommand(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int RunCommand(string[] args, TextWriter stdout, TextWriter stderr, bool? interactive)
     {
-        var ctx = new CliContext(stdout, stderr);
+        var ctx = new CliContext(stdout, stderr, interactive);
         // A plain command named like the installed tool: RootCommand would take the assembly's name (Tessera.Cli).
         var root = new Command("tessera", "Tessera: video tokenizers for .NET — encode videos into tokens or latents and back")
         {

@@ -19,6 +19,7 @@ internal sealed class VideoCommandOptions
     public Option<int> Chunk { get; } = CommonOptions.Chunk();
     public Option<bool> StrictFrames { get; } = CommonOptions.StrictFrames();
     public Option<int> Threads { get; } = CommonOptions.Threads();
+    public Option<bool> Quiet { get; } = CommonOptions.Quiet();
 
     private static Option<string> BundledDefault(Option<string> option)
     {
@@ -29,13 +30,13 @@ internal sealed class VideoCommandOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
-        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, StrictFrames, Threads })
+        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, StrictFrames, Threads, Quiet })
             command.Options.Add(option);
     }
 
     public ReadOptions Read(ParseResult r) =>
         CommonOptions.Read(r.GetValue(Fps), r.GetValue(Size), r.GetValue(ExactResize), r.GetValue(Frames), r.GetValue(Start));
 
-    public TokenizerOptions Tokenizer(ParseResult r) =>
-        CommonOptions.Tokenizer(r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads));
+    public TokenizerOptions Tokenizer(CliContext ctx, ParseResult r) =>
+        CommonOptions.Tokenizer(ctx, r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads));
 }

@@ -36,6 +36,7 @@ public static class ConvertCommand
         if ((config is null) == (preset is null)) throw new UsageException("give exactly one of --config <yaml> and --preset <name>");
         inputs ??= new Dictionary<string, string>();
         Paths.CheckOutput(output, ".safetensors");
+        MissingModel.ThrowIfMissingCheckpoint(checkpoint);
         OutputGuard.Prepare(output, [checkpoint, config, .. inputs.Values]);
         var family = ModelFamilies.ForConversion(config, preset);
         var unknown = inputs.Keys.Except(family.ConversionInputs.Select(i => i.Name)).ToArray();

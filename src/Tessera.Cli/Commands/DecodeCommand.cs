@@ -27,9 +27,10 @@ public static class DecodeCommand
         var ema = CommonOptions.Ema();
         var chunk = CommonOptions.Chunk();
         var threads = CommonOptions.Threads();
-        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, threads };
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
-            r.GetValue(fps), CommonOptions.Tokenizer(r.GetValue(chunk), false, r.GetValue(threads)), r.GetValue(ema))));
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, threads, quiet };
+        command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
+            r.GetValue(fps), CommonOptions.Tokenizer(ctx, r.GetValue(chunk), false, r.GetValue(threads)), r.GetValue(ema))));
         return command;
     }
 
@@ -41,9 +42,12 @@ public static class DecodeCommand
         if (!File.Exists(tokens)) throw new TokenFileFormatException($"token file '{tokens}' does not exist");
         var info = TokenFile.ReadInfo(tokens);
 
-        var modelArg = (model is null ? null : BundledModel.ResolveName(model)) ?? MetadataPaths.Resolve(tokens, "model", info.ModelSource)
+        var modelArg = (model is null ? null : BundledModel.ResolveName(model)) ?? MetadataPaths.Resolve(tokens, "model", info.ModelSource, info.ModelSha256)
             ?? throw new TokenFileFormatException($"token file '{tokens}' does not record its model; pass --model (and --weights)");
-        var weightsArg = weights ?? (model is null ? MetadataPaths.Resolve(tokens, "weights", info.WeightsSource) : null);
+        var weightsArg = weights ?? (model is null ? MetadataPaths.Resolve(tokens, "weights", info.WeightsSource, info.WeightsSha256) : null);
+        // A model the user names wins (a stage-2 decoder decodes the same codes), but a different file is worth a word.
+        if (model is not null && weights is null && MetadataPaths.Mismatch(tokens, "model", info.ModelSource, info.ModelSha256, modelArg) is { } differs)
+            ctx.Error.WriteLine($"warning: {differs}");
         OutputGuard.Prepare(output, tokens, modelArg, weightsArg);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, modelArg, weightsArg, options, ema);
         var (code, _) = TokenFile.Load(tokens, tokenizer.Config);
@@ -54,7 +58,7 @@ public static class DecodeCommand
             using var video = tokenizer.Decode(code);
             CliCancellation.ThrowIfCancelled();
             VideoOutput.Write(output, video, fps ?? info.Fps ?? 30, tokenizer.Card.Range);
-            ctx.Out.WriteLine($"{code.Frames} frames of {video.shape[3]}x{video.shape[4]} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+            ctx.Out.WriteLine($"{code.Frames} frames of {Sizes.Show(video.shape[3], video.shape[4])} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         }
         return ExitCode.Ok;
     }
@@ -72,6 +76,9 @@ internal static class VideoOutput
     public static void Check(string output)
     {
         var isDir = output.EndsWith('/') || Directory.Exists(output);
+        // Refused rather than taken as a folder: a mistyped file name would otherwise quietly become a directory of PNGs.
+        if (!isDir && Path.GetExtension(output) == "")
+            throw new UsageException($"output '{output}' has no extension: for PNG frames give a folder ending in '/' ('{output}/'), for a video end it with .mp4 or .mkv");
         if (!isDir) Paths.CheckOutput(output, VideoExtensions);
     }
 

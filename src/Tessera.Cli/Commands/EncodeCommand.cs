@@ -13,34 +13,43 @@ public static class EncodeCommand
     {
         var video = new VideoCommandOptions();
         var output = new Option<string>("--output", "-o") { Description = "Token file to write (.safetensors)", Required = true };
-        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output };
+        var recordPaths = new Option<bool>("--record-paths")
+        {
+            Description = "Also record the input's and model's full local paths in the token file (default: names, sizes and SHA-256 only)",
+        };
+        var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output, recordPaths };
         video.AddTo(command);
         video.Input.Description += ", or a .npy tensor: float32 [3,T,H,W] or [B,3,T,H,W] in the model's input range ('tessera info' shows it)";
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output)!, video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
+            r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), r.GetValue(recordPaths))));
         return command;
     }
 
     public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string output,
-        ReadOptions read, TokenizerOptions options, bool ema)
+        ReadOptions read, TokenizerOptions options, bool ema, bool recordPaths = false)
     {
         Paths.CheckOutput(output, ".safetensors");
         OutputGuard.Prepare(output, input, model, weights);
+        VideoInputs.RequireInput(input);
+        var tensorInput = TensorInput.IsTensorFile(input);
+        if (!tensorInput) VideoInputs.AnnounceSize(read, ctx);
         using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
-        if (TensorInput.IsTensorFile(input)) return EncodeTensor(ctx, tokenizer, input, model, weights, output);
+        if (tensorInput) return EncodeTensor(ctx, tokenizer, input, model, weights, output, recordPaths);
+        read = VideoInputs.ForModel(read, tokenizer.Card, ctx);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
         var watch = Stopwatch.StartNew();
-        ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
+        ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
         using var code = EncodeClip(tokenizer, clip);
         CliCancellation.ThrowIfCancelled();
-        TokenFile.Save(output, code, Info(clip, model, weights));
+        TokenFile.Save(output, code, RecordedIdentity.Describe(clip, input, model, weights, recordPaths));
         ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         return ExitCode.Ok;
     }
 
     internal static VideoTokenizer LoadTokenizer(CliContext ctx, string model, string? weights, TokenizerOptions options, bool ema)
     {
+        MissingModel.ThrowIfMissing(model);
         ctx.Progress($"loading model {model}{(weights is null ? "" : $" with weights {weights}")}");
         // The thread count is process-wide state: the command (the process's owner) sets it, the library never does.
         if (options.Threads > 0) TorchSharp.torch.set_num_threads(options.Threads);
@@ -55,7 +64,7 @@ public static class EncodeCommand
     }
 
     // A tensor file is already model input: float32 [3, T, H, W] or [B, 3, T, H, W] in the card's range.
-    private static ExitCode EncodeTensor(CliContext ctx, VideoTokenizer tokenizer, string input, string model, string? weights, string output)
+    private static ExitCode EncodeTensor(CliContext ctx, VideoTokenizer tokenizer, string input, string model, string? weights, string output, bool recordPaths)
     {
         ctx.Progress($"reading {input}");
         using var x = TensorInput.Load(input, tokenizer.Card, ctx.Progress);
@@ -63,27 +72,10 @@ public static class EncodeCommand
         ctx.Progress($"encoding {x.shape[0]} clip(s) of {x.shape[2]} frames of {x.shape[3]}x{x.shape[4]}");
         using var code = tokenizer.Encode(x);
         CliCancellation.ThrowIfCancelled();
-        TokenFile.Save(output, code, new TokenFileInfo
-        {
-            Source = Path.GetFullPath(input),
-            ProcessedSize = ((int)x.shape[3], (int)x.shape[4]),
-            ModelSource = Paths.Describe(model),
-            WeightsSource = weights is null ? null : Path.GetFullPath(weights),
-        });
+        TokenFile.Save(output, code, RecordedIdentity.Describe(input, ((int)x.shape[3], (int)x.shape[4]), model, weights, recordPaths));
         ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         return ExitCode.Ok;
     }
-
-    internal static TokenFileInfo Info(VideoClip clip, string model, string? weights) => new()
-    {
-        Source = clip.Source?.Path,
-        Fps = clip.Fps,
-        Start = clip.Source?.Start,
-        OriginalSize = clip.Source is { } s ? (s.Height, s.Width) : null,
-        ProcessedSize = (clip.Height, clip.Width),
-        ModelSource = Paths.Describe(model),
-        WeightsSource = weights is null ? null : Path.GetFullPath(weights),
-    };
 
     internal static string Describe(VideoCode code) => code switch
     {

@@ -24,7 +24,7 @@ public static class EvalCommand
         var weights = CommonOptions.Weights();
         var ema = CommonOptions.Ema();
         var fps = new Option<double>("--fps") { Description = "Sample every round(src_fps / fps)-th frame", DefaultValueFactory = _ => 30.0 };
-        var size = new Option<string>("--size") { Description = "Short side resized (antialiased) then centre crop: N or HxW", DefaultValueFactory = _ => "256" };
+        var size = new Option<string>("--size") { Description = "Short side resized (antialiased) then centre crop: N or WxH (width x height, e.g. 1280x720)", DefaultValueFactory = _ => "256" };
         var frames = new Option<int?>("--frames") { Description = "Frames per clip (default: 17 causal, 16 non-causal)" };
         var longVideo = new Option<bool>("--long") { Description = "Whole video as one clip through the chunked path (causal v1.1), truncated to chunk·⌊(L−1)/chunk⌋+1 frames as the reference" };
         var keepAll = new Option<bool>("--long-keep-all") { Description = "With --long: keep every frame (pad with the last frame and trim) instead of the reference's truncation" };
@@ -37,11 +37,12 @@ public static class EvalCommand
         var i3d = new Option<string>("--i3d-weights") { Description = "I3D for FVD: pytorch-i3d state dict (rgb_imagenet.pt) or TorchScript i3d_torchscript.pt; first 16 frames of each clip, 224x224" };
         var samples = new Option<int>("--sample-frames") { Description = "Frames per video shown in the HTML report", DefaultValueFactory = _ => 4 };
         var output = new Option<string>("--output", "-o") { Description = "Folder for the results", Required = true };
+        var quiet = CommonOptions.Quiet();
         var command = new Command("eval", "Evaluate a tokenizer on a set of videos (VidTok protocol): PSNR, SSIM, LPIPS, FVD, codebook usage; CSV, JSON, Markdown, HTML");
         command.Arguments.Add(input);
-        foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output })
+        foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output, quiet })
             command.Options.Add(o);
-        command.SetAction(r => ctx.Run(() => Run(ctx, new Request(
+        command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, new Request(
             r.GetValue(input)!, BundledModel.Resolve(r.GetValue(model)), r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
             r.GetValue(longVideo), r.GetValue(keepAll), r.GetValue(chunk), r.GetValue(threads), r.GetValue(split),
             r.GetValue(lpipsWeights), r.GetValue(lpipsHeads), r.GetValue(lpipsNet)!, r.GetValue(i3d), r.GetValue(samples), r.GetValue(output)!))));
@@ -65,9 +66,11 @@ public static class EvalCommand
         OutputGuard.CleanStaleTemporaries(q.Output);
         OutputGuard.CleanStaleTemporaries(Path.Combine(q.Output, "videos"));
         var size = CommonOptions.ParseSize(q.Size)!.Value;
+        ctx.Progress(CommonOptions.DescribeSize(size, exact: false));
 
         var lpipsNet = MetricLoaders.ParseLpipsNet(q.LpipsNet);
 
+        VideoInputs.RequireSome(q.Input, q.Split);
         var videos = VideoList.Load(q.Input, q.Split);
         using var lpips = q.LpipsWeights is null ? null : MetricLoaders.LoadLpips(lpipsNet, q.LpipsWeights, q.LpipsHeads!);
         using var i3d = q.I3dWeights is null ? null : MetricLoaders.LoadI3d(q.I3dWeights);
@@ -83,15 +86,14 @@ public static class EvalCommand
             FvdExtractor = i3d,
             SampleFrames = q.SampleFrames,
         });
-        ctx.Progress($"evaluating {videos.Count} videos: {q.Fps:0.###} fps, {size.Height}x{size.Width}, " +
+        ctx.Progress($"evaluating {videos.Count} videos: {q.Fps:0.###} fps, {CommonOptions.DescribeSize(size, exact: false)}, " +
                      (q.Long ? "whole videos (long mode)" : $"{evaluator.ClipFrames}-frame clips") +
                      (lpips is null ? "" : $", {lpips.Name}") + (i3d is null ? "" : $", FVD ({i3d.Name}, {I3dFeatureExtractor.ProtocolFrames}-frame windows)") +
                      $" -> {q.Output}");
 
         var names = evaluator.MetricNames;
         EvalRun run;
-        var interactive = ReferenceEquals(ctx.Error, Console.Error) && !Console.IsErrorRedirected;
-        if (interactive)
+        if (ctx.ShowsProgress)
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             run = null!;
@@ -120,18 +122,27 @@ public static class EvalCommand
         }
         else
         {
+            // Redirected stderr is a log: a line per video and at most one per 10 s; --quiet leaves only the final errors.
             var lines = new PlainProgress(ctx.Error, videos.Count);
-            run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), lines, v =>
+            run = evaluator.Run(videos, q.Input, Paths.Describe(q.Model), ctx.Quiet ? null : lines, v =>
             {
                 CliCancellation.ThrowIfCancelled();
                 EvalOutput.WriteVideo(q.Output, v, names);
-                ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
+                if (!ctx.Quiet) ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
             });
         }
         CliCancellation.ThrowIfCancelled();
         EvalOutput.WriteSummary(q.Output, run);
 
         foreach (var w in run.Warnings) ctx.Error.WriteLine($"warning: {w}");
+        if (run.Succeeded == 0)
+        {
+            // An all-n/a table on stdout would read like a result; there is none.
+            ctx.Error.WriteLine($"error: none of the {run.Videos.Count} videos could be evaluated, so there are no results " +
+                                $"(the reports in '{q.Output}' list the failures):");
+            foreach (var v in run.Videos) ctx.Error.WriteLine($"  {v.Name}: {v.Error}");
+            return ExitCode.InvalidInput;
+        }
         var o = ctx.Out;
         o.Write(EvalOutput.Markdown(run));
         o.WriteLine($"written      {Path.Combine(q.Output, "summary.md")}, summary.json, results.csv, report.html, videos/");

@@ -33,8 +33,10 @@ public static class InfoCommand
                     o.WriteLine($"token file   {target}");
                     o.WriteLine($"model        {code.Card.Name} ({code.Card.Family}: {code.Card.Summary})");
                     o.WriteLine($"code         {EncodeCommand.Describe(code)}");
-                    o.WriteLine($"source       {info.Source ?? "?"} at {info.Fps?.ToString("0.###") ?? "?"} fps, start {info.Start ?? 0:0.###} s");
-                    if (info.OriginalSize is { } os) o.WriteLine($"sizes        original {os.Height}x{os.Width}, processed {info.ProcessedSize?.Height}x{info.ProcessedSize?.Width}");
+                    o.WriteLine($"source       {info.Source ?? "?"} at {info.Fps?.ToString("0.###") ?? "?"} fps, start {info.Start ?? 0:0.###} s" +
+                                (info.SourceSha256 is { } sh ? $" ({info.SourceBytes:N0} bytes, sha256 {sh})" : ""));
+                    if (info.ModelSource is { } ms) o.WriteLine($"encoded with {ms}{(info.ModelSha256 is { } mh ? $" (sha256 {mh})" : "")}");
+                    if (info.OriginalSize is { } os) o.WriteLine($"sizes        original {Sizes.Show(os)}, processed {(info.ProcessedSize is { } ps ? Sizes.Show(ps) : "?")} (width x height)");
                     o.WriteLine($"written by   Tessera {info.TesseraVersion}");
                 }
                 return ExitCode.Ok;

@@ -15,8 +15,8 @@ public static class ReconstructCommand
         var output = new Option<string>("--output", "-o") { Description = "Where to write the reconstruction (video, frame directory/ or .safetensors)" };
         var command = new Command("reconstruct", "Encode and decode a video; print PSNR, SSIM, token count, bits per pixel and time") { output };
         video.AddTo(command);
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output), video.Read(r), video.Tokenizer(r), r.GetValue(video.Ema))));
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
+            r.GetValue(output), video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema))));
         return command;
     }
 
@@ -28,13 +28,16 @@ public static class ReconstructCommand
             VideoOutput.Check(output);
             OutputGuard.Prepare(output, input, model, weights);
         }
+        VideoInputs.RequireInput(input);
+        VideoInputs.AnnounceSize(read, ctx);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
+        read = VideoInputs.ForModel(read, tokenizer.Card, ctx);
         ctx.Progress($"reading {input}");
         using var clip = VideoReader.Read(input, read);
         using var x = clip.ToModelInput();
 
         var watch = Stopwatch.StartNew();
-        ctx.Progress($"encoding {clip.FrameCount} frames of {clip.Height}x{clip.Width}");
+        ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}");
         using var modelInput = tokenizer.Card.Range.FromSigned(x);
         using var code = tokenizer.Encode(modelInput);
         var encodeSeconds = watch.Elapsed.TotalSeconds;
@@ -50,7 +53,7 @@ public static class ReconstructCommand
 
         var pixels = (double)clip.FrameCount * clip.Height * clip.Width;
         var o = ctx.Out;
-        o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {clip.Height}x{clip.Width}, {clip.Fps:0.###} fps");
+        o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {Sizes.Show(clip.Height, clip.Width)}, {clip.Fps:0.###} fps");
         o.WriteLine($"model        {tokenizer.Card.Name} ({tokenizer.Card.Family}, {tokenizer.Card.Compression})");
         o.WriteLine($"code         {EncodeCommand.Describe(code)}");
         switch (code)

@@ -25,10 +25,11 @@ public static class TrainCommand
         public Option<int> Threads { get; } = CommonOptions.Threads();
         public Option<bool> Bf16 { get; } = new("--bf16") { Description = "Compute in bfloat16 with float32 master weights (overrides the config; faster on CPUs with AVX512-BF16/AMX, checked against float32 at start)" };
         public Option<bool> NoBf16 { get; } = new("--no-bf16") { Description = "Compute in float32 even if the config asks for bf16" };
+        public Option<bool> Quiet { get; } = CommonOptions.Quiet();
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads, Bf16, NoBf16 }) c.Options.Add(o);
+            foreach (var o in new Option[] { Data, Split, EvalData, EvalSplit, Output, Resume, MaxSteps, EvalEvery, LpipsWeights, LpipsHeads, Threads, Bf16, NoBf16, Quiet }) c.Options.Add(o);
         }
     }
 
@@ -38,7 +39,7 @@ public static class TrainCommand
         var config = new Option<string>("--config", "-c") { Description = "Training config: official VidTok YAML (plus an optional 'tessera:' section) or JSON", Required = true };
         var command = new Command("train", "Train a VidTok tokenizer with the reference recipe (resumable)") { config };
         shared.AddTo(command);
-        command.SetAction(r => ctx.Run(() =>
+        command.SetAction(r => ctx.Run(r.GetValue(shared.Quiet), () =>
         {
             var cfg = TrainConfigYaml.Load(r.GetValue(config)!);
             return Run(ctx, cfg, shared, r);
@@ -57,9 +58,10 @@ public static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default 1e-5)" };
         var command = new Command("finetune", "Fine-tune an official or Tessera checkpoint on your own videos") { from, config, model, stage2, size, lr };
         shared.AddTo(command);
-        command.SetAction(r => ctx.Run(() =>
+        command.SetAction(r => ctx.Run(r.GetValue(shared.Quiet), () =>
         {
             var source = r.GetValue(from)!;
+            MissingModel.ThrowIfMissing(source);
             TrainConfig cfg;
             if (r.GetValue(config) is { } path) cfg = TrainConfigYaml.Load(path);
             else
@@ -97,6 +99,8 @@ public static class TrainCommand
         if (r.GetValue(o.NoBf16)) config = config with { Bf16 = false };
         if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
 
+        VideoInputs.RequireSome(r.GetValue(o.Data)!, r.GetValue(o.Split));
+        if (r.GetValue(o.EvalData) is { } heldOut) VideoInputs.RequireSome(heldOut, r.GetValue(o.EvalSplit));
         var train = VideoDataset.Load(r.GetValue(o.Data)!, r.GetValue(o.Split));
         foreach (var (path, reason) in train.Skipped) ctx.Error.WriteLine($"warning: skipping {path}: {reason}");
         VideoDataset? eval = r.GetValue(o.EvalData) is { } evalPath ? VideoDataset.Load(evalPath, r.GetValue(o.EvalSplit)) : null;
@@ -113,7 +117,7 @@ public static class TrainCommand
         Console.CancelKeyPress += onCancel;   // process-wide: removed again when this run ends
         try
         {
-            trainer.Run(cancel.Token, new TrainingProgressLine(ctx.Error, config.LogEvery));
+            trainer.Run(cancel.Token, ctx.Quiet ? null : new TrainingProgressLine(ctx.Error, config.LogEvery));
         }
         finally
         {

@@ -23,8 +23,8 @@ public static class WordsCommand
         video.AddTo(command);
         video.Input.Description = "Token file written by 'tessera encode', video file, directory of frames, image, or .npy tensor";
         video.Model.Description = "Tessera model file whose metadata holds the words (default: the token file's model)";
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(video.Input)!, r.GetValue(video.Model), r.GetValue(video.Weights),
-            r.GetValue(json), video.Read(r), video.Tokenizer(r))));
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, r.GetValue(video.Model), r.GetValue(video.Weights),
+            r.GetValue(json), video.Read(r), video.Tokenizer(ctx, r))));
         return command;
     }
 
@@ -40,6 +40,7 @@ public static class WordsCommand
             using (code) return Print(ctx, code, modelFile, json);
         }
         var resolved = model ?? throw new UsageException("words of a video need the model: --model <model.safetensors>");
+        VideoInputs.AnnounceSize(read, ctx);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, resolved, weights, options, false);
         ctx.Progress($"reading {input}");
         using var video = LoadVideo(input, tokenizer, read, ctx);
@@ -53,12 +54,7 @@ public static class WordsCommand
     private static TorchSharp.torch.Tensor LoadVideo(string input, VideoTokenizer tokenizer, ReadOptions read, CliContext ctx)
     {
         if (TensorInput.IsTensorFile(input)) return TensorInput.Load(input, tokenizer.Card, ctx.Progress);
-        if (read.Size is null && tokenizer.Card.InputSize is { } fixedSize)
-        {
-            read = read with { Size = fixedSize };
-            ctx.Progress($"resizing to the model's {fixedSize.Width}x{fixedSize.Height} (width x height)");
-        }
-        using var clip = VideoReader.Read(input, read);
+        using var clip = VideoReader.Read(input, VideoInputs.ForModel(read, tokenizer.Card, ctx));
         using var signed = clip.ToModelInput();
         return tokenizer.Card.Range.FromSigned(signed);
     }

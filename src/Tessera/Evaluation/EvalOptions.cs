@@ -56,7 +56,7 @@ public sealed record EvalOptions
     internal void Validate()
     {
         if (!(Fps > 0 && double.IsFinite(Fps))) throw new InvalidInputException($"eval fps must be positive, got {Fps}");
-        if (Size.Height <= 0 || Size.Width <= 0) throw new InvalidInputException($"eval size must be positive, got {Size.Height}x{Size.Width}");
+        if (Size.Height <= 0 || Size.Width <= 0) throw new InvalidInputException($"eval size must be positive, got {Size.Width}x{Size.Height} (width x height)");
         if (ClipFrames is <= 0) throw new InvalidInputException($"eval clip frames must be positive, got {ClipFrames}");
         if (SampleFrames < 0) throw new InvalidInputException($"sample frames must not be negative, got {SampleFrames}");
         if (MetricBatchFrames <= 0) throw new InvalidInputException($"metric batch frames must be positive, got {MetricBatchFrames}");

@@ -91,17 +91,22 @@ public static class EvalOutput
         var md = new StringBuilder();
         md.AppendLine("# Tessera evaluation");
         md.AppendLine();
-        md.AppendLine(Inv($"Model `{run.Model}` ({s.ModelFamily}); input `{run.Input}`; {s.Fps:0.###} fps, {s.Height}x{s.Width}, ") +
+        md.AppendLine(Inv($"Model `{run.Model}` ({s.ModelFamily}); input `{run.Input}`; {s.Fps:0.###} fps, {s.Width}x{s.Height} (width x height), ") +
                       (s.LongVideo ? Inv($"whole videos (long mode, {s.LongVideoLength}, chunk {s.TemporalChunk})") : Inv($"{s.ClipFrames}-frame clips")) + ".");
         md.AppendLine();
-        md.AppendLine("| video | frames | clips | " + string.Join(" | ", names.Select(Title)) + " | tokens | codebook use | time (s) | status |");
-        md.AppendLine("|---|---:|---:|" + string.Concat(names.Select(_ => "---:|")) + "---:|---:|---:|---|");
+        if (run.Succeeded == 0)
+        {
+            md.AppendLine("**No video could be evaluated: there are no results, only the failures below.**");
+            md.AppendLine();
+        }
+        md.AppendLine("| video | frames | padded | clips | " + string.Join(" | ", names.Select(Title)) + " | tokens | codebook use | time (s) | status |");
+        md.AppendLine("|---|---:|---:|---:|" + string.Concat(names.Select(_ => "---:|")) + "---:|---:|---:|---|");
         foreach (var v in run.Videos)
-            md.AppendLine(Inv($"| {EscapeMd(v.Name)} | {v.EvaluatedFrames} | {v.Clips} | ") +
+            md.AppendLine(Inv($"| {EscapeMd(v.Name)} | {(v.Failed ? 0 : v.EvaluatedFrames - v.PaddedFrames)} | {(v.Failed ? 0 : v.PaddedFrames)} | {v.Clips} | ") +
                           string.Join(" | ", names.Select(n => Show(n, v.Metrics.GetValueOrDefault(n)))) +
                           Inv($" | {v.Tokens} | {Percent(v.Codebook?.Utilisation)} | {v.Seconds:0.0} | ") +
                           (v.Failed ? "failed: " + EscapeMd(v.Error!) : "ok") + " |");
-        md.AppendLine(Inv($"| **all ({run.Succeeded} ok, {run.Failed} failed)** | {run.Frames} | {run.Videos.Sum(v => v.Clips)} | ") +
+        md.AppendLine(Inv($"| **all ({run.Succeeded} ok, {run.Failed} failed)** | {run.Frames - run.PaddedFrames} | {run.PaddedFrames} | {run.Videos.Sum(v => v.Clips)} | ") +
                       string.Join(" | ", names.Select(n => "**" + Show(n, run.Metrics.GetValueOrDefault(n)) + "**")) +
                       Inv($" | {run.Tokens} | {Percent(run.Codebook?.Utilisation)} | {run.Seconds:0.0} | |"));
         md.AppendLine();

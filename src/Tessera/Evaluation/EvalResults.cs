@@ -97,7 +97,11 @@ public sealed class EvalRun
     public double Seconds { get; set; }
     public int Succeeded => Videos.Count(v => !v.Failed);
     public int Failed => Videos.Count(v => v.Failed);
+    /// <summary>Frames that went through the model over all successful videos, padded tail frames included.</summary>
     public long Frames => Videos.Where(v => !v.Failed).Sum(v => (long)v.EvaluatedFrames);
+
+    /// <summary>The padded tail frames among <see cref="Frames"/>: repeats of a last frame, not frames of the videos.</summary>
+    public long PaddedFrames => Videos.Where(v => !v.Failed).Sum(v => (long)v.PaddedFrames);
     public long Tokens => Videos.Where(v => !v.Failed).Sum(v => v.Tokens);
 }
 

@@ -20,26 +20,30 @@ public static class HtmlReport
          .Append("body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}")
          .Append("td:first-child,th:first-child{text-align:left}.failed{color:#b00}.na{color:#888}section{margin-top:28px;border-top:2px solid #ddd}")
          .Append(".strip td{border:none;padding:2px;text-align:center;font-size:11px}.strip img{width:180px;image-rendering:pixelated}.plots svg{margin-right:8px}")
-         .Append(".warn{background:#fff6dd;padding:6px 10px}</style></head><body>");
+         .Append(".warn{background:#fff6dd;padding:6px 10px}")
+         // Model and input paths can be longer than the page is wide: they wrap anywhere, and the full text is the tooltip.
+         .Append("code.path{overflow-wrap:anywhere;word-break:break-all}</style></head><body>");
         h.Append("<h1>Tessera evaluation</h1>");
         var s = run.Settings;
-        h.Append(Inv($"<p>Model <code>{E(run.Model)}</code> ({E(s.ModelFamily)}) on <code>{E(run.Input)}</code>: {s.Fps:0.###} fps, {s.Height}×{s.Width}, "))
+        h.Append(Inv($"<p>Model {PathCode(run.Model)} ({E(s.ModelFamily)}) on {PathCode(run.Input)}: {s.Fps:0.###} fps, {s.Width}×{s.Height} (width × height), "))
          .Append(s.LongVideo ? Inv($"whole videos (long mode, {E(s.LongVideoLength)}, chunk {s.TemporalChunk})") : Inv($"{s.ClipFrames}-frame clips"))
-         .Append(Inv($". {run.Succeeded} videos evaluated, {run.Failed} failed, {run.Frames} frames, {run.Seconds:0.0} s.</p>"));
+         .Append(Inv($". {run.Succeeded} videos evaluated, {run.Failed} failed, {RealFrames(run.Videos)} frames (+{PaddedFrames(run.Videos)} padded), {run.Seconds:0.0} s.</p>"));
+        if (run.Succeeded == 0)
+            h.Append("<p class=\"failed\"><b>No video could be evaluated: there are no results, only the failures below.</b></p>");
         if (run.Warnings.Count > 0)
             h.Append("<div class=\"warn\">").Append(string.Join("<br>", run.Warnings.Select(E))).Append("</div>");
 
-        h.Append("<table><tr><th>video</th><th>frames</th><th>clips</th>");
+        h.Append("<table><tr><th>video</th><th>frames</th><th>padded</th><th>clips</th>");
         foreach (var n in names) h.Append("<th>").Append(E(EvalOutput.Title(n))).Append("</th>");
         h.Append("<th>tokens</th><th>codebook use</th><th>time (s)</th><th>status</th></tr>");
         foreach (var v in run.Videos)
         {
-            h.Append(Inv($"<tr><td><a href=\"#{Id(v)}\">{E(v.Name)}</a></td><td>{v.EvaluatedFrames}</td><td>{v.Clips}</td>"));
+            h.Append(Inv($"<tr><td><a href=\"#{Id(v)}\">{E(v.Name)}</a></td><td>{RealFrames([v])}</td><td>{PaddedFrames([v])}</td><td>{v.Clips}</td>"));
             foreach (var n in names) h.Append(Cell(n, v.Metrics.GetValueOrDefault(n)));
             h.Append(Inv($"<td>{v.Tokens}</td><td>{EvalOutput.Percent(v.Codebook?.Utilisation)}</td><td>{v.Seconds:0.0}</td>"))
              .Append(v.Failed ? $"<td class=\"failed\">failed: {E(v.Error!)}</td>" : "<td>ok</td>").Append("</tr>");
         }
-        h.Append(Inv($"<tr><th>all</th><th>{run.Frames}</th><th>{run.Videos.Sum(v => v.Clips)}</th>"));
+        h.Append(Inv($"<tr><th>all</th><th>{RealFrames(run.Videos)}</th><th>{PaddedFrames(run.Videos)}</th><th>{run.Videos.Sum(v => v.Clips)}</th>"));
         foreach (var n in names) h.Append(Cell(n, run.Metrics.GetValueOrDefault(n), "th"));
         h.Append(Inv($"<th>{run.Tokens}</th><th>{EvalOutput.Percent(run.Codebook?.Utilisation)}</th><th>{run.Seconds:0.0}</th><th></th></tr></table>"));
         h.Append("<p>FVD: ").Append(run.Fvd is { } fvd ? Inv($"{fvd:0.00} over {run.FvdClips} clips of {run.Settings.FvdClipFrames} frames ({E(run.FvdFeatures ?? "")})") : "<span class=\"na\">n/a</span>").Append("</p>");
@@ -61,6 +65,13 @@ public static class HtmlReport
         return h.ToString();
     }
 
+    // "frames" are the video's own frames; the repeated last frames that fill the final clip are counted apart.
+    private static long RealFrames(IEnumerable<VideoResult> videos) => videos.Where(v => !v.Failed).Sum(v => (long)v.EvaluatedFrames - v.PaddedFrames);
+
+    private static long PaddedFrames(IEnumerable<VideoResult> videos) => videos.Where(v => !v.Failed).Sum(v => (long)v.PaddedFrames);
+
+    private static string PathCode(string path) => $"<code class=\"path\" title=\"{E(path)}\">{E(path)}</code>";
+
     private static void Video(StringBuilder h, VideoResult v, IReadOnlyList<string> names)
     {
         h.Append(Inv($"<section id=\"{Id(v)}\"><h2>{E(v.Name)}</h2>"));
@@ -69,7 +80,7 @@ public static class HtmlReport
             h.Append("<p class=\"failed\">Not evaluated: ").Append(E(v.Error!)).Append("</p></section>");
             return;
         }
-        h.Append(Inv($"<p>{v.Frames} frames ({v.PaddedFrames} padded, {v.DroppedFrames} dropped), {v.Clips} clips, {v.Height}×{v.Width} at {v.Fps:0.###} fps; "))
+        h.Append(Inv($"<p>{v.Frames} frames ({v.PaddedFrames} padded, {v.DroppedFrames} dropped), {v.Clips} clips, {v.Width}×{v.Height} at {v.Fps:0.###} fps; "))
          .Append(string.Join(", ", names.Select(n => $"{E(EvalOutput.Title(n))} {EvalOutput.Show(n, v.Metrics.GetValueOrDefault(n))}")))
          .Append(Inv($"; {v.Tokens:N0} tokens; {v.Seconds:0.0} s.</p>"));
         if (v.Samples.Count > 0)

@@ -9,6 +9,12 @@ public interface ICausalAutoencoder
     /// <summary>Input frames per latent frame after the first.</summary>
     int TemporalFactor { get; }
 
+    /// <summary>The <see cref="CausalCache.OnStep"/> calls one <see cref="EncodeRaw"/> makes.</summary>
+    int EncodeSteps { get; }
+
+    /// <summary>The <see cref="CausalCache.OnStep"/> calls one <see cref="DecodeRaw"/> makes.</summary>
+    int DecodeSteps { get; }
+
     /// <summary>Encoder output for video [B, 3, T, H, W], before any bottleneck.</summary>
     Tensor EncodeRaw(Tensor video, CausalCache cache);
 

@@ -35,12 +35,13 @@ public static class TemporalChunker
         try
         {
             var chunks = Chunks((int)video.shape[2], framesPerChunk);
+            var steps = new StepProgress(progress, "encode", model.EncodeSteps, chunks.Count);
             foreach (var ((start, end), index) in chunks.Select((c, i) => (c, i)))
             {
                 cache.IsFirstChunk = index == 0;
+                steps.Attach(cache, index);
                 using var chunk = video[.., .., start..end];
                 parts.Add(model.EncodeRaw(chunk, cache));
-                progress?.Report(new ChunkProgress("encode", index + 1, chunks.Count));
             }
             return cat(parts, 2);
         }
@@ -61,9 +62,11 @@ public static class TemporalChunker
         try
         {
             var chunks = Chunks(length, latentsPerChunk);
+            var steps = new StepProgress(progress, "decode", model.DecodeSteps, chunks.Count);
             foreach (var ((start, end), index) in chunks.Select((c, i) => (c, i)))
             {
                 cache.IsFirstChunk = index == 0;
+                steps.Attach(cache, index);
                 var overlap = end + 1 <= length;
                 using var chunk = latent[.., .., start..(overlap ? end + 1 : end)];
                 var frames = model.DecodeRaw(chunk, cache);
@@ -73,7 +76,6 @@ public static class TemporalChunker
                         parts.Add(frames[.., .., ..(int)(frames.shape[2] - tdf)].contiguous());
                 }
                 else parts.Add(frames);
-                progress?.Report(new ChunkProgress("decode", index + 1, chunks.Count));
             }
             return cat(parts, 2);
         }

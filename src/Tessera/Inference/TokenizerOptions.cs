@@ -31,7 +31,10 @@ public sealed record TokenizerOptions
     /// </summary>
     public int TemporalChunk { get; init; } = 16;
 
-    /// <summary>Receives (stage, chunks done, chunk count) while long videos are streamed chunk by chunk.</summary>
+    /// <summary>
+    /// Receives progress after every block of the encoder or decoder (whole clips and each chunk of a long video), so a
+    /// pass that takes minutes reports every few seconds. Reports arrive on the calling thread, in order.
+    /// </summary>
     public IProgress<ChunkProgress>? Progress { get; init; }
 
     /// <summary>
@@ -41,5 +44,9 @@ public sealed record TokenizerOptions
     public int Threads { get; init; }
 }
 
-/// <summary>Progress of chunked inference: <paramref name="Stage"/> is "encode" or "decode".</summary>
-public readonly record struct ChunkProgress(string Stage, int Done, int Total);
+/// <summary>
+/// Progress of one encode or decode: <paramref name="Stage"/> is "encode" or "decode"; <paramref name="Done"/> of
+/// <paramref name="Total"/> steps (one step: one block of the encoder or decoder on one chunk) are finished, the last
+/// one in chunk <paramref name="Chunk"/> of <paramref name="Chunks"/> (1 of 1 for a whole clip).
+/// </summary>
+public readonly record struct ChunkProgress(string Stage, int Done, int Total, int Chunk, int Chunks);

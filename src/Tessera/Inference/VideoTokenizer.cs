@@ -79,7 +79,7 @@ public sealed partial class VideoTokenizer : IDisposable
             throw new InvalidInputException($"video must be [B, 3, T, H, W] or [3, T, H, W], got [{string.Join(", ", video.shape)}]");
         var card = Card;
         if (x.shape[3] % card.SpatialMultiple != 0 || x.shape[4] % card.SpatialMultiple != 0)
-            throw new InvalidInputException($"model '{card.Name}' ({card.Compression}) needs height and width divisible by {card.SpatialMultiple}, got {x.shape[3]}x{x.shape[4]}; resize or crop the video (e.g. --size)");
+            throw new InvalidInputException($"model '{card.Name}' ({card.Compression}) needs height and width divisible by {card.SpatialMultiple}, got {x.shape[4]}x{x.shape[3]} (width x height); resize or crop the video (e.g. --size)");
         if (x.shape[2] < 1) throw new InvalidInputException("video has no frames");
         return x.to_type(ScalarType.Float32);
     }

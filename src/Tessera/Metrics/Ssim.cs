@@ -24,7 +24,7 @@ public static class Ssim
             y = nn.functional.avg_pool2d(y, f, f);
         }
         if (x.shape[2] < WindowSize || x.shape[3] < WindowSize)
-            throw new InvalidInputException($"SSIM needs frames of at least {WindowSize}x{WindowSize} after pooling, got {x.shape[2]}x{x.shape[3]}");
+            throw new InvalidInputException($"SSIM needs frames of at least {WindowSize}x{WindowSize} after pooling, got {x.shape[3]}x{x.shape[2]} (width x height)");
         var channels = x.shape[1];
         var window = Window(x.dtype).expand(channels, 1, WindowSize, WindowSize);
         Tensor Filter(Tensor t) => nn.functional.conv2d(t, window, groups: channels);

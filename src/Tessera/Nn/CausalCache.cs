@@ -20,6 +20,9 @@ public sealed class CausalCache : IDisposable
     /// <summary>A cache that every call treats as the first chunk and that keeps nothing (whole-clip inference).</summary>
     public static CausalCache None() => new() { keep = false };
 
+    /// <summary>Called after each block of the encoder or decoder: progress inside one pass, which can take minutes.</summary>
+    public Action? OnStep { get; set; }
+
     private bool keep = true;
 
     /// <summary>False for whole-clip inference: layers need not even slice out what they would cache.</summary>

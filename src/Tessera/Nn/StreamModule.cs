@@ -7,9 +7,12 @@ public abstract class StreamModule : nn.Module<Tensor, CausalCache, Tensor>
 {
     protected StreamModule(string name) : base(name) { }
 
-    /// <summary>Runs <paramref name="layer"/> on <paramref name="h"/> and frees <paramref name="h"/>, so a deep stack holds one activation at a time.</summary>
+    /// <summary>Runs <paramref name="layer"/> on <paramref name="h"/> and frees <paramref name="h"/>, so a deep stack holds one activation at a time; reports the step to <see cref="CausalCache.OnStep"/>.</summary>
     protected static Tensor Step(Tensor h, StreamModule layer, CausalCache cache)
     {
-        using (h) return layer.forward(h, cache);
+        Tensor next;
+        using (h) next = layer.forward(h, cache);
+        cache.OnStep?.Invoke();
+        return next;
     }
 }

@@ -49,6 +49,10 @@ public static class TokenFile
             if (card.TokenGroups.Count == 1) meta["codebook_size"] = card.TokenGroups[0].CodebookSize.ToString(CultureInfo.InvariantCulture);
         }
         if (info.Source is { } s) meta["source"] = s;
+        if (info.SourceBytes is { } sb) meta["source_bytes"] = sb.ToString(CultureInfo.InvariantCulture);
+        if (info.SourceSha256 is { } sh) meta["source_sha256"] = sh;
+        if (info.ModelSha256 is { } mh) meta["model_sha256"] = mh;
+        if (info.WeightsSha256 is { } wh) meta["weights_sha256"] = wh;
         if (info.Fps is { } fps) meta["fps"] = fps.ToString("R", CultureInfo.InvariantCulture);
         if (info.Start is { } start) meta["start"] = start.ToString("R", CultureInfo.InvariantCulture);
         if (info.ModelSource is { } ms) meta["model_source"] = ms;
@@ -169,6 +173,10 @@ public static class TokenFile
     private static TokenFileInfo InfoFrom(string path, IReadOnlyDictionary<string, string> meta) => new()
     {
         Source = meta.GetValueOrDefault("source"),
+        SourceBytes = meta.TryGetValue("source_bytes", out var bytes) && long.TryParse(bytes, NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : null,
+        SourceSha256 = meta.GetValueOrDefault("source_sha256"),
+        ModelSha256 = meta.GetValueOrDefault("model_sha256"),
+        WeightsSha256 = meta.GetValueOrDefault("weights_sha256"),
         Fps = DoubleMeta(path, meta, "fps"),
         Start = DoubleMeta(path, meta, "start"),
         OriginalSize = SizeMeta(path, meta, "original_size"),

@@ -57,7 +57,7 @@ public static class FrameResize
         if (x.dim() != 4 || !x.is_floating_point())
             throw new InvalidInputException($"resize expects a float tensor [N, C, H, W], got {x.dtype} [{string.Join(", ", x.shape)}]");
         if (height <= 0 || width <= 0)
-            throw new InvalidInputException($"resize target must be positive, got {height}x{width}");
+            throw new InvalidInputException($"resize target must be positive, got {width}x{height} (width x height)");
         return nn.functional.interpolate(x, size: [height, width], mode: InterpolationMode.Bilinear,
             align_corners: false, antialias: true);
     }

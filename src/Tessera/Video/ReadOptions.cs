@@ -59,7 +59,7 @@ public sealed record ReadOptions
         if (FrameCount is <= 0)
             throw new InvalidVideoException($"{path}: frame count must be positive, got {FrameCount}");
         if (Size is { } s && (s.Height <= 0 || s.Width <= 0))
-            throw new InvalidVideoException($"{path}: size must be positive, got {s.Height}x{s.Width}");
+            throw new InvalidVideoException($"{path}: size must be positive, got {s.Width}x{s.Height} (width x height)");
         if (!(SourceFps > 0 && double.IsFinite(SourceFps)))
             throw new InvalidVideoException($"{path}: source fps must be positive, got {SourceFps}");
         if (BatchFrames <= 0)

@@ -84,6 +84,25 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void Eval_EveryVideoFails_Exits3_SaysSo_AndPrintsNoResultTable()
+    {
+        using var dir = new TempDir();
+        var model = TinyModel(dir);
+        var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
+        File.WriteAllBytes(Path.Combine(videos, "broken.mp4"), [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(videos, "empty.mkv"), []);
+        var output = dir.File("out");
+
+        var r = CliRunner.Run("eval", videos, "-m", model, "--fps", "10", "--size", "16", "--frames", "8", "-o", output);
+
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("none of the 2 videos could be evaluated", r.Error);
+        Assert.Equal("", r.Out);
+        Assert.Contains("No video could be evaluated", File.ReadAllText(Path.Combine(output, "report.html")));
+        Assert.Contains("No video could be evaluated", File.ReadAllText(Path.Combine(output, "summary.md")));
+    }
+
+    [Fact]
     public void Eval_Manifest_Split_AllGood_Exits0()
     {
         using var dir = new TempDir();

@@ -34,4 +34,24 @@ public sealed class HtmlReportTests
         Assert.Equal([0x89, 0x50, 0x4E, 0x47], png[..4]);
         Assert.Equal(3, (png[16] << 24) | (png[17] << 16) | (png[18] << 8) | png[19]);  // IHDR width
     }
+
+    [Fact]
+    public void Render_CountsRealFramesApartFromPadding_AndWrapsLongPaths()
+    {
+        var model = "/home/user/a/very/long/path/" + new string('x', 300) + "/model.safetensors";
+        var run = new EvalRun
+        {
+            Model = model,
+            Input = "videos/",
+            Settings = new EvalSettings(8, 64, 96, 17, false, "", 16, "vidtok", [], "", 16),
+        };
+        run.Videos.Add(new VideoResult { Name = "a.mp4", Path = "a.mp4", Frames = 20, EvaluatedFrames = 34, PaddedFrames = 14, Clips = 2 });
+        var html = HtmlReport.Render(run);
+        Assert.Contains("a.mp4</a></td><td>20</td><td>14</td><td>2</td>", html);
+        Assert.Contains("20 frames (+14 padded)", html);
+        Assert.DoesNotContain(">34<", html);
+        Assert.Contains($"<code class=\"path\" title=\"{model}\">", html);
+        Assert.Contains("code.path{overflow-wrap:anywhere", html);
+        Assert.Contains("96×64 (width × height)", html);
+    }
 }

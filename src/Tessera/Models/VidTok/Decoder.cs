@@ -68,6 +68,9 @@ public sealed class Decoder : StreamModule
         _ => throw new InvalidOperationException(),
     };
 
+    /// <summary>The <see cref="CausalCache.OnStep"/> calls one forward pass makes: every block and resampler, and the mid block.</summary>
+    public int Steps => up.Sum(l => l.Steps) + up_temporal.Sum(l => l.Steps) + 1;
+
     public override Tensor forward(Tensor z, CausalCache cache)
     {
         var h = conv_in.forward(z, cache);

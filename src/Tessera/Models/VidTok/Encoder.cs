@@ -50,6 +50,9 @@ public sealed class Encoder : StreamModule
         RegisterComponents();
     }
 
+    /// <summary>The <see cref="CausalCache.OnStep"/> calls one forward pass makes: every block and resampler, and the mid block.</summary>
+    public int Steps => down.Sum(l => l.Steps) + down_temporal.Sum(l => l.Steps) + 1;
+
     public override Tensor forward(Tensor x, CausalCache cache)
     {
         Tensor h;

@@ -25,4 +25,7 @@ public sealed class Level : nn.Module
 
     public StreamModule Block(int j) => block[j];
     public StreamModule? Resample => downsample ?? upsample;
+
+    /// <summary>Blocks plus the resampler: the steps this level reports to <see cref="CausalCache.OnStep"/>.</summary>
+    public int Steps => block.Count + (Resample is null ? 0 : 1);
 }

@@ -18,7 +18,7 @@ public sealed partial class VidTokModel
         var encodedFrames = (int)x.shape[2];
         var raw = chunked
             ? TemporalChunker.Encode(this, x, options.TemporalChunk, options.Progress)
-            : EncodeRaw(x, CausalCache.None());
+            : EncodeRaw(x, WholeClip("encode", encoder.Steps, options));
         var leading = LeadingFrames(encodedFrames, (int)raw.shape[2]);
 
         if (Fsq is { } fsq)
@@ -48,7 +48,14 @@ public sealed partial class VidTokModel
         var chunkLatents = options.TemporalChunk / Config.TimeDownsampleFactor;
         return Config.Family == VidTokFamily.CausalV1_1 && options.TemporalChunk > 0 && latentFrames > 1 + chunkLatents
             ? TemporalChunker.Decode(this, latent, chunkLatents, options.Progress)
-            : DecodeRaw(latent, CausalCache.None());
+            : DecodeRaw(latent, WholeClip("decode", decoder.Steps, options));
+    }
+
+    private static CausalCache WholeClip(string stage, int steps, TokenizerOptions options)
+    {
+        var cache = CausalCache.None();
+        new StepProgress(options.Progress, stage, steps, 1).Attach(cache, 0);
+        return cache;
     }
 
     // v1.1 decoders return the frames the causal encoder's front padding made; v1.0 decoders drop them themselves.

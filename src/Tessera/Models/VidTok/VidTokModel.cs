@@ -49,5 +49,9 @@ public sealed partial class VidTokModel : TokenizerModel, ICausalAutoencoder
 
     int ICausalAutoencoder.TemporalFactor => Config.TimeDownsampleFactor;
 
+    int ICausalAutoencoder.EncodeSteps => encoder.Steps;
+
+    int ICausalAutoencoder.DecodeSteps => decoder.Steps;
+
     void ICausalAutoencoder.PrepareOverlapDecode(CausalCache cache) => decoder.SetOverlapCacheOffsets(cache);
 }

@@ -43,7 +43,7 @@ public sealed class VidTokParityMatrixTests
         {
             var tokens = dir.File($"tokens{b}.safetensors");
             var video = dir.File($"rec{b}.safetensors");
-            var encode = CliRunner.Run("encode", c.File($"frames{b}"), "--model", model, "--size", $"{c.Height}x{c.Width}", "--output", tokens);
+            var encode = CliRunner.Run("encode", c.File($"frames{b}"), "--model", model, "--size", $"{c.Width}x{c.Height}", "--output", tokens);
             Assert.True(encode.ExitCode == 0, encode.Error);
             using (var file = SafeTensorsFile.Load(tokens))
             using (var want = expected[b])
