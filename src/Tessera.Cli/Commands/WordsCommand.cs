@@ -33,7 +33,7 @@ public static class WordsCommand
         if (IsTokenFile(input))
         {
             var info = TokenFile.ReadInfo(input);
-            var modelFile = model ?? MetadataPaths.Resolve(input, "model", info.ModelSource)
+            var modelFile = model ?? MetadataPaths.Resolve(input, "model", info.ModelSource, info.ModelSha256)
                 ?? throw new TokenFileFormatException($"token file '{input}' does not record its model; pass --model <model.safetensors>");
             var (config, _) = ModelFamilies.Resolve(modelFile);
             var (code, _) = TokenFile.Load(input, config);

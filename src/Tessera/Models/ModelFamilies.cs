@@ -95,7 +95,11 @@ public static class ModelFamilies
     /// </summary>
     public static ModelFamilyProvider ForConversion(string? configFile, string? preset)
     {
-        if (configFile is not null) return ClaimingFamily(configFile) ?? Registered[0];
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile)) throw new ConfigException($"config file '{configFile}' does not exist");
+            return ClaimingFamily(configFile) ?? Registered[0];
+        }
         foreach (var family in Registered)
             if (family.TryResolve(preset!, out _)) return family;
         var near = Registered.SelectMany(f => f.ClosestNames(preset!)).Take(3);
