@@ -1,4 +1,4 @@
-using Tessera.Models.VidTok;
+using Tessera.Models;
 
 namespace Tessera.Cli;
 
@@ -12,12 +12,12 @@ internal static class MissingModel
 
     public static void ThrowIfMissing(string model)
     {
-        if (File.Exists(model) || VidTokPresets.TryGet(model, out _)) return;
+        if (File.Exists(model) || ModelFamilies.IsPreset(model)) return;
         if (model.EndsWith(".ckpt", StringComparison.OrdinalIgnoreCase)) ThrowIfMissingCheckpoint(model);
         if (!model.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !model.Contains('/')) return;
         var stem = Path.GetFileNameWithoutExtension(model);
-        var how = VidTokPresets.TryGet(stem, out _)
-            ? $"'{stem}' is an official VidTok model: {Download(stem)}, then convert it once with " +
+        var how = ModelFamilies.OfficialWeightsSource(stem) is { } download
+            ? $"'{stem}' is an official model: {download}, then convert it once with " +
               $"'tessera convert {stem}.ckpt --preset {stem} --output {Path.GetFileName(model)}'"
             : "give a Tessera model file (official checkpoints: convert them once with 'tessera convert'), a preset name with --weights, or leave out --model for the bundled model";
         throw new ConfigException($"model file '{model}' does not exist; {how} {Readme}");
@@ -27,9 +27,7 @@ internal static class MissingModel
     {
         if (File.Exists(checkpoint)) return;
         var stem = Path.GetFileNameWithoutExtension(checkpoint);
-        var how = VidTokPresets.TryGet(stem, out _) ? $"; '{stem}' is an official VidTok checkpoint: {Download(stem)} {Readme}" : "";
+        var how = ModelFamilies.OfficialWeightsSource(stem) is { } download ? $"; '{stem}' is an official checkpoint: {download} {Readme}" : "";
         throw new CheckpointFormatException($"checkpoint '{checkpoint}' does not exist{how}");
     }
-
-    private static string Download(string stem) => $"download {stem}.ckpt from Hugging Face (microsoft/VidTok, folder checkpoints/)";
 }

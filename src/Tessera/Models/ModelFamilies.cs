@@ -89,6 +89,13 @@ public static class ModelFamilies
         throw new ConfigException($"unknown model '{model}': not a file and not a preset (closest presets: {string.Join(", ", near)}; 'tessera presets' lists all)");
     }
 
+    /// <summary>Whether a name is a preset of a registered family.</summary>
+    public static bool IsPreset(string name) => Registered.Any(f => f.Presets.Any(p => p.Name == name));
+
+    /// <summary>How to download the official checkpoint of a preset name, from the family that knows it; null if none does.</summary>
+    public static string? OfficialWeightsSource(string preset) =>
+        Registered.Select(f => f.OfficialWeightsSource(preset)).FirstOrDefault(s => s is not null);
+
     /// <summary>
     /// The family that converts official weights described by <paramref name="configFile"/> (the family whose marker
     /// keys it carries, else the first registered) or by <paramref name="preset"/>.

@@ -53,6 +53,10 @@ public abstract class ModelFamilyProvider
     /// <summary>Which of the family's models stream long videos (see <see cref="ModelCard.Streams"/>), for error messages.</summary>
     public virtual string StreamingModels => "none";
 
+    /// <summary>Where an official checkpoint of this preset name is downloaded from ("download X from Y"), or null when
+    /// the name is no official preset of this family or its weights are not published.</summary>
+    public virtual string? OfficialWeightsSource(string preset) => null;
+
     /// <summary>Family-specific lines for <c>tessera info</c>: (label, text).</summary>
     public virtual IEnumerable<(string Label, string Text)> Describe(ModelConfig config) => [];
 

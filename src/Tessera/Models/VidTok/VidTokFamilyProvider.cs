@@ -19,6 +19,9 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
 
     public override string StreamingModels => "causal v1.1";
 
+    public override string? OfficialWeightsSource(string preset) =>
+        VidTokPresets.TryGet(preset, out _) ? $"download {preset}.ckpt from Hugging Face (microsoft/VidTok, folder checkpoints/)" : null;
+
     public override IReadOnlyList<(string Name, string Description)> Presets =>
         VidTokPresets.Names.Select(n => (n, VidTokPresets.GetDescription(n))).ToArray();
 
