@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<Options, int>>(StringComparer.Ordin
     ["encode-decode"] = EncodeDecode.Run,
     ["conv-layout"] = ConvLayout.Run,
     ["fsq"] = FsqQuantize.Run,
+    ["decode-profile"] = DecodeProfile.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -8,11 +8,23 @@ internal static class AlphaBlender
 {
     public static Parameter NewMixFactor() => new(tensor(new float[] { 2.0f }));
 
+    /// <summary>
+    /// The blend. <paramref name="fixedPath"/> and <paramref name="learnedPath"/> must be temporaries the caller owns
+    /// and disposes after the call: without autograd (inference) the blend is computed in their storage, so the
+    /// full-size products and the sum (three tensors the size of the output) are never allocated. The arithmetic is
+    /// the same as the out-of-place form, so the result is bit for bit the same.
+    /// </summary>
     public static Tensor Blend(Parameter mixFactor, Tensor fixedPath, Tensor learnedPath)
     {
         using var alpha = sigmoid(mixFactor);
-        using var a = fixedPath * alpha;
         using var oneMinus = 1 - alpha;
+        if (!is_grad_enabled())
+        {
+            fixedPath.mul_(alpha);
+            // A new handle to the blended storage: the caller disposes its own handles to both inputs.
+            return learnedPath.mul_(oneMinus).add_(fixedPath).alias();
+        }
+        using var a = fixedPath * alpha;
         using var b = learnedPath * oneMinus;
         return a + b;
     }
