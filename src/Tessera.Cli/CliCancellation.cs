@@ -61,6 +61,7 @@ public sealed class CliCancellation : IDisposable
     /// </summary>
     private static void HardExit(int code)
     {
+        PeakMemoryReport.Write();
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
         {
             try { PosixExit(code); }

@@ -11,8 +11,9 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>
-/// The hostile-input sweep: each crafted file through the command line in-process ends with exit code 1–4, a message that
-/// names the file and no stack trace, leaves no temporary behind, and leaves an existing output untouched.
+/// The hostile-input sweep: each crafted file through the tessera binary, in a process of its own, ends with exit code
+/// 1–4, a message that names the file and no stack trace, leaves no temporary behind, leaves an existing output
+/// untouched, and peaks under 2 GiB of resident memory (reported by the process itself, TESSERA_PEAK_MEMORY_FILE).
 /// </summary>
 public sealed class HostileSweepTests : IClassFixture<HostileSweepTests.Files>
 {
@@ -137,7 +138,10 @@ public sealed class HostileSweepTests : IClassFixture<HostileSweepTests.Files>
                 if (!File.Exists(fifo)) using (var mk = Process.Start("mkfifo", [fifo])!) mk.WaitForExit();
                 return (p, Tokens(m => m["model_source"] = fifo));
             }
-            case "relative-model.safetensors": return (p, Tokens(m => m["model_source"] = "models/../tiny.safetensors"));
+            case "relative-model.safetensors":
+                // A real model under the relative name in the working directory: still not opened.
+                File.Copy(f.Model, Path.Combine(dir, "tiny.safetensors"));
+                return (p, Tokens(m => m["model_source"] = "models/../tiny.safetensors"));
             default: throw new ArgumentException(name);
         }
     }
@@ -153,8 +157,9 @@ public sealed class HostileSweepTests : IClassFixture<HostileSweepTests.Files>
         File.WriteAllBytes(output, existing);
         var before = dir.Entries().ToHashSet();
 
-        var watch = Stopwatch.StartNew();
-        var r = CliRunner.Run(args);
+        using var report = new TempDir();
+        var peakFile = report.File("peak");
+        var r = RunProcess(args, dir.Path, peakFile);
 
         Assert.True(r.ExitCode is >= 1 and <= 4, $"{name}: exit {r.ExitCode}\n{r.Error}");
         Assert.Contains(Path.GetFileName(file), r.Error);
@@ -162,6 +167,33 @@ public sealed class HostileSweepTests : IClassFixture<HostileSweepTests.Files>
         Assert.DoesNotContain("frame #", r.Error);
         Assert.Equal(existing, File.ReadAllBytes(output));
         Assert.DoesNotContain(dir.Entries(), e => !before.Contains(e));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"{name}: took {watch.Elapsed}");
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.True(File.Exists(peakFile), $"{name}: the process wrote no peak-memory report\n{r.Error}");
+            var peak = long.Parse(File.ReadAllText(peakFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(peak < 2L << 30, $"{name}: peak resident memory {peak / (1 << 20)} MiB");
+        }
+    }
+
+    private static (int ExitCode, string Error) RunProcess(string[] args, string workingDirectory, string peakFile)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Tessera.Cli"), args)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = workingDirectory,
+            Environment = { ["TESSERA_PEAK_MEMORY_FILE"] = peakFile },
+        };
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        // Generous for a parallel suite on 2 cores, yet well under the minutes a quadratic reader or an unbounded allocation takes.
+        if (!p.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"still running after 60 s: {string.Join(' ', args)}");
+        }
+        p.WaitForExit();
+        return (p.ExitCode, stderr.Result + stdout.Result);
     }
 }
