@@ -19,6 +19,9 @@ public static class FrameRules
     public static Tensor PadTo(Tensor video, int frames)
     {
         var missing = frames - (int)video.shape[2];
-        return missing <= 0 ? video : cat([video, video[.., .., ^1..].expand(-1, -1, missing, -1, -1)], 2);
+        if (missing <= 0) return video;
+        using var last = video[.., .., ^1..];
+        using var repeats = last.expand(-1, -1, missing, -1, -1);
+        return cat([video, repeats], 2);
     }
 }

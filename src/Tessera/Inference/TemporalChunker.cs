@@ -40,8 +40,10 @@ public static class TemporalChunker
             {
                 cache.IsFirstChunk = index == 0;
                 steps.Attach(cache, index);
+                // A scope per chunk: whatever a layer leaves undisposed is freed now, not at the end of the video.
+                using var scope = NewDisposeScope();
                 using var chunk = video[.., .., start..end];
-                parts.Add(model.EncodeRaw(chunk, cache));
+                parts.Add(model.EncodeRaw(chunk, cache).MoveToOuterDisposeScope());
             }
             return cat(parts, 2);
         }
@@ -67,15 +69,17 @@ public static class TemporalChunker
             {
                 cache.IsFirstChunk = index == 0;
                 steps.Attach(cache, index);
+                using var scope = NewDisposeScope();
                 var overlap = end + 1 <= length;
                 using var chunk = latent[.., .., start..(overlap ? end + 1 : end)];
                 var frames = model.DecodeRaw(chunk, cache);
                 if (overlap)
                 {
                     using (frames)
-                        parts.Add(frames[.., .., ..(int)(frames.shape[2] - tdf)].contiguous());
+                    using (var kept = frames[.., .., ..(int)(frames.shape[2] - tdf)])
+                        parts.Add(kept.contiguous().MoveToOuterDisposeScope());
                 }
-                else parts.Add(frames);
+                else parts.Add(frames.MoveToOuterDisposeScope());
             }
             return cat(parts, 2);
         }

@@ -28,7 +28,11 @@ internal static class CausalTimePadding
 
         Tensor front;
         if (cache.IsFirstChunk)
-            front = x[.., .., ..1].expand(-1, -1, pad, -1, -1);
+        {
+            // Views hold their base's storage: an undisposed slice would keep the whole activation alive.
+            using var first = x[.., .., ..1];
+            front = first.expand(-1, -1, pad, -1, -1);
+        }
         else
         {
             var previous = cache.Get(layer)

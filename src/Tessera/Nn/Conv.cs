@@ -80,7 +80,7 @@ public sealed class Conv : StreamModule
         using var kernel = axes switch
         {
             KernelAxes.Spatial2d => weight.unsqueeze(2),
-            KernelAxes.Temporal1d => weight.unsqueeze(-1).unsqueeze(-1),
+            KernelAxes.Temporal1d => weight.view([.. weight.shape, 1, 1]),
             _ => weight.alias(),
         };
         return nn.functional.conv3d(x, kernel, bias, strides: stride, padding: padding);

@@ -34,8 +34,9 @@ public sealed class AttnBlock : StreamModule
         using (var kh = Tokens(k.forward(h, cache)))
         using (var vh = Tokens(v.forward(h, cache)))
         using (var o = nn.functional.scaled_dot_product_attention(qh, kh, vh))
+        using (var frames = o.reshape(b, t, hgt, wid, c))
             // [B, T, H·W, C] -> [B, C, T, H, W]
-            attended = o.reshape(b, t, hgt, wid, c).permute(0, 4, 1, 2, 3);
+            attended = frames.permute(0, 4, 1, 2, 3);
         using (attended)
             return proj_out.forward(attended, cache).add_(x);
 

@@ -92,7 +92,8 @@ public sealed class Decoder : StreamModule
             output = conv_out.forward(a, cache);
         if (config.Family != VidTokFamily.CausalV1_0) return output;
         using (output)
-            return output[.., .., (config.TimeDownsampleFactor - 1)..].contiguous();
+        using (var kept = output[.., .., (config.TimeDownsampleFactor - 1)..])
+            return kept.contiguous();
     }
 
     /// <summary>

@@ -85,6 +85,8 @@ public sealed class Encoder : StreamModule
         var frames = x.shape[2];
         if (!config.IsCausal || frames % tdf == 0) return x.alias();
         var pad = config.Family == VidTokFamily.CausalV1_0 ? tdf - 1 : tdf - (int)(frames % tdf);
-        return cat([x[.., .., ..1].expand(-1, -1, pad, -1, -1), x], 2);
+        using var first = x[.., .., ..1];
+        using var front = first.expand(-1, -1, pad, -1, -1);
+        return cat([front, x], 2);
     }
 }

@@ -70,6 +70,7 @@ public sealed class TimeUpsample : StreamModule
             cache.Set(this, carried);
         }
         using var upsampled = Interpolate(joined);
-        return upsampled[.., .., (2 * n)..].contiguous();
+        using var fresh = upsampled[.., .., (2 * n)..];
+        return fresh.contiguous();
     }
 }
