@@ -33,7 +33,9 @@ public sealed class CausalCache : IDisposable
     internal void Set(nn.Module layer, Tensor value)
     {
         if (!keep) return;
-        var stored = value.detach().clone().DetachFromDisposeScope();
+        // The detached view shares the activation's storage: disposed here so it cannot keep the activation alive.
+        using var detached = value.detach();
+        var stored = detached.clone().DetachFromDisposeScope();
         if (frames.Remove(layer, out var old)) old.Dispose();
         frames[layer] = stored;
     }

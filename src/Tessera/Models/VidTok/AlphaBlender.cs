@@ -17,7 +17,8 @@ internal static class AlphaBlender
     public static Tensor Blend(Parameter mixFactor, Tensor fixedPath, Tensor learnedPath)
     {
         using var alpha = sigmoid(mixFactor);
-        using var oneMinus = 1 - alpha;
+        // `1 - alpha` would leave TorchSharp's intermediate negation undisposed.
+        using var oneMinus = alpha.neg().add_(1);
         if (!is_grad_enabled())
         {
             fixedPath.mul_(alpha);
