@@ -57,6 +57,9 @@ public abstract class ModelFamilyProvider
     /// the name is no official preset of this family or its weights are not published.</summary>
     public virtual string? OfficialWeightsSource(string preset) => null;
 
+    /// <summary>The Hub file of a preset's official checkpoint, or null when the name is no official preset of this family.</summary>
+    public virtual Tessera.Checkpoints.Hub.HubFile? OfficialCheckpoint(string preset) => null;
+
     /// <summary>Family-specific lines for <c>tessera info</c>: (label, text).</summary>
     public virtual IEnumerable<(string Label, string Text)> Describe(ModelConfig config) => [];
 

@@ -22,6 +22,9 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
     public override string? OfficialWeightsSource(string preset) =>
         VidTokPresets.TryGet(preset, out _) ? $"download {preset}.ckpt from Hugging Face (microsoft/VidTok, folder checkpoints/)" : null;
 
+    public override Tessera.Checkpoints.Hub.HubFile? OfficialCheckpoint(string preset) =>
+        VidTokPresets.TryGet(preset, out _) ? new Tessera.Checkpoints.Hub.HubFile("microsoft/VidTok", Tessera.Checkpoints.Hub.HubFile.DefaultRevision, $"checkpoints/{preset}.ckpt") : null;
+
     public override IReadOnlyList<(string Name, string Description)> Presets =>
         VidTokPresets.Names.Select(n => (n, VidTokPresets.GetDescription(n))).ToArray();
 
