@@ -27,7 +27,7 @@ public sealed class HubModelCliTests
         using var dir = new TempDir();
         var bytes = File.ReadAllBytes(ckpt);
         hub.Add("owner/tiny", "checkpoints/model.ckpt", bytes);
-        string[] args = ["reconstruct", frames, "--model", yaml, "--weights", "hf:owner/tiny/checkpoints/model.ckpt"];
+        string[] args = ["reconstruct", frames, "--frames", "9", "--model", yaml, "--weights", "hf:owner/tiny/checkpoints/model.ckpt"];
 
         var first = CliRunner.RunWithHub(Settings(hub, dir), args);
         Assert.True(first.ExitCode == 0, first.Error);
@@ -45,7 +45,7 @@ public sealed class HubModelCliTests
         Assert.DoesNotContain("converting", second.Error);
         Assert.Equal(Psnr(first), Psnr(second));
 
-        var local = CliRunner.Run("reconstruct", frames, "--model", yaml, "--weights", ckpt);
+        var local = CliRunner.Run("reconstruct", frames, "--frames", "9", "--model", yaml, "--weights", ckpt);
         Assert.True(local.ExitCode == 0, local.Error);
         Assert.Equal(Psnr(local), Psnr(first));
     }
@@ -75,8 +75,8 @@ public sealed class HubModelCliTests
         using var dir = new TempDir();
         var r = CliRunner.Run("reconstruct", Path.Combine(TestPaths.RepoRoot!, "data", "samples", "testsrc2.mp4"), "--model", "vidtok_fsq_causal_488_32768_v1_1");
         Assert.Equal(4, r.ExitCode);
-        Assert.Contains("hf:microsoft/VidTok/checkpoints/vidtok_fsq_causal_488_32768_v1_1.ckpt is not in the Hugging Face cache", r.Error);
-        Assert.Contains("https://huggingface.co/microsoft/VidTok/resolve/main/checkpoints/vidtok_fsq_causal_488_32768_v1_1.ckpt", r.Error);
+        Assert.Contains("hf:microsoft/VidTok/checkpoints/vidtok_v1_1/vidtok_fsq_causal_488_32768_v1_1.ckpt is not in the Hugging Face cache", r.Error);
+        Assert.Contains("https://huggingface.co/microsoft/VidTok/resolve/main/checkpoints/vidtok_v1_1/vidtok_fsq_causal_488_32768_v1_1.ckpt", r.Error);
         Assert.Contains("--weights", r.Error);
     }
 }
