@@ -20,11 +20,11 @@ internal static class ModelArgument
 
     private static HubSettings Settings => Override.Value ?? HubSettings.FromEnvironment();
 
-    public static (string Model, string? Weights) Resolve(CliContext ctx, string model, string? weights, bool ema)
+    public static ResolvedModel Resolve(CliContext ctx, string model, string? weights, bool ema)
     {
         var fromHub = HubFile.IsReference(model) || weights is not null && HubFile.IsReference(weights)
                       || weights is null && !File.Exists(model) && Models.ModelFamilies.OfficialCheckpoint(model) is not null;
-        if (!fromHub) return (model, weights);
+        if (!fromHub) return new ResolvedModel(model, weights, ema);
         using var hub = new HubClient(Settings) { Status = ctx.Progress };
         var progress = ctx.ShowsProgress ? new HubProgressLine(ctx.Error) : null;
         return PretrainedModels.ResolveAsync(hub, model, weights, ema, progress, CliCancellation.Current?.Token ?? default).GetAwaiter().GetResult();

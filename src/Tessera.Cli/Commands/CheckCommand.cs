@@ -48,7 +48,7 @@ public static class CheckCommand
         if (frames is <= 0) throw new UsageException($"--frames must be positive, got {frames}");
         if (video is not null) VideoInputs.RequireInput(video);
         using var scope = NewDisposeScope();
-        (model, weights) = ModelArgument.Resolve(ctx, model, weights, ema);
+        (model, weights, ema) = ModelArgument.Resolve(ctx, model, weights, ema);
         var options = new TokenizerOptions { Threads = threads, Progress = CliCancellation.Checking(null), Frames = FramePolicy.PadLastFrame };
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
         var card = tokenizer.Card;

@@ -14,11 +14,24 @@ namespace Tessera.Checkpoints.Hub;
 public static class PretrainedModels
 {
     /// <summary>
+    /// Loads a tokenizer by name as <see cref="Inference.VideoTokenizer.Load"/> does, fetching and converting Hub models
+    /// first (see <see cref="ResolveAsync"/>); <paramref name="settings"/> default to the environment's.
+    /// </summary>
+    public static async Task<Inference.VideoTokenizer> LoadAsync(string model, string? weights = null, Inference.TokenizerOptions? options = null,
+        bool useEma = false, HubSettings? settings = null, IProgress<HubProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var hub = new HubClient(settings ?? HubSettings.FromEnvironment());
+        var resolved = await ResolveAsync(hub, model, weights, useEma, progress, cancellationToken).ConfigureAwait(false);
+        return Inference.VideoTokenizer.Load(resolved.Model, resolved.Weights, options, resolved.UseEma);
+    }
+
+    /// <summary>
     /// The local model and weights arguments for <see cref="Inference.VideoTokenizer.Load"/>: <paramref name="model"/>
     /// and <paramref name="weights"/> as given when they are local; a converted Tessera model file (weights null) for an
     /// official preset without weights, an <c>hf:</c> checkpoint named like a preset, or a preset/config with <c>hf:</c> weights.
+    /// A conversion takes the EMA weights when asked, so the converted file is loaded plainly (<see cref="ResolvedModel.UseEma"/> false).
     /// </summary>
-    public static async Task<(string Model, string? Weights)> ResolveAsync(HubClient hub, string model, string? weights, bool useEma,
+    public static async Task<ResolvedModel> ResolveAsync(HubClient hub, string model, string? weights, bool useEma,
         IProgress<HubProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         HubCachedFile? hubWeights = null;
@@ -30,18 +43,18 @@ public static class PretrainedModels
         if (HubFile.IsReference(model))
         {
             var got = await hub.GetAsync(HubFile.Parse(model), progress, cancellationToken).ConfigureAwait(false);
-            if (!IsCheckpoint(got.Path) || IsConfig(got.Path)) return (got.Path, weights);
+            if (!IsCheckpoint(got.Path) || IsConfig(got.Path)) return new(got.Path, weights, useEma);
             var stem = Path.GetFileNameWithoutExtension(got.Path);
             if (weights is not null || !ModelFamilies.IsPreset(stem))
                 throw new ConfigException($"model '{model}' is a checkpoint{(weights is null ? " whose name is no preset" : "")}; name its model with --model <preset|config.yaml> and pass the checkpoint with --weights {model}");
-            return (Converted(hub, got, stem, null, useEma), null);
+            return new(Converted(hub, got, stem, null, useEma), null, false);
         }
         var named = !File.Exists(model) && ModelFamilies.IsPreset(model);
         if (weights is null && named && ModelFamilies.OfficialCheckpoint(model) is { } official)
-            return (Converted(hub, await hub.GetAsync(official, progress, cancellationToken).ConfigureAwait(false), model, null, useEma), null);
+            return new(Converted(hub, await hub.GetAsync(official, progress, cancellationToken).ConfigureAwait(false), model, null, useEma), null, false);
         if (hubWeights is not null && IsCheckpoint(hubWeights.Path) && (named || IsConfig(model)))
-            return (Converted(hub, hubWeights, named ? model : null, named ? null : model, useEma), null);
-        return (model, weights);
+            return new(Converted(hub, hubWeights, named ? model : null, named ? null : model, useEma), null, false);
+        return new(model, weights, useEma);
     }
 
     /// <summary>The Tessera model file converted from a cached Hub checkpoint, converting it the first time.</summary>
@@ -70,3 +83,6 @@ public static class PretrainedModels
 
     private static bool IsConfig(string path) => Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml";
 }
+
+/// <summary>Local arguments for <see cref="Inference.VideoTokenizer.Load"/>: model, weights, and whether to take EMA weights from them.</summary>
+public sealed record ResolvedModel(string Model, string? Weights, bool UseEma);
