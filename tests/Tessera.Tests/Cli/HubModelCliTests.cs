@@ -79,4 +79,14 @@ public sealed class HubModelCliTests
         Assert.Contains("https://huggingface.co/microsoft/VidTok/resolve/main/checkpoints/vidtok_v1_1/vidtok_fsq_causal_488_32768_v1_1.ckpt", r.Error);
         Assert.Contains("--weights", r.Error);
     }
+
+    [Fact]
+    public void Finetune_FromAnOfficialPreset_TakesItFromTheHub()
+    {
+        using var dir = new TempDir();
+        var r = CliRunner.Run("finetune", "--from", "vidtok_kl_causal_488_4chn", "--data", dir.Path, "-o", dir.File("run"));
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains("hf:microsoft/VidTok/checkpoints/vidtok_kl_causal_488_4chn.ckpt is not in the Hugging Face cache", r.Error);
+        Assert.False(Directory.Exists(dir.File("run")));
+    }
 }
