@@ -144,7 +144,7 @@ public sealed class HubClient : IDisposable
             await using var input = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             var buffer = new byte[1 << 20];
             int read;
-            while ((read = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            while ((read = await ReadAsync(input, buffer, ct).ConfigureAwait(false)) > 0)
             {
                 await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
                 done += read;
@@ -153,6 +153,21 @@ public sealed class HubClient : IDisposable
             if (expected is { } e && done < e)
                 throw new IOException($"the transfer ended after {done:N0} of {e:N0} bytes");
             return true;
+        }
+    }
+
+    // A read that waits at most Settings.Timeout for the next bytes: a stalled transfer is a broken one (resumed, or reported).
+    private async Task<int> ReadAsync(Stream input, byte[] buffer, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(Settings.Timeout);
+        try
+        {
+            return await input.ReadAsync(buffer, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new IOException($"no data for {Settings.Timeout.TotalSeconds:0.#} s");
         }
     }
 
@@ -195,9 +210,15 @@ public sealed class HubClient : IDisposable
         if (Settings.Token is { } token && OnHub(url)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
         if (from is { } f) request.Headers.Range = new RangeHeaderValue(f, null);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(Settings.Timeout);
         try
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new IOException($"the Hub did not answer {file} at {url} within {Settings.Timeout.TotalSeconds:0.#} s (HF_HUB_DOWNLOAD_TIMEOUT); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only");
         }
         catch (HttpRequestException e)
         {

@@ -3,7 +3,7 @@ namespace Tessera.Checkpoints.Hub;
 /// <summary>
 /// Where Hub files come from and where they are kept, read from the environment variables <c>huggingface_hub</c> uses:
 /// <c>HF_ENDPOINT</c>, <c>HF_HOME</c> / <c>HF_HUB_CACHE</c>, <c>HF_TOKEN</c> (else the token file <c>huggingface-cli login</c>
-/// writes) and <c>HF_HUB_OFFLINE</c>. Sharing its cache means a file downloaded from Python is found here and the other way round.
+/// writes), <c>HF_HUB_OFFLINE</c> and <c>HF_HUB_DOWNLOAD_TIMEOUT</c>. Sharing its cache means a file downloaded from Python is found here and the other way round.
 /// </summary>
 public sealed record HubSettings
 {
@@ -20,6 +20,9 @@ public sealed record HubSettings
     /// <summary>Use the cache only: a file that is not there is an error, not a download.</summary>
     public bool Offline { get; init; }
 
+    /// <summary>How long the Hub may stay silent (an answer to a request, the next bytes of a transfer) before the attempt counts as broken.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public static HubSettings FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
     public static HubSettings FromEnvironment(Func<string, string?> env)
@@ -34,6 +37,8 @@ public sealed record HubSettings
             CacheDir = NonEmpty(env("HF_HUB_CACHE")) ?? NonEmpty(env("HUGGINGFACE_HUB_CACHE")) ?? System.IO.Path.Combine(home, "hub"),
             Token = NonEmpty(env("HF_TOKEN")) ?? (File.Exists(tokenFile) ? NonEmpty(File.ReadAllText(tokenFile).Trim()) : null),
             Offline = IsTrue(env("HF_HUB_OFFLINE")),
+            Timeout = TimeSpan.FromSeconds(double.TryParse(env("HF_HUB_DOWNLOAD_TIMEOUT"), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 10),
         };
     }
 

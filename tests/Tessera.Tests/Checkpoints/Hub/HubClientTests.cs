@@ -196,4 +196,18 @@ public sealed class HubClientTests
         Assert.Contains(waits, w => w.StartsWith("waiting for another download of hf:owner/tiny/checkpoints/model.ckpt", StringComparison.Ordinal));
         Assert.True(File.Exists(dir.File($"hub/.locks/models--owner--tiny/{LoopbackHub.Sha256(content)}.lock")));
     }
+
+    [Fact]
+    public async Task StalledTransfer_GivesUpAfterTheTimeout_KeepingNoBlob()
+    {
+        using var hub = new LoopbackHub { Stall = true };
+        using var dir = new TempDir();
+        var content = Content();
+        hub.Add(Repo, FilePath, content);
+        using var client = new HubClient(new HubSettings { Endpoint = hub.Endpoint, CacheDir = dir.File("hub"), Timeout = TimeSpan.FromSeconds(0.5) });
+        var e = await Assert.ThrowsAsync<IOException>(() => client.GetAsync(Reference));
+        Assert.Contains("broke off after 0 of 50,000 bytes (no data for 0.5 s)", e.Message);
+        Assert.Equal(3, hub.Count("GET", "/cdn/"));
+        Assert.False(File.Exists(dir.File($"hub/models--owner--tiny/blobs/{LoopbackHub.Sha256(content)}")));
+    }
 }

@@ -44,6 +44,9 @@ internal sealed class LoopbackHub : IDisposable
 
     public string? RequiredToken { get; set; }
 
+    /// <summary>Send a transfer's headers and then nothing, holding the connection open until the client gives up.</summary>
+    public bool Stall { get; set; }
+
     public void Add(string repo, string path, byte[] content) => _files[$"/{repo}/resolve/main/{path}"] = content;
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
@@ -123,6 +126,11 @@ internal sealed class LoopbackHub : IDisposable
         List<(string, string)> extra = from > 0 ? [("Content-Range", $"bytes {from}-{content.Length - 1}/{content.Length}")] : [];
         await Write(stream, status, extra, body.Length);
         if (method == "HEAD") return;
+        if (Stall)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(30), _stop.Token); } catch (OperationCanceledException) { }
+            return;
+        }
         var cut = TruncateTransfers > 0;
         if (cut) TruncateTransfers--;
         var limit = cut ? Math.Min(TruncateAfter, body.Length) : body.Length;
