@@ -13,6 +13,9 @@ internal static class BundledModel
 
     public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "models", FileName);
 
+    /// <summary>The held-out PSNR the README reports for the bundled weights (eval split, 256x256, 8 fps), for <c>tessera check</c>.</summary>
+    public static (double Psnr, string Source) HeldOutPsnr => (17.75, "README, held-out eval split at 256x256");
+
     public static string Resolve(string? model)
     {
         if (model is not null) return ResolveName(model);

@@ -58,7 +58,7 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, bool? inter
     public static ExitCode? Classify(Exception e) => e switch
     {
         InvalidVideoException or InvalidInputException or TokenFileFormatException => ExitCode.InvalidInput,
-        CheckpointFormatException or ConfigException => ExitCode.CheckpointError,
+        CheckpointFormatException or ConfigException or Checkpoints.Hub.HubException => ExitCode.CheckpointError,
         UsageException => ExitCode.UsageError,
         IOException or UnauthorizedAccessException or Training.TrainingDivergedException => ExitCode.Failure,
         OverflowException or ArgumentException or InvalidDataException or FormatException => ExitCode.InvalidInput,

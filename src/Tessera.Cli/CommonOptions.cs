@@ -10,13 +10,13 @@ public static class CommonOptions
 {
     public static Option<string> Model(bool required) => new("--model", "-m")
     {
-        Description = "Tessera model file (.safetensors), preset name (see 'tessera presets') or official VidTok YAML config",
+        Description = "Tessera model file (.safetensors), preset name (see 'tessera presets'; an official one without --weights is downloaded from the Hugging Face Hub and converted once), hf:<owner>/<repo>[@revision]/<path>, or official VidTok YAML config",
         Required = required,
     };
 
     public static Option<string> Weights() => new("--weights", "-w")
     {
-        Description = "Weights for a preset or YAML model: official Lightning .ckpt or Tessera .safetensors",
+        Description = "Weights for a preset or YAML model: official Lightning .ckpt or Tessera .safetensors, local or hf:<owner>/<repo>[@revision]/<path>",
     };
 
     public static Option<bool> Ema() => new("--ema") { Description = "Use the EMA weights stored in the checkpoint" };

@@ -14,7 +14,7 @@ internal static class MetadataPaths
     public static string? Resolve(string tokenFile, string key, string? recorded, string? sha256 = null)
     {
         if (string.IsNullOrEmpty(recorded)) return null;
-        if (ModelFamilies.IsPreset(recorded)) return recorded;
+        if (ModelFamilies.IsPreset(recorded) || Checkpoints.Hub.HubFile.IsReference(recorded)) return recorded;
         if (recorded == BundledModel.Name || Path.GetFileName(recorded) == BundledModel.FileName && !File.Exists(recorded))
             return Checked(tokenFile, key, recorded, BundledModel.Resolve(null), sha256);
         if (!Path.IsPathFullyQualified(recorded))

@@ -17,7 +17,7 @@ internal static class MissingModel
         if (!model.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !model.Contains('/')) return;
         var stem = Path.GetFileNameWithoutExtension(model);
         var how = ModelFamilies.OfficialWeightsSource(stem) is { } download
-            ? $"'{stem}' is an official model: {download}, then convert it once with " +
+            ? $"'{stem}' is an official model: pass --model {stem} (without --weights) to download and convert it once from the Hub, or {download}, then convert it once with " +
               $"'tessera convert {stem}.ckpt --preset {stem} --output {Path.GetFileName(model)}'"
             : "give a Tessera model file (official checkpoints: convert them once with 'tessera convert'), a preset name with --weights, or leave out --model for the bundled model";
         throw new ConfigException($"model file '{model}' does not exist; {how} {Readme}");

@@ -13,17 +13,22 @@ public static class TesseraCli
         Run(args, stdout, stderr, cancellation, interactive: null);
 
     /// <summary>As above; <paramref name="interactive"/> says whether stderr is a terminal (null: ask the console).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation, bool? interactive)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation, bool? interactive) =>
+        Run(args, stdout, stderr, cancellation, interactive, hub: null);
+
+    /// <summary>As above; <paramref name="hub"/> replaces the Hub settings the environment gives (HF_ENDPOINT, HF_HUB_CACHE, …).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliCancellation? cancellation, bool? interactive, Tessera.Checkpoints.Hub.HubSettings? hub)
     {
-        var previous = CliCancellation.Current;
+        var previous = (CliCancellation.Current, ModelArgument.Current);
         CliCancellation.Current = cancellation;
+        ModelArgument.Current = hub;
         try
         {
             return RunCommand(args, stdout, stderr, interactive);
         }
         finally
         {
-            CliCancellation.Current = previous;
+            (CliCancellation.Current, ModelArgument.Current) = previous;
         }
     }
 
@@ -46,6 +51,7 @@ public static class TesseraCli
             TrainCommand.CreateFinetune(ctx),
             EvalCommand.Create(ctx),
             CodebookCommand.Create(ctx),
+            CheckCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -44,6 +44,9 @@ public sealed partial class ReadmeCommandsTests
             new(4, "step-00020000.safetensors' does not exist"),
         ["tessera reconstruct data/samples/testsrc2.mp4 -m runs/small/checkpoints/step-00020000.safetensors"] =
             new(4, "step-00020000.safetensors' does not exist"),
+        // The suite's Hub is offline with an empty cache (CliRunner): the download is HubModelCliTests' against a loopback Hub.
+        ["tessera reconstruct data/samples/testsrc2.mp4 --model vidtok_fsq_causal_488_32768_v1_1 --size 256 --fps 8"] =
+            new(4, "huggingface.co/microsoft/VidTok/resolve/main/checkpoints/vidtok_v1_1/vidtok_fsq_causal_488_32768_v1_1.ckpt"),
         ["tessera convert vidtok_fsq_causal_488_32768_v1_1.ckpt --preset vidtok_fsq_causal_488_32768_v1_1 --output vidtok_fsq_causal_488_32768_v1_1.safetensors"] =
             new(4, HuggingFace),
         ["tessera convert vidtok_kl_causal_488_4chn.ckpt --preset vidtok_kl_causal_488_4chn --output kl4.safetensors"] = new(4, HuggingFace),

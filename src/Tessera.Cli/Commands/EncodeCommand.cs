@@ -49,6 +49,7 @@ public static class EncodeCommand
 
     internal static VideoTokenizer LoadTokenizer(CliContext ctx, string model, string? weights, TokenizerOptions options, bool ema)
     {
+        (model, weights, ema) = ModelArgument.Resolve(ctx, model, weights, ema);
         MissingModel.ThrowIfMissing(model);
         ctx.Progress($"loading model {model}{(weights is null ? "" : $" with weights {weights}")}");
         // The thread count is process-wide state: the command (the process's owner) sets it, the library never does.

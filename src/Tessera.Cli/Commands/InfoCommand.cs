@@ -78,7 +78,7 @@ public static class InfoCommand
         return ExitCode.Ok;
     }
 
-    private static void PrintConfig(TextWriter o, ModelConfig config)
+    internal static void PrintConfig(TextWriter o, ModelConfig config)
     {
         var c = config.Card;
         o.WriteLine($"model        {c.Name}: {c.Summary}");

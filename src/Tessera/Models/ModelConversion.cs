@@ -1,5 +1,15 @@
 namespace Tessera.Models;
 
+/// <summary>Facts about Tessera's conversion of official weights.</summary>
+public static class ModelConversion
+{
+    /// <summary>
+    /// Raised whenever a conversion would write a different file for the same checkpoint, so that converted models
+    /// cached from the Hub (see <c>PretrainedModels</c>) are converted again rather than reused.
+    /// </summary>
+    public const int ConverterVersion = 1;
+}
+
 /// <summary>
 /// What <c>tessera convert</c> hands a family: official weights, the config they were trained with (a config file or
 /// a preset), the family's own extra inputs by name (see <see cref="ModelFamilyProvider.ConversionInputs"/>), and the

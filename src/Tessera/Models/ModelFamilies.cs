@@ -96,6 +96,10 @@ public static class ModelFamilies
     public static string? OfficialWeightsSource(string preset) =>
         Registered.Select(f => f.OfficialWeightsSource(preset)).FirstOrDefault(s => s is not null);
 
+    /// <summary>The Hub file of a preset's official checkpoint, from the family that knows it; null if none does.</summary>
+    public static Tessera.Checkpoints.Hub.HubFile? OfficialCheckpoint(string preset) =>
+        Registered.Select(f => f.OfficialCheckpoint(preset)).FirstOrDefault(s => s is not null);
+
     /// <summary>
     /// The family that converts official weights described by <paramref name="configFile"/> (the family whose marker
     /// keys it carries, else the first registered) or by <paramref name="preset"/>.

@@ -57,6 +57,12 @@ public abstract class ModelFamilyProvider
     /// the name is no official preset of this family or its weights are not published.</summary>
     public virtual string? OfficialWeightsSource(string preset) => null;
 
+    /// <summary>The Hub file of a preset's official checkpoint, or null when the name is no official preset of this family.</summary>
+    public virtual Tessera.Checkpoints.Hub.HubFile? OfficialCheckpoint(string preset) => null;
+
+    /// <summary>The reconstruction PSNR (dB) published for a model of this family by name, with where it was published; null when none is.</summary>
+    public virtual (double Psnr, string Source)? PublishedPsnr(string name) => null;
+
     /// <summary>Family-specific lines for <c>tessera info</c>: (label, text).</summary>
     public virtual IEnumerable<(string Label, string Text)> Describe(ModelConfig config) => [];
 

@@ -1,3 +1,4 @@
+using Tessera.Checkpoints.Hub;
 using Tessera.Cli;
 
 namespace Tessera.Tests.Cli;
@@ -6,11 +7,18 @@ internal sealed record CliResult(int ExitCode, string Out, string Error);
 
 internal static class CliRunner
 {
-    public static CliResult Run(params string[] args)
+    /// <summary>
+    /// Runs a command line in-process. The Hub is offline with an empty cache unless <see cref="RunWithHub"/> gives one, so no
+    /// test reaches the network (a preset named without --weights is an official download).
+    /// </summary>
+    public static CliResult Run(params string[] args) =>
+        RunWithHub(new HubSettings { CacheDir = Path.Combine(Path.GetTempPath(), "tessera-tests-no-hub-cache"), Offline = true }, args);
+
+    public static CliResult RunWithHub(HubSettings hub, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = TesseraCli.Run(args, stdout, stderr);
+        var code = TesseraCli.Run(args, stdout, stderr, null, null, hub);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 }

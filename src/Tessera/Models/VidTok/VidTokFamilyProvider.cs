@@ -1,3 +1,4 @@
+using Tessera.Checkpoints.Hub;
 using System.Diagnostics.CodeAnalysis;
 
 namespace Tessera.Models.VidTok;
@@ -20,7 +21,15 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
     public override string StreamingModels => "causal v1.1";
 
     public override string? OfficialWeightsSource(string preset) =>
-        VidTokPresets.TryGet(preset, out _) ? $"download {preset}.ckpt from Hugging Face (microsoft/VidTok, folder checkpoints/)" : null;
+        OfficialCheckpoint(preset) is { } file ? $"download {preset}.ckpt from Hugging Face (microsoft/VidTok, folder {Path.GetDirectoryName(file.Path)}/)" : null;
+
+    // v1.1 checkpoints sit in their own folder of the Hub repository (the VidTok README links them there).
+    public override HubFile? OfficialCheckpoint(string preset) =>
+        VidTokPresets.TryGet(preset, out var config)
+            ? new HubFile("microsoft/VidTok", HubFile.DefaultRevision, config.Family == VidTokFamily.CausalV1_1 ? $"checkpoints/vidtok_v1_1/{preset}.ckpt" : $"checkpoints/{preset}.ckpt")
+            : null;
+
+    public override (double Psnr, string Source)? PublishedPsnr(string name) => VidTokPublishedQuality.For(name);
 
     public override IReadOnlyList<(string Name, string Description)> Presets =>
         VidTokPresets.Names.Select(n => (n, VidTokPresets.GetDescription(n))).ToArray();
