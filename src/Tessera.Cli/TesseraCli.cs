@@ -46,6 +46,7 @@ public static class TesseraCli
             TrainCommand.CreateFinetune(ctx),
             EvalCommand.Create(ctx),
             CodebookCommand.Create(ctx),
+            DatasetCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
