@@ -19,6 +19,7 @@ public static class DatasetCommand
         Plan(ctx),
         Encode(ctx),
         Merge(ctx),
+        Stats(ctx),
     };
 
     private static Command Plan(CliContext ctx)
@@ -83,14 +84,18 @@ public static class DatasetCommand
         var chunk = CommonOptions.Chunk();
         var strict = CommonOptions.StrictFrames();
         var threads = CommonOptions.Threads();
+        var normalize = new Option<string>("--normalize")
+        {
+            Description = "Latent statistics file from 'tessera dataset stats -o': store z_norm = (z - latents_mean) / latents_std per channel (recorded in every sample)",
+        };
         var quiet = CommonOptions.Quiet();
         var command = new Command("encode", "Encode one shard of a plan into WebDataset tars + a Parquet index; resumes after a kill, does nothing when done")
         {
-            plan, shard, model, weights, ema, output, maxCount, chunk, strict, threads, quiet,
+            plan, shard, model, weights, ema, output, maxCount, normalize, chunk, strict, threads, quiet,
         };
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () => RunEncode(ctx, r.GetValue(plan)!, ResolveShard(r.GetValue(shard)),
             r.GetValue(model)!, r.GetValue(weights), r.GetValue(ema), r.GetValue(output)!, r.GetValue(maxCount),
-            CommonOptions.Tokenizer(ctx, r.GetValue(chunk), r.GetValue(strict), r.GetValue(threads)))));
+            CommonOptions.Tokenizer(ctx, r.GetValue(chunk), r.GetValue(strict), r.GetValue(threads)), r.GetValue(normalize))));
         return command;
     }
 
@@ -110,13 +115,14 @@ public static class DatasetCommand
     }
 
     public static ExitCode RunEncode(CliContext ctx, string planFolder, int shard, string model, string? weights, bool ema, string output,
-        int maxCount, Inference.TokenizerOptions options)
+        int maxCount, Inference.TokenizerOptions options, string? normalize = null)
     {
         if (maxCount <= 0) throw new UsageException($"--max-count must be positive, got {maxCount}");
         var plan = DatasetPlan.Load(planFolder);
+        var statistics = normalize is null ? null : LatentStatistics.Load(normalize);
         if (shard < 0 || shard >= plan.Shards) throw new UsageException($"--shard must be 0 to {plan.Shards - 1} for this plan, got {shard}");
         var marker = Path.Combine(output, ShardFiles.Marker(shard));
-        if (File.Exists(marker) && ShardMarker.Load(marker).PlanSha256 == plan.Sha256())
+        if (File.Exists(marker) && ShardMarker.Load(marker) is var done && done.PlanSha256 == plan.Sha256() && done.NormalizationSha256 == statistics?.Sha256())
         {
             ctx.Out.WriteLine($"shard {shard} is already done ({marker}); nothing to do");
             return ExitCode.Ok;
@@ -128,6 +134,7 @@ public static class DatasetCommand
         {
             Progress = ctx.Progress,
             CheckCancelled = CliCancellation.ThrowIfCancelled,
+            Normalization = statistics,
         };
         var outcome = encoder.Encode(shard, output);
         var m = outcome.Marker;
@@ -138,6 +145,28 @@ public static class DatasetCommand
 
     private static string ModelName(string model) =>
         !File.Exists(model) ? model : FileIdentity.Same(model, BundledModel.Path) ? BundledModel.Name : Path.GetFileName(model);
+
+    private static Command Stats(CliContext ctx)
+    {
+        var folder = new Argument<string>("output") { Description = "Output folder of encoded shards (continuous latents)" };
+        var output = new Option<string>("--output", "-o") { Description = "Also write the statistics here (JSON), for 'dataset encode --normalize'" };
+        var command = new Command("stats", "Per-channel mean and standard deviation (float64) of the latents of encoded shards, and the global std") { folder, output };
+        command.SetAction(r => ctx.Run(() =>
+        {
+            var s = LatentStatistics.Of(r.GetValue(folder)!);
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Samples} samples, {s.ValuesPerChannel} values per channel"));
+            for (var c = 0; c < s.Mean.Count; c++)
+                ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"channel {c}: mean {s.Mean[c]:G6}, std {s.Std[c]:G6}"));
+            ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"global std {s.GlobalStd:G6}"));
+            if (r.GetValue(output) is { } path)
+            {
+                s.Save(path);
+                ctx.Out.WriteLine($"-> {path}");
+            }
+            return ExitCode.Ok;
+        }));
+        return command;
+    }
 
     private static Command Merge(CliContext ctx)
     {

@@ -40,7 +40,9 @@ public sealed record SampleRecord(
     [property: JsonPropertyName("family")] string Family,
     [property: JsonPropertyName("compression")] string Compression,
     [property: JsonPropertyName("normalized")] bool Normalized,
-    [property: JsonPropertyName("tessera_version")] string TesseraVersion)
+    [property: JsonPropertyName("tessera_version")] string TesseraVersion,
+    [property: JsonPropertyName("latents_mean")] IReadOnlyList<double>? LatentsMean = null,
+    [property: JsonPropertyName("latents_std")] IReadOnlyList<double>? LatentsStd = null)
 {
     public const string TokensKind = "tokens";
     public const string LatentsKind = "latents";

@@ -29,6 +29,12 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
     /// <summary>Status lines ("shard 2: 10/40 clips").</summary>
     public Action<string> Progress { get; init; } = _ => { };
 
+    /// <summary>
+    /// Per-channel statistics to normalise latents with (<c>z_norm = (z − latents_mean) / latents_std</c>), recorded in every
+    /// sample's record and token file metadata; null writes the posterior means as they are.
+    /// </summary>
+    public LatentStatistics? Normalization { get; init; }
+
     /// <summary>Called between clips; throws to stop (the finished clips stay for the next run).</summary>
     public Action CheckCancelled { get; init; } = () => { };
 
@@ -37,14 +43,21 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         if (shard < 0 || shard >= plan.Shards)
             throw new InvalidInputException($"shard {shard} does not exist: the plan has {plan.Shards} shards (0 to {plan.Shards - 1})");
         if (maxCount <= 0) throw new InvalidInputException($"--max-count must be positive, got {maxCount}");
+        if (Normalization is { } n && (tokenizer.Card.IsDiscrete || n.Mean.Count != tokenizer.Card.LatentChannels))
+            throw new InvalidInputException(tokenizer.Card.IsDiscrete
+                ? $"normalisation applies to continuous latents; model '{tokenizer.Card.Name}' is discrete (token ids)"
+                : $"the statistics have {n.Mean.Count} channels, model '{tokenizer.Card.Name}' makes {tokenizer.Card.LatentChannels}");
         Directory.CreateDirectory(output);
         var planSha = plan.Sha256();
+        var normSha = Normalization?.Sha256();
         var markerPath = Path.Combine(output, ShardFiles.Marker(shard));
         if (File.Exists(markerPath))
         {
             var done = ShardMarker.Load(markerPath);
             if (done.PlanSha256 != planSha)
                 throw new InvalidInputException($"'{output}' already holds shard {shard} of another plan (plan SHA-256 {done.PlanSha256[..12]}…); use another output folder");
+            if (done.NormalizationSha256 != normSha)
+                throw new InvalidInputException($"'{output}' already holds shard {shard} encoded with {(done.NormalizationSha256 is null ? "no" : "other")} normalisation; use another output folder");
             return new ShardOutcome(true, done, 0, 0);
         }
 
@@ -52,9 +65,10 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         Directory.CreateDirectory(work);
         using var lockFile = Lock(work, shard);
         var planFile = Path.Combine(work, "plan.sha256");
-        if (File.Exists(planFile) && File.ReadAllText(planFile).Trim() != planSha)
-            throw new InvalidInputException($"'{work}' holds an unfinished shard {shard} of another plan; delete it or use another output folder");
-        File.WriteAllText(planFile, planSha);
+        var identity = planSha + (normSha is null ? "" : "+" + normSha);
+        if (File.Exists(planFile) && File.ReadAllText(planFile).Trim() != identity)
+            throw new InvalidInputException($"'{work}' holds an unfinished shard {shard} of another plan or normalisation; delete it or use another output folder");
+        File.WriteAllText(planFile, identity);
         RemoveTemporaries(output, work, shard);
 
         var clips = plan.ShardClips(shard);
@@ -91,7 +105,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         }
         videos.Dispose();
 
-        var marker = Finish(shard, output, work, clips, parts.Length, planSha);
+        var marker = Finish(shard, output, work, clips, parts.Length, planSha) with { NormalizationSha256 = normSha };
         var timing = new ShardTiming(shard, encoded, framesEncoded, watch.Elapsed.TotalSeconds, get_num_threads());
         AtomicFile.Write(Path.Combine(output, ShardFiles.Timing(shard)), s => s.Write(timing.ToBytes()));
         marker.Save(markerPath);
@@ -138,7 +152,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 throw new InvalidVideoException($"{video.Path}: has {frames.Clip.FrameCount} sampled frames, fewer than the {clip.Start + clip.Frames} the plan's window {clip.Key} needs (the probe overestimated its length)");
             using var view = frames.Clip.Frames.narrow(0, clip.Start, clip.Frames);
             using var window = new VideoClip(view.clone(), frames.Clip.Fps, frames.Clip.Source);
-            using var code = EncodeWindow(window);
+            using var code = Normalize(EncodeWindow(window));
             var record = Record(clip, video, frames, window, code);
             TokenFile.Save(Path.Combine(work, clip.Key + SampleSuffix), code, new TokenFileInfo
             {
@@ -153,6 +167,13 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 ModelSha256 = model.Sha256,
                 WeightsSource = model.WeightsName,
                 WeightsSha256 = model.WeightsSha256,
+                Extra = Normalization is { } n ? new Dictionary<string, string>
+                {
+                    ["normalized"] = "true",
+                    ["normalization"] = "z_norm = (z - latents_mean) / latents_std",
+                    ["latents_mean"] = System.Text.Json.JsonSerializer.Serialize(n.Mean),
+                    ["latents_std"] = System.Text.Json.JsonSerializer.Serialize(n.Std),
+                } : null,
             });
             AtomicFile.Write(Path.Combine(work, clip.Key + RecordSuffix), s => s.Write(record.ToBytes()));
         }
@@ -170,6 +191,18 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         using var input = clip.ToModelInput();
         using var x = tokenizer.Card.Range.FromSigned(input);
         return tokenizer.Encode(x);
+    }
+
+    private VideoCode Normalize(VideoCode code)
+    {
+        if (Normalization is not { } n || code is not Latents latents) return code;
+        using (code)
+        {
+            var shape = new long[] { 1, n.Mean.Count, 1, 1, 1 };
+            using var mean = tensor(n.Mean.Select(v => (float)v).ToArray()).view(shape);
+            using var std = tensor(n.Std.Select(v => (float)v).ToArray()).view(shape);
+            return new Latents(latents.Values.sub(mean).div_(std), code.Config, code.Frames, code.LeadingFrames);
+        }
     }
 
     private SampleRecord Record(PlanClip clip, PlanVideo video, VideoCache.Entry frames, VideoClip window, VideoCode code)
@@ -200,7 +233,8 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         return new SampleRecord(clip.Key, video.Name, frames.Sha256, video.Index, clip.Start, clip.Frames,
             (long)clip.Start * video.Interval, video.Interval, window.Fps, video.Fps, video.Width, video.Height, window.Width, window.Height,
             plan.Sampling.Resize, kind, shape, dtype, groups, elements, model.Name, model.Sha256, model.WeightsSha256,
-            code.Config.FamilyName, card.Compression.ToString(), false, TesseraInfo.Version);
+            code.Config.FamilyName, card.Compression.ToString(), Normalization is not null, TesseraInfo.Version,
+            Normalization?.Mean, Normalization?.Std);
     }
 
     private static void Pack(string work, string tar, IReadOnlyList<PlanClip> part)

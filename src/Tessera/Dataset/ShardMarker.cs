@@ -32,7 +32,8 @@ public sealed record ShardMarker(
     [property: JsonPropertyName("failed_clips")] int FailedClips,
     [property: JsonPropertyName("frames")] long Frames,
     [property: JsonPropertyName("elements")] long Elements,
-    [property: JsonPropertyName("files")] IReadOnlyList<ShardFile> Files)
+    [property: JsonPropertyName("files")] IReadOnlyList<ShardFile> Files,
+    [property: JsonPropertyName("normalization_sha256")] string? NormalizationSha256 = null)
 {
     public const string CurrentFormat = "tessera.dataset-shard/1";
 
