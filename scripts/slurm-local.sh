@@ -14,7 +14,7 @@ start)
         command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install slurmctld slurmd slurm-client munge)" >&2; exit 1; }
     done
     mkdir -p "$dir/state" "$dir/spool"
-    if ! pgrep -u munge -x munged >/dev/null; then
+    if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
         mkdir -p /run/munge && chown munge:munge /run/munge
         [ -s /etc/munge/munge.key ] || { mungekey --create 2>/dev/null || create-munge-key -f; chown munge:munge /etc/munge/munge.key; }
         runuser -u munge -- munged
