@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<Options, int>>(StringComparer.Ordin
     ["conv-layout"] = ConvLayout.Run,
     ["fsq"] = FsqQuantize.Run,
     ["decode-profile"] = DecodeProfile.Run,
+    ["dataset-throughput"] = DatasetThroughput.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -1,7 +1,6 @@
 using Tessera.Cli;
 
 PeakMemoryReport.Enable();
-NativeAllocator.KeepLargeBlocks();
 
 // train and finetune stop gracefully after the current step on Ctrl-C (their own handler keeps the last checkpoint valid).
 var graceful = args.Length > 0 && args[0] is "train" or "finetune";

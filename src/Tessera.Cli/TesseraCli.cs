@@ -52,6 +52,7 @@ public static class TesseraCli
             EvalCommand.Create(ctx),
             CodebookCommand.Create(ctx),
             CheckCommand.Create(ctx),
+            DatasetCommand.Create(ctx),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

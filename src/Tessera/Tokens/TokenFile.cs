@@ -59,6 +59,7 @@ public static class TokenFile
         if (info.WeightsSource is { } ws) meta["weights_source"] = ws;
         if (info.OriginalSize is { } o) meta["original_size"] = $"{o.Height}x{o.Width}";
         if (info.ProcessedSize is { } p) meta["processed_size"] = $"{p.Height}x{p.Width}";
+        foreach (var (k, v) in info.Extra ?? new Dictionary<string, string>()) meta.TryAdd(k, v);
         try
         {
             SafeTensorsFile.Save(path, tensors, meta);

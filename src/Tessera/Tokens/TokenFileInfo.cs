@@ -43,4 +43,7 @@ public sealed record TokenFileInfo
     public string? WeightsSha256 { get; init; }
 
     public string TesseraVersion { get; init; } = TesseraInfo.Version;
+
+    /// <summary>Further metadata written as it is (e.g. a data set's latent normalisation); not read back by <c>Load</c>.</summary>
+    public IReadOnlyDictionary<string, string>? Extra { get; init; }
 }
