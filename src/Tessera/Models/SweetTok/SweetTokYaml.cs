@@ -85,8 +85,9 @@ public static class SweetTokYaml
             var map = section.AsMapping();
             foreach (var (key, node) in map.Entries)
             {
+                if (SweetTokTrainYaml.TrainingKeys.Contains(key)) continue;
                 var apply = Keys.FirstOrDefault(k => k.Key == key).Apply
-                    ?? throw node.Error($"unknown key '{key}' in the '{SectionName}:' section (known: {string.Join(", ", Keys.Select(k => k.Key))})");
+                    ?? throw node.Error($"unknown key '{key}' in the '{SectionName}:' section (known: {string.Join(", ", Keys.Select(k => k.Key).Concat(SweetTokTrainYaml.TrainingKeys))})");
                 config = apply(config, node);
             }
             Check(map, "spatial_depth", config.EncBlock.Length, $"the length of enc_block '{config.EncBlock}'");
