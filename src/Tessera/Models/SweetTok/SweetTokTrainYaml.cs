@@ -32,6 +32,8 @@ public static class SweetTokTrainYaml
             LearningRate = 5e-5,
             GradClip = 1.0,
             Seed = 42,
+            // Stage 1 has no pixel loss; nothing perceptual to load.
+            Loss = new LossConfig { PerceptualWeight = 0 },
         };
 
         if (doc.TryResolve("experiment") is ConfigMapping experiment)

@@ -40,6 +40,8 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
         var modelConfig = (SweetTokConfig)config.Model;
         if (options.Stage != 1)
             throw new ConfigException($"SweetTok stage {options.Stage} training is not implemented yet; Tessera trains stage 1 (proxy-code cross-entropy)");
+        if (config.FixEncoder || config.FixDecoder)
+            throw new ConfigException("SweetTok's stages decide what is frozen (fix_encoder/fix_decoder, finetune --stage2 are VidTok's); stage 2 is not implemented yet");
         if (config.Clip.Size != modelConfig.ImageSize || config.Clip.Frames != modelConfig.Frames)
             throw new ConfigException($"SweetTok model '{modelConfig.Name}' takes {modelConfig.Frames} frames of {modelConfig.ImageSize}x{modelConfig.ImageSize}; the training clip is {config.Clip.Frames} frames of {config.Clip.Size}x{config.Clip.Size}");
         if (options.CrossEntropyChunk <= 0) throw new ConfigException($"cross-entropy chunk must be positive, got {options.CrossEntropyChunk}");
