@@ -23,9 +23,11 @@ public sealed class SweetTokTrainingTests : IDisposable
     private readonly string proxy;
     private readonly string spatialPrior;
     private readonly string temporalPrior;
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
 
-    public SweetTokTrainingTests()
+    public SweetTokTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
     {
+        this.output = output;
         var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
         TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x40:rate=10:duration=3", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
         data = VideoDataset.Load(videos);
@@ -73,7 +75,7 @@ public sealed class SweetTokTrainingTests : IDisposable
         var lines = File.ReadAllLines(Path.Combine(run, "train_log.csv"));
         var index = Array.IndexOf(lines[0].Split(','), column);
         Assert.True(index >= 0, $"no column {column}");
-        return lines.Skip(1).Select(l => double.Parse(l.Split(',')[index], CultureInfo.InvariantCulture)).ToArray();
+        return lines.Skip(1).Select(l => l.Split(',')[index] is { Length: > 0 } v ? double.Parse(v, CultureInfo.InvariantCulture) : double.NaN).ToArray();
     }
 
     [Fact]
@@ -86,6 +88,7 @@ public sealed class SweetTokTrainingTests : IDisposable
         Assert.Equal(40, ce.Length);
         var first = ce.Take(5).Average();
         var last = ce.TakeLast(5).Average();
+        output.WriteLine($"stage-1 cross-entropy: first 5 steps {first:0.000}, last 5 {last:0.000}; accuracy last 5 {Column(run, "accuracy").TakeLast(5).Average():0.000}");
         Assert.True(first > 7.5, $"a fresh model should be near ln 4096 = 8.32, got {first:0.000}");
         Assert.True(last < first - 1.0, $"cross-entropy went from {first:0.000} to {last:0.000}");
         var eval = File.ReadAllLines(Path.Combine(run, "eval_log.csv"));
@@ -118,6 +121,32 @@ public sealed class SweetTokTrainingTests : IDisposable
             for (var i = 0; i < a.Length; i++)
                 Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"{column} at step {i + 1}: {a[i]} vs {b[i]}");
         }
+    }
+
+    [Fact]
+    public void Stage2_LowersPixelError_AndLeavesEncoderAndQuantisersUntouched()
+    {
+        var stage1 = dir.File("s1");
+        using (var trainer = new Trainer(Tiny(3), stage1, data, null)) trainer.Run();
+        var init = new CheckpointStore(stage1).Latest()!;
+
+        var run = dir.File("s2");
+        var options = (SweetTokTrainingOptions)Tiny(1).Family! with { Stage = 2, DiscriminatorStart = 15, DiscriminatorChannels = 8, EndLearningRate = 1e-3 };
+        using (var trainer = new Trainer(Tiny(30) with { Family = options, InitFrom = init, CheckpointEvery = 30 }, run, data, null))
+        {
+            trainer.Run();
+            using var before = Tessera.Checkpoints.SafeTensorsFile.Load(init);
+            var after = trainer.Model.state_dict();
+            foreach (var name in after.Keys.Where(n => n.StartsWith("encoder.", StringComparison.Ordinal) || n.StartsWith("quantize", StringComparison.Ordinal)
+                         || n.StartsWith("pre_vq", StringComparison.Ordinal) || n.StartsWith("latent_", StringComparison.Ordinal)))
+                Assert.True(before[name].equal(after[name]).all().item<bool>(), $"{name} changed in stage 2");
+            Assert.False(before["decoder.mask_token"].equal(after["decoder.mask_token"]).all().item<bool>(), "the decoder did not train");
+        }
+        var rec = Column(run, "rec");
+        Assert.Equal(30, rec.Length);
+        output.WriteLine($"stage-2 MSE: first 5 steps {rec.Take(5).Average():0.0000}, last 5 {rec.TakeLast(5).Average():0.0000}");
+        Assert.True(rec.TakeLast(5).Average() < 0.8 * rec.Take(5).Average(), $"MSE went from {rec.Take(5).Average():0.0000} to {rec.TakeLast(5).Average():0.0000}");
+        Assert.True(double.IsFinite(Column(run, "disc_loss").Last()), "the discriminator never ran");
     }
 
     [Fact]

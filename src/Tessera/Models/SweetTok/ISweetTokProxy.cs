@@ -17,6 +17,15 @@ public interface ISweetTokProxy : IDisposable
     /// <summary>Clips [B, 3, T, H, W] in [-1, 1] → code ids [B, T', h, w] (int64), without gradients.</summary>
     Tensor Targets(Tensor clips);
 
+    /// <summary>The proxy's code vectors [K, code dim], in id order.</summary>
+    Tensor CodeVectors { get; }
+
+    /// <summary>The proxy's pixel decoder, which stage 2 fine-tunes (frozen until then).</summary>
+    nn.Module PixelDecoder { get; }
+
+    /// <summary>Code vectors [B, code dim, T', h, w] (soft codes in stage 2) → clips [B, 3, <paramref name="frames"/>, H, W] in [-1, 1], unclamped, with gradients.</summary>
+    Tensor DecodeVectors(Tensor vectors, int frames);
+
     /// <summary>Code ids [B, T', h, w] → clips [B, 3, <paramref name="frames"/>, H, W] in [-1, 1] (clamped).</summary>
     Tensor Decode(Tensor ids, int frames);
 }

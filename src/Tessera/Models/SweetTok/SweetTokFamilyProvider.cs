@@ -34,7 +34,12 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
         SweetTokPresets.Names.Select(n => (n, "SweetTok compact, official geometry (needs the priors: tessera convert)")).ToArray();
 
     public override Tessera.Training.ITrainingObjective CreateTrainingObjective(Tessera.Training.TrainingContext context) =>
-        new SweetTokTrainingObjective(context);
+        (context.Config.Family as SweetTokTrainingOptions)?.Stage switch
+        {
+            null or 1 => new SweetTokTrainingObjective(context),
+            2 => new SweetTokStage2Objective(context),
+            var s => throw new ConfigException($"SweetTok training stage {s} does not exist (1: proxy codes, 2: pixels; spatial pre-training is not implemented yet)"),
+        };
 
     public override Tessera.Training.TrainConfig ReadTrainConfig(string path) => SweetTokTrainYaml.Load(path);
 

@@ -18,6 +18,7 @@ public static class SweetTokTrainYaml
         "stage", "proxy", "spatial_prior", "temporal_prior", "quantizer_weight", "ce_chunk", "max_steps", "batch_size",
         "learning_rate", "end_lr", "warmup_steps", "grad_clip", "fps", "seed", "ema_decay", "init_from", "log_every",
         "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
+        "disc_start", "disc_channels", "perceptual_weight",
     };
 
     public static TrainConfig Load(string path)
@@ -32,8 +33,6 @@ public static class SweetTokTrainYaml
             LearningRate = 5e-5,
             GradClip = 1.0,
             Seed = 42,
-            // Stage 1 has no pixel loss; nothing perceptual to load.
-            Loss = new LossConfig { PerceptualWeight = 0 },
         };
 
         if (doc.TryResolve("experiment") is ConfigMapping experiment)
@@ -48,12 +47,21 @@ public static class SweetTokTrainYaml
             };
         }
         if (doc.TryResolve("losses") is ConfigMapping losses)
-            options = options with { QuantizerWeight = losses.GetDouble("quantizer_weight", options.QuantizerWeight) };
+            options = options with
+            {
+                QuantizerWeight = losses.GetDouble("quantizer_weight", options.QuantizerWeight),
+                ReconstructionWeight = losses.GetDouble("reconstruction_weight", options.ReconstructionWeight),
+                PerceptualWeight = losses.GetDouble("perceptual_weight", options.PerceptualWeight),
+                DiscriminatorStart = Long(losses.FindNonNull("discriminator_start")) ?? options.DiscriminatorStart,
+                DiscriminatorWeight = losses.GetDouble("discriminator_weight", options.DiscriminatorWeight),
+                LeCamWeight = losses.GetDouble("lecam_regularization_weight", options.LeCamWeight),
+            };
         if (doc.TryResolve("optimizer.params") is ConfigMapping opt)
         {
             config = config with { LearningRate = opt.GetDouble("learning_rate", config.LearningRate) };
             options = options with
             {
+                DiscriminatorLearningRate = opt.GetDouble("discriminator_learning_rate", options.DiscriminatorLearningRate),
                 Beta1 = opt.GetDouble("beta1", options.Beta1),
                 Beta2 = opt.GetDouble("beta2", options.Beta2),
                 WeightDecay = opt.GetDouble("weight_decay", options.WeightDecay),
@@ -88,6 +96,9 @@ public static class SweetTokTrainYaml
                 CrossEntropyChunk = t.GetInt("ce_chunk", options.CrossEntropyChunk),
                 EndLearningRate = t.GetDouble("end_lr", options.EndLearningRate),
                 WarmupSteps = Long(t.FindNonNull("warmup_steps")) ?? options.WarmupSteps,
+                DiscriminatorStart = Long(t.FindNonNull("disc_start")) ?? options.DiscriminatorStart,
+                DiscriminatorChannels = t.GetInt("disc_channels", options.DiscriminatorChannels),
+                PerceptualWeight = t.GetDouble("perceptual_weight", options.PerceptualWeight),
             };
             config = config with
             {
@@ -107,7 +118,8 @@ public static class SweetTokTrainYaml
                 Prefetch = t.GetInt("prefetch", config.Prefetch),
             };
         }
-        config = config with { Family = options };
+        // The perceptual distance is loaded only for stage 2 (stage 1 has no pixel loss).
+        config = config with { Family = options, Loss = new LossConfig { PerceptualWeight = options.Stage == 2 ? options.PerceptualWeight : 0 } };
         try
         {
             config.Validate();

@@ -38,10 +38,9 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
         guard = context.Guard;
         options = config.Family as SweetTokTrainingOptions ?? new SweetTokTrainingOptions();
         var modelConfig = (SweetTokConfig)config.Model;
-        if (options.Stage != 1)
-            throw new ConfigException($"SweetTok stage {options.Stage} training is not implemented yet; Tessera trains stage 1 (proxy-code cross-entropy)");
+        if (options.Stage != 1) throw new ConfigException($"SweetTok stage 1 objective given stage {options.Stage}");
         if (config.FixEncoder || config.FixDecoder)
-            throw new ConfigException("SweetTok's stages decide what is frozen (fix_encoder/fix_decoder, finetune --stage2 are VidTok's); stage 2 is not implemented yet");
+            throw new ConfigException("SweetTok's stages decide what is frozen (fix_encoder/fix_decoder and finetune --stage2 are VidTok's); set tessera.stage: 2");
         if (config.Clip.Size != modelConfig.ImageSize || config.Clip.Frames != modelConfig.Frames)
             throw new ConfigException($"SweetTok model '{modelConfig.Name}' takes {modelConfig.Frames} frames of {modelConfig.ImageSize}x{modelConfig.ImageSize}; the training clip is {config.Clip.Frames} frames of {config.Clip.Size}x{config.Clip.Size}");
         if (options.CrossEntropyChunk <= 0) throw new ConfigException($"cross-entropy chunk must be positive, got {options.CrossEntropyChunk}");
@@ -55,7 +54,7 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
         proxy = VidTokFsqProxy.Load(options.ProxyPath);
         model = new SweetTokModel(modelConfig);
         Initialise(model, config.Seed);
-        CheckGrid(modelConfig);
+        CheckGrid(proxy, modelConfig);
         if (config.InitFrom is { } init)
         {
             context.Report($"initialising from {init}");
@@ -171,7 +170,7 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
 
     // The SweetTok layers draw their initial weights from libtorch's global generator; a run must not depend on
     // it, so every matrix is redrawn ViT-style (normal, std 0.02) from the run's seed and every bias zeroed.
-    private static void Initialise(SweetTokModel model, int seed)
+    internal static void Initialise(SweetTokModel model, int seed)
     {
         using var generator = new Generator((ulong)seed);
         using var grad = no_grad();
@@ -184,7 +183,7 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
 
     // The decoder emits logits on its own grid (T', g, g) over its K codes; the proxy's ids must lie on the same grid
     // and range over the same K, or stage 1 would compare unrelated positions.
-    private void CheckGrid(SweetTokConfig c)
+    internal static void CheckGrid(ISweetTokProxy proxy, SweetTokConfig c)
     {
         if (proxy.CodebookSize != c.ProxyCodebookSize)
             throw new ConfigException($"proxy {proxy.Description} has {proxy.CodebookSize} codes but SweetTok model '{c.Name}' predicts {c.ProxyCodebookSize} (codebook_size / dec_output_size)");
@@ -197,7 +196,7 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
 
     // strict = False, as the reference loads its spatial pre-training checkpoint into a fresh model: every tensor
     // whose name and shape match is copied; a file that matches nothing is refused.
-    private static (int Loaded, int Total) LoadMatching(SweetTokModel model, string path)
+    internal static (int Loaded, int Total) LoadMatching(SweetTokModel model, string path)
     {
         if (!File.Exists(path)) throw new ConfigException($"init_from '{path}' does not exist");
         using var sd = SafeTensorsFile.Load(path);
@@ -214,14 +213,14 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
         return (loaded, target.Count);
     }
 
-    private static OfficialPrior LoadPrior(string? path, string key, Func<string, OfficialPrior> load)
+    internal static OfficialPrior LoadPrior(string? path, string key, Func<string, OfficialPrior> load)
     {
         if (path is null) throw new ConfigException($"SweetTok training needs the word priors: set tessera.{key} (an official pickle or a 'tessera codebook build' file)");
         if (!File.Exists(path)) throw new ConfigException($"{key} '{path}' does not exist");
         return load(path);
     }
 
-    private static void CheckPrior(OfficialPrior prior, int dim, string key, int first, int second, string path)
+    internal static void CheckPrior(OfficialPrior prior, int dim, string key, int first, int second, string path)
     {
         if (prior.Graph.Features.shape[1] != dim)
             throw new ConfigException($"{key} '{path}' has {prior.Graph.Features.shape[1]}-wide word vectors; the model's GCN takes {dim} ({key}_dim)");
@@ -229,7 +228,7 @@ public sealed class SweetTokTrainingObjective : ITrainingObjective
             throw new ConfigException($"{key} '{path}' has {prior.FirstWords.Count} + {prior.SecondWords.Count} words; the model config records {first} + {second}");
     }
 
-    private sealed class Restore(Action action) : IDisposable
+    internal sealed class Restore(Action action) : IDisposable
     {
         public void Dispose() => action();
     }

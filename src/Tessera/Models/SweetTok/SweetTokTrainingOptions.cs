@@ -9,7 +9,7 @@ namespace Tessera.Models.SweetTok;
 /// </summary>
 public sealed record SweetTokTrainingOptions : FamilyTrainingOptions
 {
-    /// <summary>1: proxy-code cross-entropy (the only stage implemented so far).</summary>
+    /// <summary>1: proxy-code cross-entropy; 2: pixels through the proxy's decoder from soft codes.</summary>
     public int Stage { get; init; } = 1;
 
     /// <summary>The proxy: a Tessera VidTok-FSQ model file; null takes the bundled model beside the tool (models/).</summary>
@@ -26,6 +26,18 @@ public sealed record SweetTokTrainingOptions : FamilyTrainingOptions
 
     /// <summary>Proxy codes per cross-entropy chunk.</summary>
     public int CrossEntropyChunk { get; init; } = 1024;
+
+    // Stage 2 (losses.* of the official stage-2 YAML).
+    public double ReconstructionWeight { get; init; } = 1.0;
+    /// <summary>Weight of the perceptual distance of one random frame per clip (LPIPS here; ConvNeXt-S logits in the reference).</summary>
+    public double PerceptualWeight { get; init; } = 0.1;
+    /// <summary>Iteration from which the 3-D discriminator trains and the adversarial term counts.</summary>
+    public long DiscriminatorStart { get; init; } = 20000;
+    public double DiscriminatorWeight { get; init; } = 0.01;
+    public double LeCamWeight { get; init; } = 0.001;
+    public double DiscriminatorLearningRate { get; init; } = 1e-4;
+    /// <summary>Base width of the 3-D discriminator (64 in the reference).</summary>
+    public int DiscriminatorChannels { get; init; } = 64;
 
     public long WarmupSteps { get; init; }
     public double EndLearningRate { get; init; } = 1e-5;

@@ -15,6 +15,7 @@ public sealed class VidTokFsqProxy : ISweetTokProxy
 {
     private readonly VidTokModel model;
     private readonly Fsq fsq;
+    private readonly Tensor codeVectors;
 
     public VidTokFsqProxy(VidTokModel model, string source)
     {
@@ -22,6 +23,9 @@ public sealed class VidTokFsqProxy : ISweetTokProxy
         this.model = model;
         model.eval();
         foreach (var p in model.parameters()) p.requires_grad = false;
+        using (var ids = arange(fsq.CodebookSize, ScalarType.Int64).reshape(1, -1, 1, 1))
+        using (var codes = fsq.IndicesToCodes(ids))
+            codeVectors = codes.reshape(fsq.Dim, -1).t().contiguous();
         Description = $"VidTok-FSQ '{model.Config.Name}' ({source}, {fsq.CodebookSize} codes)";
     }
 
@@ -48,6 +52,17 @@ public sealed class VidTokFsqProxy : ISweetTokProxy
 
     public long CodebookSize => fsq.CodebookSize;
 
+    public Tensor CodeVectors => codeVectors;
+
+    public nn.Module PixelDecoder => model.Decoder;
+
+    public Tensor DecodeVectors(Tensor vectors, int frames)
+    {
+        using var scope = NewDisposeScope();
+        var y = model.DecodeRaw(vectors, CausalCache.None());
+        return scope.MoveToOuter(y[.., .., (int)(y.shape[2] - frames)..]);
+    }
+
     public Tensor Targets(Tensor clips)
     {
         using var grad = no_grad();
@@ -64,5 +79,9 @@ public sealed class VidTokFsqProxy : ISweetTokProxy
         return scope.MoveToOuter(y[.., .., (int)(y.shape[2] - frames)..].clamp(-1.0, 1.0));
     }
 
-    public void Dispose() => model.Dispose();
+    public void Dispose()
+    {
+        codeVectors.Dispose();
+        model.Dispose();
+    }
 }
