@@ -150,6 +150,33 @@ public sealed class SweetTokTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Stage2_KilledAndResumed_GivesTheSameLossCurve()
+    {
+        var options = (SweetTokTrainingOptions)Tiny(1).Family! with { Stage = 2, DiscriminatorStart = 2, DiscriminatorChannels = 8 };
+        TrainConfig Config() => Tiny(6) with { Family = options, CheckpointEvery = 2 };
+        var whole = dir.File("whole2");
+        using (var trainer = new Trainer(Config(), whole, data, null))
+            trainer.Run();
+
+        var broken = dir.File("broken2");
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new Trainer(Config(), broken, data, null))
+            trainer.Run(cancel.Token, new SyncProgress(p => { if (p.Step == 3) cancel.Cancel(); }));
+        Assert.Equal(2, new CheckpointStore(broken).List()[^1].Step);
+        using (var trainer = new Trainer(Config(), broken, data, null))
+            trainer.Run();
+
+        foreach (var column in new[] { "total", "rec", "g_loss", "disc_loss", "lecam" })
+        {
+            var a = Column(whole, column);
+            var b = Column(broken, column);
+            Assert.Equal(6, b.Length);
+            for (var i = 2; i < a.Length; i++)
+                Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"{column} at step {i + 1}: {a[i]} vs {b[i]}");
+        }
+    }
+
+    [Fact]
     public void ProxyOnAnotherTokenGrid_IsRefusedNamingBothGrids()
     {
         // Patches of 4 put a 16² clip on a 4×4 grid; the proxy's 8× downsampling gives 2×2.
