@@ -3,13 +3,12 @@ using Tessera.Checkpoints.Hub;
 using Tessera.Inference;
 using Tessera.Metrics;
 using Tessera.Models;
-using Tessera.Models.VidTok;
 using Tessera.Training;
 using Tessera.Training.Data;
 
 namespace Tessera.Cli.Commands;
 
-/// <summary><c>tessera train</c> and <c>tessera finetune</c>: the VidTok recipe on a folder or manifest of videos.</summary>
+/// <summary><c>tessera train</c> and <c>tessera finetune</c>: a model family's training recipe on a folder or manifest of videos.</summary>
 public static class TrainCommand
 {
     private sealed class Shared
@@ -38,8 +37,8 @@ public static class TrainCommand
     public static Command CreateTrain(CliContext ctx)
     {
         var shared = new Shared();
-        var config = new Option<string>("--config", "-c") { Description = "Training config: official VidTok YAML (plus an optional 'tessera:' section) or JSON", Required = true };
-        var command = new Command("train", "Train a VidTok tokenizer with the reference recipe (resumable)") { config };
+        var config = new Option<string>("--config", "-c") { Description = "Training config: an official VidTok or SweetTok training YAML (plus an optional 'tessera:' section) or JSON", Required = true };
+        var command = new Command("train", "Train a tokenizer (VidTok or SweetTok) with its reference recipe (resumable)") { config };
         shared.AddTo(command);
         command.SetAction(r => ctx.Run(r.GetValue(shared.Quiet), () =>
         {
@@ -78,8 +77,8 @@ public static class TrainCommand
             {
                 var modelArg = r.GetValue(model) ?? source;
                 var (modelConfig, _) = modelArg == source && source.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
-                    ? (VidTokWeights.ReadConfig(source) ?? throw new ConfigException($"'{source}' does not record its model; pass --model"), (string?)null)
-                    : VidTokFamilyProvider.Resolve(modelArg);
+                    ? (ModelFamilies.ReadConfig(source) ?? throw new ConfigException($"'{source}' does not record its model; pass --model"), (string?)null)
+                    : ModelFamilies.Resolve(modelArg);
                 cfg = new TrainConfig { Model = modelConfig };
             }
             cfg = cfg with
@@ -119,7 +118,7 @@ public static class TrainCommand
         if (lpips is null && config.Loss.PerceptualWeight > 0)
             ctx.Error.WriteLine("warning: no LPIPS weights (--lpips-weights, --lpips-heads): training without the perceptual loss");
 
-        ctx.Progress($"training {config.Model.Name} ({VidTokPresets.Describe(config.Model)}) on {train.Videos.Count} videos: " +
+        ctx.Progress($"training {config.Model.Name} ({ModelFamilies.Of(config.Model).DescribeForTraining(config.Model)}) on {train.Videos.Count} videos: " +
                      $"{config.Clip.Frames} frames at {config.Clip.Fps:0.##} fps, {config.Clip.Size}x{config.Clip.Size}, batch {config.BatchSize}, {config.MaxSteps} steps, {(config.Bf16 ? "bf16" : "float32")}");
         using var trainer = new Trainer(config, output, train, eval, lpips is null ? null : lpips.Loss, ctx.Progress);
         using var cancel = new CancellationTokenSource();

@@ -117,6 +117,9 @@ public static class ModelFamilies
         throw new ConfigException($"unknown preset '{preset}' (closest presets: {string.Join(", ", near)}; 'tessera presets' lists all)");
     }
 
+    /// <summary>The family a training config file belongs to: the one whose marker keys it carries, else the first registered.</summary>
+    public static ModelFamilyProvider ForTrainingConfig(string path) => ClaimingFamily(path) ?? Registered[0];
+
     // The family whose marker keys a YAML config file carries; null for other files and unclaimed configs.
     private static ModelFamilyProvider? ClaimingFamily(string path)
     {

@@ -72,4 +72,18 @@ public abstract class ModelFamilyProvider
     /// always carry the metadata keep the default.
     /// </summary>
     public virtual (int Frames, int LeadingFrames)? FramesWithoutMetadata(ModelConfig config, IReadOnlyDictionary<string, long[]> shapes, int? frames) => null;
+
+    /// <summary>The family's training recipe for a run (<c>tessera train</c>/<c>finetune</c>); families that cannot be trained keep the default.</summary>
+    public virtual Tessera.Training.ITrainingObjective CreateTrainingObjective(Tessera.Training.TrainingContext context) =>
+        throw new ConfigException($"{Name} models cannot be trained in Tessera");
+
+    /// <summary>A training config file of this family (its official training YAML plus a <c>tessera:</c> section).</summary>
+    public virtual Tessera.Training.TrainConfig ReadTrainConfig(string path) =>
+        throw new ConfigException($"{path}: {Name} models cannot be trained in Tessera");
+
+    /// <summary>Throws <see cref="ConfigException"/> when the run's clip or settings do not fit the model.</summary>
+    public virtual void ValidateTraining(Tessera.Training.TrainConfig config) { }
+
+    /// <summary>A short description of a config for the training banner (bottleneck, compression, queries).</summary>
+    public virtual string DescribeForTraining(ModelConfig config) => Name;
 }

@@ -1,16 +1,16 @@
-using Tessera.Models.VidTok;
+using Tessera.Models;
 using Tessera.Training.Data;
 
 namespace Tessera.Training;
 
 /// <summary>
-/// Everything a training run needs besides the data: the model, the VidTok loss and FSQ settings, the
-/// optimisation (Adam, learning rate, gradient clipping 20, optional EMA) and the run's schedule.
-/// Defaults are VidTok's (lr 1e-5, 17 frames at 3 fps, seed 23).
+/// Everything a training run needs besides the data: the model, the autoencoder/GAN loss and FSQ settings, the
+/// optimisation (learning rate, gradient clipping, optional EMA), the run's schedule, and settings only the
+/// model's family reads (<see cref="Family"/>). Defaults are VidTok's (lr 1e-5, 17 frames at 3 fps, seed 23).
 /// </summary>
 public sealed record TrainConfig
 {
-    public required VidTokConfig Model { get; init; }
+    public required ModelConfig Model { get; init; }
     public LossConfig Loss { get; init; } = new();
     public FsqAuxLossOptions FsqAux { get; init; } = new();
     public ClipSpec Clip { get; init; } = new();
@@ -55,18 +55,19 @@ public sealed record TrainConfig
     /// <summary>Batches decoded ahead on background threads.</summary>
     public int Prefetch { get; init; } = 2;
 
+    /// <summary>Settings only the model's family reads (e.g. a curriculum stage); null for none.</summary>
+    public FamilyTrainingOptions? Family { get; init; }
+
     public void Validate()
     {
-        Model.Validate();
         if (BatchSize <= 0) throw new ConfigException($"batch size must be positive, got {BatchSize}");
         if (LearningRate <= 0) throw new ConfigException($"learning rate must be positive, got {LearningRate}");
         if (MaxSteps <= 0) throw new ConfigException($"max_steps must be positive, got {MaxSteps}");
         if (Clip.Frames <= 0 || Clip.Size <= 0 || Clip.Fps <= 0) throw new ConfigException($"clip needs positive frames, size and fps, got {Clip}");
-        var c = Model.Compression;
-        if (Clip.Size % c.Height != 0) throw new ConfigException($"clip size {Clip.Size} is not divisible by the model's spatial factor {c.Height}");
         if (FixEncoder && FixDecoder) throw new ConfigException("fix_encoder and fix_decoder together leave nothing to train");
         if (EmaDecay is <= 0 or >= 1) throw new ConfigException($"ema_decay must lie in (0, 1), got {EmaDecay}");
         if (LogEvery <= 0 || EvalEvery <= 0 || CheckpointEvery <= 0 || KeepCheckpoints <= 0)
             throw new ConfigException("log_every, eval_every, checkpoint_every and keep_checkpoints must be positive");
+        ModelFamilies.Of(Model).ValidateTraining(this);
     }
 }

@@ -1,5 +1,4 @@
 using Tessera.Metrics;
-using Tessera.Nn;
 using Tessera.Training.Data;
 using static TorchSharp.torch;
 
@@ -11,31 +10,19 @@ public sealed partial class Trainer
     public (double Psnr, double Ssim) Evaluate()
     {
         if (eval is null) throw new InvalidOperationException("this run has no held-out data");
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        if (ema is not null) ema.Apply(trainable);
-        model.eval();
-        try
+        using var weights = objective.EvaluationWeights();
+        using var grad = no_grad();
+        var psnr = new List<double>();
+        var ssim = new List<double>();
+        foreach (var clip in eval.Clips)
         {
-            using var grad = no_grad();
-            var psnr = new List<double>();
-            var ssim = new List<double>();
-            foreach (var clip in eval.Clips)
-            {
-                using var scope = NewDisposeScope();
-                var x = clip.unsqueeze(0);
-                var raw = model.EncodeRaw(x, CausalCache.None());
-                var z = model.Fsq is { } fsq ? fsq.Quantize(raw).Codes : model.Gaussian!.Split(raw).Mean;
-                var y = model.DecodeRaw(z, CausalCache.None());
-                y = y[.., .., (int)(y.shape[2] - x.shape[2])..].clamp(-1.0, 1.0);
-                psnr.AddRange(Psnr.PerFrame(x, y));
-                ssim.AddRange(Ssim.PerFrame(x, y));
-            }
-            return (psnr.Average(), ssim.Average());
+            using var scope = NewDisposeScope();
+            var x = clip.unsqueeze(0);
+            var y = objective.Reconstruct(x);
+            psnr.AddRange(Psnr.PerFrame(x, y));
+            ssim.AddRange(Ssim.PerFrame(x, y));
         }
-        finally
-        {
-            if (ema is not null) ema.Restore(trainable.Select(p => p.parameter));
-        }
+        return (psnr.Average(), ssim.Average());
     }
 }
 

@@ -1,39 +1,24 @@
-using Tessera.Models.VidTok;
-using TorchSharp;
-using Tessera.Quantizers;
+using Tessera.Models;
 using Tessera.Training.Data;
-using Tessera.Training.Optim;
-using TorchSharp.Modules;
-using Adam = Tessera.Training.Optim.Adam;
 using static TorchSharp.torch;
 
 namespace Tessera.Training;
 
 /// <summary>
-/// Trains a VidTok model with the reference recipe: per iteration one autoencoder step (L1 + perceptual with
-/// learned log-variance, adaptive adversarial term, FSQ aux or KL loss; gradients clipped to 20; Adam) and one
-/// discriminator step (hinge + LeCam; clipped; Adam), optional EMA, periodic held-out evaluation and atomic
-/// checkpoints. A run directory resumes from its newest checkpoint exactly where it stopped.
+/// The family-neutral training loop: clips from the data pipeline, one iteration of the model family's objective
+/// (<see cref="ITrainingObjective"/>: its losses, optimiser steps, clipping and EMA) per step, periodic held-out
+/// PSNR/SSIM, the training log and loss plot, and atomic checkpoints. A run directory resumes from its newest
+/// checkpoint exactly where it stopped.
 /// </summary>
 public sealed partial class Trainer : IDisposable
 {
-    private static readonly string[] TrainingStatePrefixes = ["loss.", "model_ema.", "optimizer.", "rng."];
-
     private readonly TrainConfig config;
     private readonly string runDirectory;
-    private readonly VidTokModel model;
-    private VidTokModel? work;
-    private readonly VidTokLoss loss;
-    private readonly FsqAuxLoss? fsqAux;
-    private readonly Adam optG;
-    private readonly Adam optD;
-    private readonly Ema? ema;
-    private readonly Generator klNoise;
+    private readonly ITrainingObjective objective;
     private readonly VideoDataset train;
     private readonly EvalSet? eval;
     private readonly CheckpointStore store;
     private readonly Action<string> report;
-    private readonly List<(string Name, Parameter Param)> modelParameters;
 
     /// <param name="perceptual">LPIPS distance per frame (x, x̂ [N,3,H,W] → [N]) or null to train without the perceptual term.</param>
     public Trainer(TrainConfig config, string runDirectory, VideoDataset train, VideoDataset? evalData,
@@ -48,52 +33,16 @@ public sealed partial class Trainer : IDisposable
         this.report = report ?? (_ => { });
         Directory.CreateDirectory(runDirectory);
         store = new CheckpointStore(runDirectory, config.KeepCheckpoints);
-
-        // Initial weights from the run's own generator: the global one is shared by every thread of the process.
-        using (var seeded = new Generator((ulong)config.Seed))
-        using (Nn.InitRandom.Use(seeded))
-            model = new VidTokModel(config.Model);
-        if (config.InitFrom is { } init)
-        {
-            this.report($"initialising from {init}");
-            VidTokWeights.Load(model, init);
-        }
-        foreach (var (name, p) in model.named_parameters())
-            p.requires_grad = !(config.FixEncoder && name.StartsWith("encoder.", StringComparison.Ordinal))
-                           && !(config.FixDecoder && name.StartsWith("decoder.", StringComparison.Ordinal));
-        modelParameters = model.named_parameters().Where(p => p.parameter.requires_grad)
-            .Select(p => ("model." + p.name, p.parameter)).ToList();
-        if (config.Bf16)
-        {
-            using (var scratch = new Generator(0))
-            using (Nn.InitRandom.Use(scratch))
-                work = new VidTokModel(config.Model);   // its weights are overwritten from the master's every step
-            work.to(ScalarType.BFloat16);
-            var trainable = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.requires_grad);
-            foreach (var (name, p) in work.named_parameters()) p.requires_grad = trainable[name];
-            var check = CheckBf16(model, work, new ClipShape(config.Clip.Frames, config.Clip.Size));
-            var native = CpuInfo.HasNativeBf16 switch { true => "native bfloat16 instructions", false => "no native bfloat16 instructions (emulated, may be slower than float32)", null => "bfloat16 support unknown" };
-            if (check.Passed)
-                this.report($"bf16: working copy in bfloat16 on {CpuInfo.Model} ({native}); self-check against float32: reconstruction {check.ReconstructionError:P2}, gradients {check.GradientError:P2} (relative L2)");
-            else
-            {
-                this.report($"warning: bf16 refused on {CpuInfo.Model} ({native}): {check.Failure}; training in float32 instead (pass --no-bf16 to skip this check)");
-                work.Dispose();
-                work = null;
-            }
-        }
-
-        loss = new VidTokLoss(config.Loss, perceptual, new Generator((ulong)config.Seed + 1));
-        if (model.Fsq is { } fsq) fsqAux = new FsqAuxLoss(fsq, config.FsqAux);
-        var gParams = modelParameters.Concat(loss.AutoencoderParameters().Select(p => ("loss." + p.Name, p.Param))).ToList();
-        optG = new Adam(gParams, config.LearningRate);
-        optD = new Adam(loss.DiscriminatorParameters().Select(p => ("loss." + p.Name, p.Param)), config.LearningRate);
-        if (config.EmaDecay is { } decay) ema = new Ema(model.named_parameters().Where(p => p.parameter.requires_grad), (float)decay);
-        klNoise = new Generator((ulong)config.Seed + 2);
+        objective = ModelFamilies.Of(config.Model).CreateTrainingObjective(
+            new TrainingContext(config, perceptual, this.report, new TrainingGuard(store, config.LearningRate)));
         eval = evalData is null ? null : new EvalSet(evalData, config.Clip with { RandomCrop = false }, config.EvalClips);
     }
 
-    public VidTokModel Model => model;
+    /// <summary>The trained model (float32 master weights).</summary>
+    public TokenizerModel Model => objective.Model;
+
+    /// <summary>Whether the passes run on a bfloat16 working copy (false when bf16 was off or refused by the self-check).</summary>
+    public bool Bf16Active => objective.ReducedPrecision;
 
     /// <summary>Iterations completed (restored from the newest checkpoint on <see cref="Run"/>).</summary>
     public long Step { get; private set; }
@@ -105,7 +54,7 @@ public sealed partial class Trainer : IDisposable
     public void Run(CancellationToken cancel = default, IProgress<TrainingProgress>? progress = null)
     {
         var dataPosition = Resume();
-        var log = new TrainingLog(Path.Combine(runDirectory, "train_log.csv"), StepLog.Columns, Step);
+        var log = new TrainingLog(Path.Combine(runDirectory, "train_log.csv"), objective.LogColumns, Step);
         var evalLog = new TrainingLog(Path.Combine(runDirectory, "eval_log.csv"), ["psnr", "ssim"], Step);
         using var loader = new ClipLoader(train, config.Clip, config.Seed, config.BatchSize, dataPosition, config.Prefetch, report);
         if (eval is not null && Step == 0)
@@ -122,7 +71,7 @@ public sealed partial class Trainer : IDisposable
             var stepWatch = System.Diagnostics.Stopwatch.StartNew();
             using (var batch = loader.Next())
             {
-                var values = TrainStep(batch);
+                var values = objective.Step(batch, Step);
                 Step++;
                 values["sec_per_step"] = stepWatch.Elapsed.TotalSeconds;
                 if (Step % config.LogEvery == 0 || Step == config.MaxSteps) log.Append(Step, values);
@@ -145,13 +94,8 @@ public sealed partial class Trainer : IDisposable
 
     public void Dispose()
     {
-        optG.Dispose();
-        optD.Dispose();
-        ema?.Dispose();
         eval?.Dispose();
-        loss.Dispose();
-        work?.Dispose();
-        model.Dispose();
+        objective.Dispose();
     }
 }
 

@@ -8,7 +8,7 @@ public sealed class TrainConfigYamlTests
     public void BundledModelConfig_ReadsEverySection()
     {
         var c = TrainConfigYaml.Load(Path.Combine(TestPaths.RepoRoot!, "configs", "tessera_small_fsq_causal_488_4096.yaml"));
-        Assert.Equal(16, c.Model.Ch);
+        Assert.Equal(16, Assert.IsType<Tessera.Models.VidTok.VidTokConfig>(c.Model).Ch);
         Assert.Equal(2e-4, c.LearningRate);
         Assert.Equal(0.999, c.EmaDecay);
         Assert.Equal((17, 3.0, 64), (c.Clip.Frames, c.Clip.Fps, c.Clip.Size));

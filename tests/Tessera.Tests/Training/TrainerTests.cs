@@ -168,10 +168,10 @@ public sealed class TrainerTests : IDisposable
         using (var trainer = new Trainer(Tiny(4) with { InitFrom = init, FixEncoder = true, Clip = new ClipSpec { Frames = 5, Fps = 5, Size = 40 } }, stage2, data, null))
         {
             trainer.Run();
-            var after = trainer.Model.Encoder.state_dict();
+            var after = ((VidTokModel)trainer.Model).Encoder.state_dict();
             foreach (var (name, t) in before.Encoder.state_dict())
                 Assert.True(t.equal(after[name]).all().item<bool>(), $"encoder.{name} changed");
-            Assert.False(before.Decoder.state_dict()["conv_out.conv.weight"].equal(trainer.Model.Decoder.state_dict()["conv_out.conv.weight"]).all().item<bool>());
+            Assert.False(before.Decoder.state_dict()["conv_out.conv.weight"].equal(((VidTokModel)trainer.Model).Decoder.state_dict()["conv_out.conv.weight"]).all().item<bool>());
         }
     }
 

@@ -47,12 +47,18 @@ public sealed class Gcn : nn.Module
 
     public GcnConv Conv1 => conv1;
 
-    /// <summary>The refined node embeddings [n, out] (eval mode).</summary>
-    public Tensor forward(WordGraph graph)
+    /// <summary>
+    /// The refined node embeddings [n, out]. In training mode with a <paramref name="dropout"/> generator, dropout
+    /// (p = 0.5, as the reference's F.dropout) acts between the layers, its mask drawn from that generator so a
+    /// run is reproducible and resumable; otherwise none (eval).
+    /// </summary>
+    public Tensor forward(WordGraph graph, Generator? dropout = null)
     {
         using var scope = NewDisposeScope();
         var (edges, weights) = graph.Normalized();
         var hidden = nn.functional.relu(conv1.forward(graph.Features, edges, weights));
+        if (training && dropout is not null)
+            hidden = hidden * (rand(hidden.shape, generator: dropout) >= 0.5).to_type(hidden.dtype) * 2.0;
         return scope.MoveToOuter(conv2.forward(hidden, edges, weights));
     }
 }

@@ -58,6 +58,17 @@ public sealed class MlcQuantizer : nn.Module
 
     public Gcn Gcn => gcn;
 
+    /// <summary>The GCN-refined codebooks of a prior with gradients, for training (dropout drawn from <paramref name="dropout"/> in training mode).</summary>
+    public MlcCodebooks RefineForTraining(WordGraph graph, Generator dropout)
+    {
+        graph.Check(priorDim);
+        using var scope = NewDisposeScope();
+        var nodes = gcn.forward(graph, dropout);
+        var books = new MlcCodebooks(nodes[..(int)graph.FirstCount], nodes[(int)graph.FirstCount..]);
+        scope.MoveToOuter(books.First, books.Second);
+        return books;
+    }
+
     /// <summary>The GCN-refined codebooks of a prior (eval mode: no dropout).</summary>
     public MlcCodebooks Refine(WordGraph graph)
     {
@@ -81,10 +92,16 @@ public sealed class MlcQuantizer : nn.Module
         var secondIndices = Distances(second, books.Second).argmin(1);
         var secondQ = books.Second.index_select(0, secondIndices);
 
-        var mse = nn.functional.mse_loss(firstQ, first) + nn.functional.mse_loss(secondQ, second);
+        // The reference's legacy VQ loss: the queries are pulled to the codes with weight 1, the codes (the GCN) to the
+        // queries with weight β; both halves' values are the same MSE.
+        var firstPull = nn.functional.mse_loss(firstQ.detach(), first);
+        var secondPull = nn.functional.mse_loss(secondQ.detach(), second);
+        var firstCommit = nn.functional.mse_loss(firstQ, first.detach());
+        var secondCommit = nn.functional.mse_loss(secondQ, second.detach());
+        var quantizerLoss = firstPull + beta * firstCommit + secondPull + beta * secondCommit;
         var quantized = cat([StraightThrough(first, firstQ), StraightThrough(second, secondQ)], 1);
         var result = new MlcResult(quantized, firstIndices.view(b, l, topK), secondIndices.view(b, l),
-            mse * (1 + beta), mse * beta, mse.clone());
+            quantizerLoss, beta * (firstCommit + secondCommit), (firstPull + secondPull).detach());
         scope.MoveToOuter(result.Quantized, result.FirstIndices, result.SecondIndices, result.QuantizerLoss, result.CommitmentLoss, result.CodebookLoss);
         return result;
 

@@ -33,6 +33,24 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
     public override IReadOnlyList<(string Name, string Description)> Presets =>
         SweetTokPresets.Names.Select(n => (n, "SweetTok compact, official geometry (needs the priors: tessera convert)")).ToArray();
 
+    public override Tessera.Training.ITrainingObjective CreateTrainingObjective(Tessera.Training.TrainingContext context) =>
+        (context.Config.Family as SweetTokTrainingOptions)?.Stage switch
+        {
+            null or 1 => new SweetTokTrainingObjective(context),
+            2 => new SweetTokStage2Objective(context),
+            var s => throw new ConfigException($"SweetTok training stage {s} does not exist (1: proxy codes, 2: pixels; spatial pre-training is not implemented yet)"),
+        };
+
+    public override Tessera.Training.TrainConfig ReadTrainConfig(string path) => SweetTokTrainYaml.Load(path);
+
+    public override void ValidateTraining(Tessera.Training.TrainConfig config) => Own(config.Model).Validate();
+
+    public override string DescribeForTraining(ModelConfig config)
+    {
+        var c = Own(config);
+        return $"SweetTok, {c.NumSpatialLatentTokens} spatial + {c.NumTemporalLatentTokens} temporal queries, {c.ProxyCodebookSize} proxy codes";
+    }
+
     public override string WriteConfig(ModelConfig config) => SweetTokConfigJson.Serialize(Own(config));
 
     public override ModelConfig ReadConfig(string json, string where) => SweetTokConfigJson.Deserialize(json, where);

@@ -37,6 +37,8 @@ public static class SweetTokYaml
         ("dec_temporal_layers", (c, n) => c with { DecTemporalLayers = n.AsIntList() }),
         ("e_dim", (c, n) => c with { EDim = n.AsInt() }),
         ("top_k", (c, n) => c with { TopK = n.AsInt() }),
+        ("spatial_prior_dim", (c, n) => c with { SpatialPriorDim = n.AsInt() }),
+        ("temporal_prior_dim", (c, n) => c with { TemporalPriorDim = n.AsInt() }),
         ("proxy_code_dim", (c, n) => c with { ProxyCodeDim = n.AsInt() }),
         ("proxy_enc_block", (c, n) => c with { ProxyEncBlock = n.AsString() }),
         ("proxy_temporal_depth", (c, n) => c with { ProxyTemporalDepth = n.AsInt() }),
@@ -85,8 +87,9 @@ public static class SweetTokYaml
             var map = section.AsMapping();
             foreach (var (key, node) in map.Entries)
             {
+                if (SweetTokTrainYaml.TrainingKeys.Contains(key)) continue;
                 var apply = Keys.FirstOrDefault(k => k.Key == key).Apply
-                    ?? throw node.Error($"unknown key '{key}' in the '{SectionName}:' section (known: {string.Join(", ", Keys.Select(k => k.Key))})");
+                    ?? throw node.Error($"unknown key '{key}' in the '{SectionName}:' section (known: {string.Join(", ", Keys.Select(k => k.Key).Concat(SweetTokTrainYaml.TrainingKeys))})");
                 config = apply(config, node);
             }
             Check(map, "spatial_depth", config.EncBlock.Length, $"the length of enc_block '{config.EncBlock}'");

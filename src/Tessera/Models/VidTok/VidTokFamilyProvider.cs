@@ -94,6 +94,20 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
         var (other, _) => throw new ConfigException($"model '{model}' is a {other.FamilyName} model; this needs a VidTok model"),
     };
 
+    public override Tessera.Training.ITrainingObjective CreateTrainingObjective(Tessera.Training.TrainingContext context) =>
+        new VidTokTrainingObjective(context);
+
+    public override Tessera.Training.TrainConfig ReadTrainConfig(string path) => VidTokTrainYaml.Load(path);
+
+    public override void ValidateTraining(Tessera.Training.TrainConfig config)
+    {
+        Own(config.Model).Validate();
+        var c = Own(config.Model).Compression;
+        if (config.Clip.Size % c.Height != 0) throw new ConfigException($"clip size {config.Clip.Size} is not divisible by the model's spatial factor {c.Height}");
+    }
+
+    public override string DescribeForTraining(ModelConfig config) => VidTokPresets.Describe(Own(config));
+
     private static VidTokConfig Own(ModelConfig config) =>
         config as VidTokConfig ?? throw new ConfigException($"model '{config.Name}' is a {config.FamilyName} model, not VidTok");
 }

@@ -14,8 +14,12 @@ public sealed class Adam : IDisposable
     private readonly (string Name, Parameter Param)[] parameters;
     private readonly Dictionary<string, State> state = new();
 
+    private readonly HashSet<string> decayed = new(StringComparer.Ordinal);
+
     /// <summary>Creates the optimiser over named parameters (names must be unique; they key the saved state).</summary>
-    public Adam(IEnumerable<(string Name, Parameter Param)> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    /// <param name="weightDecay">AdamW's decoupled weight decay (p ← p·(1 − lr·wd) before the update) for the parameters <paramref name="decays"/> selects by name; 0 is plain Adam.</param>
+    public Adam(IEnumerable<(string Name, Parameter Param)> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weightDecay = 0, Func<string, bool>? decays = null)
     {
         this.parameters = parameters.ToArray();
         var dup = this.parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
@@ -24,7 +28,14 @@ public sealed class Adam : IDisposable
         Beta1 = beta1;
         Beta2 = beta2;
         Eps = eps;
+        WeightDecay = weightDecay;
+        if (weightDecay > 0)
+            foreach (var (name, _) in this.parameters)
+                if (decays?.Invoke(name) ?? true) decayed.Add(name);
     }
+
+    /// <summary>Decoupled weight decay (AdamW) of the decayed parameters.</summary>
+    public double WeightDecay { get; }
 
     /// <summary>Learning rate used by the next <see cref="Step"/>.</summary>
     public double LearningRate { get; set; }
@@ -58,6 +69,7 @@ public sealed class Adam : IDisposable
                 state[name] = s;
             }
             s.Step += 1;
+            if (decayed.Contains(name)) p.mul_(1 - LearningRate * WeightDecay);
             s.ExpAvg.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
             s.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
             // torch keeps the count as a float32 tensor and reads it back as a double for the corrections.

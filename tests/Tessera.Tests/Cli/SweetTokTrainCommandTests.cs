@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using Tessera.Models.SweetTok.Priors;
+using Tessera.Models.VidTok;
+using Tessera.Tests.Inference;
+using Tessera.Tests.Video;
+using Tessera.Training;
+using WordGroup = Tessera.Models.SweetTok.Priors.WordGroup;
+
+namespace Tessera.Tests.Cli;
+
+/// <summary>`tessera train` with a SweetTok stage-1 config (official layout + tessera: section), killed with SIGKILL and resumed.</summary>
+public sealed class SweetTokTrainCommandTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private readonly string config;
+    private readonly string videos;
+
+    public SweetTokTrainCommandTests()
+    {
+        videos = Directory.CreateDirectory(dir.File("videos")).FullName;
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x40:rate=10:duration=3", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
+        var proxy = dir.File("proxy.safetensors");
+        using (var vidtok = TinyModels.Model(VidTokFamily.CausalV1_1, fsq: true, seed: 5))
+            VidTokWeights.Save(proxy, vidtok);
+        var spatial = dir.File("spatial.safetensors");
+        var temporal = dir.File("temporal.safetensors");
+        Prior(WordPrior.AdjectiveNoun, "adjective", "noun", 6, 7).Write(spatial);
+        Prior(WordPrior.AdverbVerb, "adverb", "verb", 5, 8).Write(temporal);
+        config = dir.File("sweettok_stage1.yaml");
+        File.WriteAllText(config, $$"""
+            experiment:
+                train_stage: 1
+                init_weight: ''
+            model:
+                vq_model:
+                    codebook_size: 4096
+                    token_size: 4
+                    commitment_cost: 0.25
+                    num_spatial_latent_tokens: 4
+                    num_temporal_latent_tokens: 4
+                    enc_tube_size: 5
+                    dec_tube_size: 2
+                    finetune_decoder: False
+                    model_type: "SweetTok_Compact"
+            losses:
+                quantizer_weight: 1.0
+            optimizer:
+                name: adamw
+                params: {learning_rate: 1e-3, beta1: 0.9, beta2: 0.99, weight_decay: 1e-4, epsilon: 1e-8}
+            lr_scheduler:
+                scheduler: "cosine"
+                params: {learning_rate: "${optimizer.params.learning_rate}", warmup_steps: 2, end_lr: 1e-4}
+            training:
+                per_gpu_batch_size: 1
+                use_ema: True
+                seed: 42
+                max_train_steps: 150_000
+                max_grad_norm: 1.0
+            tessera:
+                image_size: 16
+                dim: 32
+                heads: 2
+                dim_head: 16
+                window_size: 2
+                enc_block: "tw"
+                dec_block: "tt"
+                temporal_depth: 1
+                dec_temporal_layers: [1]
+                e_dim: 16
+                spatial_prior_dim: 8
+                temporal_prior_dim: 8
+                proxy: '{{proxy}}'
+                spatial_prior: '{{spatial}}'
+                temporal_prior: '{{temporal}}'
+                fps: 5
+                max_steps: 6
+                log_every: 1
+                checkpoint_every: 2
+                eval_every: 1000
+                prefetch: 1
+            """);
+    }
+
+    public void Dispose() => dir.Dispose();
+
+    private static WordPrior Prior(string kind, string first, string second, int n1, int n2)
+    {
+        var random = new Random(n1 * 31 + n2);
+        WordGroup Group(string name, int n) => new(name, Enumerable.Range(0, n).Select(i => $"{name}{i}").ToList(),
+            Enumerable.Repeat(100L, n).ToList(), Enumerable.Range(0, n * 8).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), 8);
+        var edges = Enumerable.Range(0, Math.Min(n1, n2)).Select(i => ($"{first}{i}", $"{second}{i}")).ToList();
+        return new WordPrior(kind, Group(first, n1), Group(second, n2), edges, new Dictionary<string, string>());
+    }
+
+    private static double[] Totals(string run) => File.ReadAllLines(Path.Combine(run, "train_log.csv")).Skip(1)
+        .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+
+    [Fact]
+    public void Config_ReadsTheOfficialSectionsAndTheTesseraSection()
+    {
+        var c = TrainConfigYaml.Load(config);
+        var options = Assert.IsType<Tessera.Models.SweetTok.SweetTokTrainingOptions>(c.Family);
+        Assert.Equal((1, 2L, 1e-4, 0.99, 1e-4), (options.Stage, options.WarmupSteps, options.EndLearningRate, options.Beta2, options.WeightDecay));
+        Assert.Equal((1e-3, 1.0, 0.999, 42, 6L), (c.LearningRate, c.GradClip, c.EmaDecay, c.Seed, c.MaxSteps));
+        Assert.Equal((5, 16, 5.0), (c.Clip.Frames, c.Clip.Size, c.Clip.Fps));
+        Assert.Null(c.InitFrom);
+    }
+
+    [Fact]
+    public void Train_KilledWithSigkill_ResumesOnTheSameLossCurve()
+    {
+        var reference = dir.File("reference");
+        var whole = CliRunner.Run("train", "-c", config, "--data", videos, "-o", reference);
+        Assert.True(whole.ExitCode == 0, whole.Error);
+        Assert.Contains("SweetTok, 4 spatial + 4 temporal queries", whole.Error);
+
+        var killed = dir.File("killed");
+        var cli = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { cli, "train", "-c", config, "--data", videos, "-o", killed }) info.ArgumentList.Add(arg);
+        using (var p = Process.Start(info)!)
+        {
+            p.ErrorDataReceived += (_, _) => { };
+            p.OutputDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            var store = new CheckpointStore(killed);
+            var watch = Stopwatch.StartNew();
+            while (store.List().Count == 0 && !p.HasExited && watch.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(50);
+            if (!p.HasExited) p.Kill(entireProcessTree: true);   // SIGKILL
+            p.WaitForExit();
+        }
+        Assert.True(new CheckpointStore(killed).List()[^1].Step < 6, "the run finished before it could be killed");
+        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", killed, "--resume");
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("resumed from", resumed.Error);
+
+        var a = Totals(reference);
+        var b = Totals(killed);
+        Assert.Equal(6, a.Length);
+        Assert.Equal(a.Length, b.Length);
+        for (var i = 0; i < a.Length; i++)
+            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"step {i + 1}: {a[i]} vs {b[i]}");
+    }
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+using Tessera.Models;
+using Tessera.Models.SweetTok;
+using Tessera.Models.SweetTok.Priors;
+using WordGroup = Tessera.Models.SweetTok.Priors.WordGroup;
+using Tessera.Models.VidTok;
+using Tessera.Tests.Inference;
+using Tessera.Tests.Models.SweetTok;
+using Tessera.Tests.Video;
+using Tessera.Training;
+using Tessera.Training.Data;
+
+namespace Tessera.Tests.Training;
+
+/// <summary>
+/// SweetTok's stage 1 through the family-neutral trainer: a tiny model (5 frames of 16², 2×2 grid) learns a tiny
+/// random VidTok-FSQ proxy's codes (4096) on tiny videos, with tiny random word priors.
+/// </summary>
+public sealed class SweetTokTrainingTests : IDisposable
+{
+    private readonly TempDir dir = new();
+    private readonly VideoDataset data;
+    private readonly string proxy;
+    private readonly string spatialPrior;
+    private readonly string temporalPrior;
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
+
+    public SweetTokTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
+    {
+        this.output = output;
+        var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=48x40:rate=10:duration=3", "-pix_fmt", "yuv420p", Path.Combine(videos, "a.mp4"));
+        data = VideoDataset.Load(videos);
+        proxy = dir.File("proxy.safetensors");
+        using (var vidtok = TinyModels.Model(VidTokFamily.CausalV1_1, fsq: true, seed: 5))
+            VidTokWeights.Save(proxy, vidtok);
+        spatialPrior = dir.File("spatial.safetensors");
+        temporalPrior = dir.File("temporal.safetensors");
+        Prior(WordPrior.AdjectiveNoun, "adjective", "noun", 6, 7, seed: 1).Write(spatialPrior);
+        Prior(WordPrior.AdverbVerb, "adverb", "verb", 5, 8, seed: 2).Write(temporalPrior);
+    }
+
+    public void Dispose() => dir.Dispose();
+
+    private static WordPrior Prior(string kind, string first, string second, int n1, int n2, int seed)
+    {
+        var random = new Random(seed);
+        WordGroup Group(string name, int n) => new(name, Enumerable.Range(0, n).Select(i => $"{name}{i}").ToList(),
+            Enumerable.Repeat(100L, n).ToList(), Enumerable.Range(0, n * 8).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), 8);
+        var edges = Enumerable.Range(0, Math.Min(n1, n2)).Select(i => ($"{first}{i}", $"{second}{(i + 1) % n2}")).ToList();
+        return new WordPrior(kind, Group(first, n1), Group(second, n2), edges, new Dictionary<string, string>());
+    }
+
+    private TrainConfig Tiny(long steps, SweetTokConfig? model = null) => new()
+    {
+        Model = model ?? SweetTokContractTests.Tiny with { ProxyCodebookSize = 4096, FinetuneDecoder = false },
+        Clip = new ClipSpec { Frames = 5, Fps = 5, Size = 16 },
+        LearningRate = 1e-3,
+        GradClip = 1.0,
+        MaxSteps = steps,
+        LogEvery = 1,
+        EvalEvery = 1000,
+        CheckpointEvery = 3,
+        EmaDecay = 0.999,
+        Prefetch = 1,
+        Seed = 42,
+        Family = new SweetTokTrainingOptions
+        {
+            Proxy = proxy, SpatialPrior = spatialPrior, TemporalPrior = temporalPrior, EndLearningRate = 1e-3, CrossEntropyChunk = 1000,
+        },
+    };
+
+    private static double[] Column(string run, string column)
+    {
+        var lines = File.ReadAllLines(Path.Combine(run, "train_log.csv"));
+        var index = Array.IndexOf(lines[0].Split(','), column);
+        Assert.True(index >= 0, $"no column {column}");
+        return lines.Skip(1).Select(l => l.Split(',')[index] is { Length: > 0 } v ? double.Parse(v, CultureInfo.InvariantCulture) : double.NaN).ToArray();
+    }
+
+    [Fact]
+    public void Stage1_CrossEntropyFalls_AndHeldOutEvaluationRuns()
+    {
+        var run = dir.File("stage1");
+        using (var trainer = new Trainer(Tiny(40) with { CheckpointEvery = 40 }, run, data, data))
+            trainer.Run();
+        var ce = Column(run, "ce");
+        Assert.Equal(40, ce.Length);
+        var first = ce.Take(5).Average();
+        var last = ce.TakeLast(5).Average();
+        output.WriteLine($"stage-1 cross-entropy: first 5 steps {first:0.000}, last 5 {last:0.000}; accuracy last 5 {Column(run, "accuracy").TakeLast(5).Average():0.000}");
+        Assert.True(first > 7.5, $"a fresh model should be near ln 4096 = 8.32, got {first:0.000}");
+        Assert.True(last < first - 1.0, $"cross-entropy went from {first:0.000} to {last:0.000}");
+        var eval = File.ReadAllLines(Path.Combine(run, "eval_log.csv"));
+        Assert.Equal(2, eval.Length);   // header and step 0
+        Assert.True(File.Exists(Path.Combine(run, "loss.png")));
+        var header = Tessera.Checkpoints.SafeTensorsFile.ReadHeader(new CheckpointStore(run).Latest()!);
+        Assert.Equal("sweettok", header.Metadata[ModelFamilies.FamilyKey]);
+    }
+
+    [Fact]
+    public void Stage1_KilledAndResumed_GivesTheSameLossCurve()
+    {
+        var whole = dir.File("whole");
+        using (var trainer = new Trainer(Tiny(8), whole, data, null))
+            trainer.Run();
+
+        var broken = dir.File("broken");
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new Trainer(Tiny(8), broken, data, null))
+            trainer.Run(cancel.Token, new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }));
+        Assert.Equal(3, new CheckpointStore(broken).List()[^1].Step);
+        using (var trainer = new Trainer(Tiny(8), broken, data, null))
+            trainer.Run();
+
+        foreach (var column in new[] { "total", "ce", "quantizer_loss", "grad_norm", "lr" })
+        {
+            var a = Column(whole, column);
+            var b = Column(broken, column);
+            Assert.Equal(8, b.Length);
+            for (var i = 0; i < a.Length; i++)
+                Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"{column} at step {i + 1}: {a[i]} vs {b[i]}");
+        }
+    }
+
+    [Fact]
+    public void Stage2_LowersPixelError_AndLeavesEncoderAndQuantisersUntouched()
+    {
+        var stage1 = dir.File("s1");
+        using (var trainer = new Trainer(Tiny(3), stage1, data, null)) trainer.Run();
+        var init = new CheckpointStore(stage1).Latest()!;
+
+        var run = dir.File("s2");
+        var options = (SweetTokTrainingOptions)Tiny(1).Family! with { Stage = 2, DiscriminatorStart = 15, DiscriminatorChannels = 8, EndLearningRate = 1e-3 };
+        using (var trainer = new Trainer(Tiny(30) with { Family = options, InitFrom = init, CheckpointEvery = 30 }, run, data, null))
+        {
+            trainer.Run();
+            using var before = Tessera.Checkpoints.SafeTensorsFile.Load(init);
+            var after = trainer.Model.state_dict();
+            foreach (var name in after.Keys.Where(n => n.StartsWith("encoder.", StringComparison.Ordinal) || n.StartsWith("quantize", StringComparison.Ordinal)
+                         || n.StartsWith("pre_vq", StringComparison.Ordinal) || n.StartsWith("latent_", StringComparison.Ordinal)))
+                Assert.True(before[name].equal(after[name]).all().item<bool>(), $"{name} changed in stage 2");
+            Assert.False(before["decoder.mask_token"].equal(after["decoder.mask_token"]).all().item<bool>(), "the decoder did not train");
+        }
+        var rec = Column(run, "rec");
+        Assert.Equal(30, rec.Length);
+        output.WriteLine($"stage-2 MSE: first 5 steps {rec.Take(5).Average():0.0000}, last 5 {rec.TakeLast(5).Average():0.0000}");
+        Assert.True(rec.TakeLast(5).Average() < 0.8 * rec.Take(5).Average(), $"MSE went from {rec.Take(5).Average():0.0000} to {rec.TakeLast(5).Average():0.0000}");
+        Assert.True(double.IsFinite(Column(run, "disc_loss").Last()), "the discriminator never ran");
+    }
+
+    [Fact]
+    public void Stage2_KilledAndResumed_GivesTheSameLossCurve()
+    {
+        var options = (SweetTokTrainingOptions)Tiny(1).Family! with { Stage = 2, DiscriminatorStart = 2, DiscriminatorChannels = 8 };
+        TrainConfig Config() => Tiny(6) with { Family = options, CheckpointEvery = 2 };
+        var whole = dir.File("whole2");
+        using (var trainer = new Trainer(Config(), whole, data, null))
+            trainer.Run();
+
+        var broken = dir.File("broken2");
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new Trainer(Config(), broken, data, null))
+            trainer.Run(cancel.Token, new SyncProgress(p => { if (p.Step == 3) cancel.Cancel(); }));
+        Assert.Equal(2, new CheckpointStore(broken).List()[^1].Step);
+        using (var trainer = new Trainer(Config(), broken, data, null))
+            trainer.Run();
+
+        foreach (var column in new[] { "total", "rec", "g_loss", "disc_loss", "lecam" })
+        {
+            var a = Column(whole, column);
+            var b = Column(broken, column);
+            Assert.Equal(6, b.Length);
+            for (var i = 2; i < a.Length; i++)
+                Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"{column} at step {i + 1}: {a[i]} vs {b[i]}");
+        }
+    }
+
+    [Fact]
+    public void ProxyOnAnotherTokenGrid_IsRefusedNamingBothGrids()
+    {
+        // Patches of 4 put a 16² clip on a 4×4 grid; the proxy's 8× downsampling gives 2×2.
+        var model = SweetTokContractTests.Tiny with { ProxyCodebookSize = 4096, FinetuneDecoder = false, PatchSize = 4, NumTemporalLatentTokens = 16 };
+        var e = Assert.Throws<ConfigException>(() => new Trainer(Tiny(2, model), dir.File("grid"), data, null));
+        Assert.Contains("2x2x2 token grid", e.Message);
+        Assert.Contains("2x4x4", e.Message);
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
