@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Tessera.Models.SweetTok.Priors;
 using Tessera.Models.VidTok;
 using Tessera.Tests.Inference;
@@ -93,8 +91,6 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         return new WordPrior(kind, Group(first, n1), Group(second, n2), edges, new Dictionary<string, string>());
     }
 
-    private static double[] Totals(string run) => File.ReadAllLines(Path.Combine(run, "train_log.csv")).Skip(1)
-        .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
 
     [Fact]
     public void Config_ReadsTheOfficialSectionsAndTheTesseraSection()
@@ -110,37 +106,7 @@ public sealed class SweetTokTrainCommandTests : IDisposable
     [Fact]
     public void Train_KilledWithSigkill_ResumesOnTheSameLossCurve()
     {
-        var reference = dir.File("reference");
-        var whole = CliRunner.Run("train", "-c", config, "--data", videos, "-o", reference);
-        Assert.True(whole.ExitCode == 0, whole.Error);
+        var (whole, _) = KillAndResume.AssertSameLossCurve(dir, config, videos, maxSteps: 6);
         Assert.Contains("SweetTok, 4 spatial + 4 temporal queries", whole.Error);
-
-        var killed = dir.File("killed");
-        var cli = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { cli, "train", "-c", config, "--data", videos, "-o", killed }) info.ArgumentList.Add(arg);
-        using (var p = Process.Start(info)!)
-        {
-            p.ErrorDataReceived += (_, _) => { };
-            p.OutputDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            p.BeginOutputReadLine();
-            var store = new CheckpointStore(killed);
-            var watch = Stopwatch.StartNew();
-            while (store.List().Count == 0 && !p.HasExited && watch.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(50);
-            if (!p.HasExited) p.Kill(entireProcessTree: true);   // SIGKILL
-            p.WaitForExit();
-        }
-        Assert.True(new CheckpointStore(killed).List()[^1].Step < 6, "the run finished before it could be killed");
-        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", killed, "--resume");
-        Assert.True(resumed.ExitCode == 0, resumed.Error);
-        Assert.Contains("resumed from", resumed.Error);
-
-        var a = Totals(reference);
-        var b = Totals(killed);
-        Assert.Equal(6, a.Length);
-        Assert.Equal(a.Length, b.Length);
-        for (var i = 0; i < a.Length; i++)
-            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"step {i + 1}: {a[i]} vs {b[i]}");
     }
 }

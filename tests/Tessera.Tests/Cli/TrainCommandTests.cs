@@ -43,8 +43,7 @@ public sealed class TrainCommandTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    private static double[] Totals(string run) => File.ReadAllLines(Path.Combine(run, "train_log.csv")).Skip(1)
-        .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+    private static double[] Totals(string run) => KillAndResume.Totals(run);
 
     [Fact]
     public void Train_RefusesExistingRunWithoutResume_AndContinuesWithIt()
@@ -99,34 +98,6 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Train_KilledWithSigkill_ResumesOnTheSameLossCurve()
     {
-        var reference = dir.File("reference");
-        var whole = CliRunner.Run("train", "-c", config, "--data", videos, "-o", reference);
-        Assert.True(whole.ExitCode == 0, whole.Error);
-
-        var killed = dir.File("killed");
-        var cli = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { cli, "train", "-c", config, "--data", videos, "-o", killed }) info.ArgumentList.Add(arg);
-        using (var p = Process.Start(info)!)
-        {
-            p.ErrorDataReceived += (_, _) => { };
-            p.OutputDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            p.BeginOutputReadLine();
-            var store = new CheckpointStore(killed);
-            var watch = Stopwatch.StartNew();
-            while (store.List().Count == 0 && !p.HasExited && watch.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(50);
-            if (!p.HasExited) p.Kill(entireProcessTree: true);   // SIGKILL
-            p.WaitForExit();
-        }
-        Assert.True(new CheckpointStore(killed).List()[^1].Step < 6, "the run finished before it could be killed");
-        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", killed, "--resume");
-        Assert.True(resumed.ExitCode == 0, resumed.Error);
-
-        var a = Totals(reference);
-        var b = Totals(killed);
-        Assert.Equal(a.Length, b.Length);
-        for (var i = 0; i < a.Length; i++)
-            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"step {i + 1}: {a[i]} vs {b[i]}");
+        KillAndResume.AssertSameLossCurve(dir, config, videos, maxSteps: 6);
     }
 }
