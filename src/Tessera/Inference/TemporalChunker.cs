@@ -1,15 +1,16 @@
-using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Inference;
 
 /// <summary>
 /// Streams a long video through a causal model in temporal chunks, carrying each causal layer's
-/// past frames across chunk borders in a <see cref="CausalCache"/> (as VidTok v1.1's tile_encode/tile_decode
+/// past frames across chunk borders in a <see cref="Nn.CausalCache"/> (as VidTok v1.1's tile_encode/tile_decode
 /// with overlap). The first chunk is frame 0 alone (latent 0); each later encoder chunk holds
 /// <c>framesPerChunk</c> frames, a multiple of the temporal factor, so it needs no padding and the
 /// latents equal whole-clip encoding. Decoding gives every chunk but the last one extra latent of look-ahead,
 /// because trilinear temporal upsampling blends each latent with the next; its frames are dropped.
+/// Whole tensors in, whole tensors out: the chunking itself is <see cref="ChunkedEncoder"/>'s and <see cref="ChunkedDecoder"/>'s,
+/// which <see cref="EncodeSession"/> and <see cref="DecodeSession"/> feed piece by piece.
 /// </summary>
 public static class TemporalChunker
 {
@@ -30,21 +31,12 @@ public static class TemporalChunker
     /// <summary>Encoder output [B, z|2z, T', H', W'] for video [B, 3, T, H, W], chunk by chunk.</summary>
     public static Tensor Encode(ICausalAutoencoder model, Tensor video, int framesPerChunk, IProgress<ChunkProgress>? progress = null)
     {
-        using var cache = new CausalCache();
-        var parts = new List<Tensor>();
+        var chunks = Chunks((int)video.shape[2], framesPerChunk).Count;
+        using var encoder = new ChunkedEncoder(model, framesPerChunk, copyInput: false, progress, chunks);
+        var parts = encoder.Push(video);
         try
         {
-            var chunks = Chunks((int)video.shape[2], framesPerChunk);
-            var steps = new StepProgress(progress, "encode", model.EncodeSteps, chunks.Count);
-            foreach (var ((start, end), index) in chunks.Select((c, i) => (c, i)))
-            {
-                cache.IsFirstChunk = index == 0;
-                steps.Attach(cache, index);
-                // A scope per chunk: whatever a layer leaves undisposed is freed now, not at the end of the video.
-                using var scope = NewDisposeScope();
-                using var chunk = video[.., .., start..end];
-                parts.Add(model.EncodeRaw(chunk, cache).MoveToOuterDisposeScope());
-            }
+            if (encoder.Complete() is { } tail) parts.Add(tail);
             return cat(parts, 2);
         }
         finally
@@ -56,31 +48,12 @@ public static class TemporalChunker
     /// <summary>Decoder output [B, 3, tdf·T', H, W] for latent [B, z, T', H', W'], chunk by chunk with one latent of overlap.</summary>
     public static Tensor Decode(ICausalAutoencoder model, Tensor latent, int latentsPerChunk, IProgress<ChunkProgress>? progress = null)
     {
-        var tdf = model.TemporalFactor;
-        var length = (int)latent.shape[2];
-        using var cache = new CausalCache();
-        model.PrepareOverlapDecode(cache);
-        var parts = new List<Tensor>();
+        var chunks = Chunks((int)latent.shape[2], latentsPerChunk).Count;
+        using var decoder = new ChunkedDecoder(model, latentsPerChunk, copyInput: false, progress, chunks);
+        var parts = decoder.Push(latent);
         try
         {
-            var chunks = Chunks(length, latentsPerChunk);
-            var steps = new StepProgress(progress, "decode", model.DecodeSteps, chunks.Count);
-            foreach (var ((start, end), index) in chunks.Select((c, i) => (c, i)))
-            {
-                cache.IsFirstChunk = index == 0;
-                steps.Attach(cache, index);
-                using var scope = NewDisposeScope();
-                var overlap = end + 1 <= length;
-                using var chunk = latent[.., .., start..(overlap ? end + 1 : end)];
-                var frames = model.DecodeRaw(chunk, cache);
-                if (overlap)
-                {
-                    using (frames)
-                    using (var kept = frames[.., .., ..(int)(frames.shape[2] - tdf)])
-                        parts.Add(kept.contiguous().MoveToOuterDisposeScope());
-                }
-                else parts.Add(frames.MoveToOuterDisposeScope());
-            }
+            if (decoder.Complete() is { } tail) parts.Add(tail);
             return cat(parts, 2);
         }
         finally

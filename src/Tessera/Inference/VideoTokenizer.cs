@@ -62,6 +62,12 @@ public sealed partial class VideoTokenizer : IDisposable
         return video.MoveToOuterDisposeScope();
     }
 
+    /// <summary>A session that tokenizes one stream of frames pushed in pieces (see <see cref="EncodeSession"/>).</summary>
+    public EncodeSession StartEncode(int expectedFrames = 0) => new(this, expectedFrames);
+
+    /// <summary>A session that decodes one stream of codes pushed in pieces (see <see cref="DecodeSession"/>).</summary>
+    public DecodeSession StartDecode(int expectedLatents = 0) => new(this, expectedLatents);
+
     public void Dispose() => model.Dispose();
 
     private int FramesToEncode(int frames)
@@ -72,7 +78,7 @@ public sealed partial class VideoTokenizer : IDisposable
         return FrameRules.NextAccepted(Config, frames);
     }
 
-    private Tensor CheckVideo(Tensor video)
+    internal Tensor CheckVideo(Tensor video)
     {
         var x = video.dim() == 4 ? video.unsqueeze(0) : video;
         if (x.dim() != 5 || x.shape[1] != 3)

@@ -19,8 +19,12 @@ public sealed partial class VidTokModel
         var raw = chunked
             ? TemporalChunker.Encode(this, x, options.TemporalChunk, options.Progress)
             : EncodeRaw(x, WholeClip("encode", encoder.Steps, options));
-        var leading = LeadingFrames(encodedFrames, (int)raw.shape[2]);
+        return CodeFromEncoderOutput(raw, frames, encodedFrames, options);
+    }
 
+    public VideoCode CodeFromEncoderOutput(Tensor raw, int frames, int encodedFrames, TokenizerOptions options)
+    {
+        var leading = LeadingFrames(encodedFrames, (int)raw.shape[2]);
         if (Fsq is { } fsq)
         {
             var (_, ids) = fsq.Quantize(raw);
@@ -36,19 +40,24 @@ public sealed partial class VidTokModel
 
     public override Tensor Decode(VideoCode code, TokenizerOptions options)
     {
-        if (code.Config is VidTokConfig from && from.ZChannels != Config.ZChannels)
-            throw new InvalidInputException($"code from model '{from.Name}' has {from.ZChannels} latent channels; this tokenizer ('{Config.Name}') takes {Config.ZChannels}");
-        var latent = code switch
-        {
-            TokenIds ids => CodesFromIds(ids),
-            Latents l => CheckLatent(l.Values),
-            _ => throw new ArgumentException("unknown code type", nameof(code)),
-        };
+        var latent = DecoderInput(code);
         var latentFrames = (int)latent.shape[2];
         var chunkLatents = options.TemporalChunk / Config.TimeDownsampleFactor;
         return Config.Family == VidTokFamily.CausalV1_1 && options.TemporalChunk > 0 && latentFrames > 1 + chunkLatents
             ? TemporalChunker.Decode(this, latent, chunkLatents, options.Progress)
             : DecodeRaw(latent, WholeClip("decode", decoder.Steps, options));
+    }
+
+    public Tensor DecoderInput(VideoCode code)
+    {
+        if (code.Config is VidTokConfig from && from.ZChannels != Config.ZChannels)
+            throw new InvalidInputException($"code from model '{from.Name}' has {from.ZChannels} latent channels; this tokenizer ('{Config.Name}') takes {Config.ZChannels}");
+        return code switch
+        {
+            TokenIds ids => CodesFromIds(ids),
+            Latents l => CheckLatent(l.Values),
+            _ => throw new ArgumentException("unknown code type", nameof(code)),
+        };
     }
 
     private static CausalCache WholeClip(string stage, int steps, TokenizerOptions options)

@@ -1,0 +1,68 @@
+using Tessera.Nn;
+using static TorchSharp.torch;
+
+namespace Tessera.Inference;
+
+/// <summary>
+/// The decoder side of temporal chunking, fed any number of latent frames at a time: latent 0 alone, then
+/// <c>latentsPerChunk</c> latents per chunk. Every chunk but the last is decoded with one latent of look-ahead,
+/// because trilinear temporal upsampling blends each latent with the next, and the look-ahead's frames are dropped;
+/// so a chunk is decoded once the latent after it has arrived, and <see cref="Complete"/> decodes the rest without.
+/// </summary>
+internal sealed class ChunkedDecoder : IDisposable
+{
+    private readonly ICausalAutoencoder model;
+    private readonly int latentsPerChunk;
+    private readonly bool copyInput;
+    private readonly CausalCache cache = new();
+    private readonly FrameQueue queue = new();
+    private readonly StepProgress? steps;
+    private int chunk;
+
+    /// <param name="expectedChunks">Chunks the stream will have, for progress reports; 0 when unknown (no reports).</param>
+    public ChunkedDecoder(ICausalAutoencoder model, int latentsPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0)
+    {
+        if (latentsPerChunk <= 0) throw new ArgumentOutOfRangeException(nameof(latentsPerChunk), $"latents per chunk must be positive, got {latentsPerChunk}");
+        this.model = model;
+        this.latentsPerChunk = latentsPerChunk;
+        this.copyInput = copyInput;
+        model.PrepareOverlapDecode(cache);
+        if (progress is not null && expectedChunks > 0)
+            steps = new StepProgress(progress, "decode", model.DecodeSteps, expectedChunks);
+    }
+
+    private int NextChunkLatents => chunk == 0 ? 1 : latentsPerChunk;
+
+    /// <summary>Appends latents [B, z, n, H', W']; returns the frames of the chunks they completed (the caller owns them).</summary>
+    public List<Tensor> Push(Tensor latents)
+    {
+        queue.Add(latents, copyInput);
+        var outputs = new List<Tensor>();
+        while (queue.Count >= NextChunkLatents + 1)
+            outputs.Add(DecodeNext(NextChunkLatents, lookAhead: true));
+        return outputs;
+    }
+
+    /// <summary>Decodes the latents left; null when none are left.</summary>
+    public Tensor? Complete() => queue.Count == 0 ? null : DecodeNext(queue.Count, lookAhead: false);
+
+    private Tensor DecodeNext(int latents, bool lookAhead)
+    {
+        using var scope = NewDisposeScope();
+        var input = queue.Peek(lookAhead ? latents + 1 : latents);
+        cache.IsFirstChunk = chunk == 0;
+        steps?.Attach(cache, chunk);
+        var frames = model.DecodeRaw(input, cache);
+        if (lookAhead)
+            frames = frames[.., .., ..(int)(frames.shape[2] - model.TemporalFactor)].contiguous();
+        queue.Drop(latents);
+        chunk++;
+        return frames.MoveToOuterDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        queue.Dispose();
+        cache.Dispose();
+    }
+}

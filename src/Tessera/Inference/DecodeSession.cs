@@ -1,0 +1,91 @@
+using static TorchSharp.torch;
+
+namespace Tessera.Inference;
+
+/// <summary>
+/// Decodes one stream of codes across calls: <see cref="Push"/> codes (e.g. those an <see cref="EncodeSession"/>
+/// pulls), <see cref="Pull"/> the video frames decoded so far, <see cref="Complete"/> to decode the last chunk. A
+/// chunk is decoded once the latent frame after it has arrived (its look-ahead), so the frames equal those of
+/// <see cref="VideoTokenizer.Decode"/> on the whole code when that takes the chunked path; a code short enough for one
+/// whole-clip pass decodes within float rounding of it. Frames are unclamped, in the card's range.
+/// </summary>
+public sealed class DecodeSession : IDisposable
+{
+    private readonly VideoTokenizer tokenizer;
+    private readonly IStreamingTokenizer model;
+    private readonly ChunkedDecoder decoder;
+    private readonly FrameQueue frames = new();
+    private int codes, skip, claimed, emitted;
+
+    /// <param name="expectedLatents">Latent frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
+    public DecodeSession(VideoTokenizer tokenizer, int expectedLatents = 0)
+    {
+        model = StreamingModel.Of(tokenizer);
+        this.tokenizer = tokenizer;
+        var perChunk = tokenizer.Options.TemporalChunk / model.TemporalFactor;
+        var chunks = expectedLatents > 0 ? TemporalChunker.Chunks(expectedLatents, perChunk).Count : 0;
+        decoder = new ChunkedDecoder(model, perChunk, copyInput: true, tokenizer.Options.Progress, chunks);
+    }
+
+    public bool IsComplete { get; private set; }
+
+    /// <summary>Appends the next code of the stream; only the first may have leading frames.</summary>
+    public void Push(VideoCode code)
+    {
+        if (IsComplete) throw new InvalidOperationException("the stream is complete; start a new session for another stream");
+        if (code.Config.FamilyName != tokenizer.Config.FamilyName)
+            throw new InvalidInputException($"code from {code.Config.FamilyName} model '{code.Config.Name}' cannot be decoded by {tokenizer.Config.FamilyName} model '{tokenizer.Config.Name}'");
+        if (codes > 0 && code.LeadingFrames > 0)
+            throw new InvalidInputException($"only the first code of a stream may have leading frames; code {codes + 1} has {code.LeadingFrames}");
+        using var grad = no_grad();
+        using var scope = NewDisposeScope();
+        var latent = model.DecoderInput(code);
+        codes++;
+        skip += code.LeadingFrames;
+        claimed += code.Frames;
+        Keep(decoder.Push(latent));
+    }
+
+    /// <summary>Frames [B, 3, n, H, W] decoded since the last pull, or null when none are.</summary>
+    public Tensor? Pull()
+    {
+        var n = Math.Min(frames.Count, claimed - emitted);
+        if (n <= 0) return null;
+        using var scope = NewDisposeScope();
+        var x = frames.Peek(n).contiguous();
+        frames.Drop(n);
+        emitted += n;
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Ends the stream: decodes the last chunk; pull its frames next.</summary>
+    public void Complete()
+    {
+        if (IsComplete) return;
+        if (codes == 0) throw new InvalidInputException("the stream ended before its first code");
+        using var grad = no_grad();
+        using var scope = NewDisposeScope();
+        if (decoder.Complete() is { } tail) Keep([tail]);
+        IsComplete = true;
+        var available = emitted + frames.Count;
+        if (available < claimed)
+            throw new InvalidInputException($"the codes decode to {available} video frames, fewer than the {claimed} they claim");
+    }
+
+    public void Dispose()
+    {
+        decoder.Dispose();
+        frames.Dispose();
+    }
+
+    // Decoded frames wait here; the first code's leading frames (a causal encoder's front padding) are dropped.
+    private void Keep(List<Tensor> decoded)
+    {
+        foreach (var d in decoded)
+            using (d)
+                frames.Add(d, copy: false);
+        var dropped = Math.Min(skip, frames.Count);
+        frames.Drop(dropped);
+        skip -= dropped;
+    }
+}
