@@ -109,4 +109,54 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         var (whole, _) = KillAndResume.AssertSameLossCurve(dir, config, videos, maxSteps: 6);
         Assert.Contains("SweetTok, 4 spatial + 4 temporal queries", whole.Error);
     }
+
+    [Fact]
+    public void TrainedCheckpoint_ConvertsToAModelFile_ThatReconstructsAndNamesWords()
+    {
+        var run = dir.File("run");
+        var train = CliRunner.Run("train", "-c", config, "--data", videos, "-o", run, "--max-steps", "2");
+        Assert.True(train.ExitCode == 0, train.Error);
+        var checkpoint = new CheckpointStore(run).List()[^1].Path;
+
+        var model = dir.File("trained.safetensors");
+        var convert = CliRunner.Run("convert", checkpoint, "--config", config, "--ema", "-o", model);
+        Assert.True(convert.ExitCode == 0, convert.Error);
+        var meta = Tessera.Checkpoints.SafeTensorsFile.ReadHeader(model).Metadata;
+        Assert.Equal(("sweettok", "2", "1", "ema", "argmax"), (meta["model_family"], meta["training_step"], meta["training_stage"], meta["training_weights"], meta["sweettok_pixel_path"]));
+        Assert.Equal("vidtok", meta["proxy.model_family"]);
+
+        // The model file alone (no priors, no proxy file) reconstructs a clip and names the words of its tokens.
+        var proxyFile = dir.File("proxy.safetensors");
+        File.Move(proxyFile, proxyFile + ".moved");
+        var video = dir.File("rec.safetensors");
+        var reconstruct = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "5", "-o", video);
+        Assert.True(reconstruct.ExitCode == 0, reconstruct.Error);
+        using (var rec = Tessera.Checkpoints.SafeTensorsFile.Load(video))
+        {
+            var v = rec["video"];
+            Assert.Equal(new long[] { 3, 5, 16, 16 }, v.shape[^4..]);
+            Assert.True(v.abs().max().item<float>() <= 0.5f + 1e-6f);
+            Assert.True(v.std().item<float>() > 0);
+        }
+        var tokens = dir.File("tokens.safetensors");
+        var encode = CliRunner.Run("encode", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "5", "-o", tokens);
+        Assert.True(encode.ExitCode == 0, encode.Error);
+        var words = CliRunner.Run("words", tokens);
+        Assert.True(words.ExitCode == 0, words.Error);
+        Assert.Matches(@"adjective\d+ adjective\d+ noun\d+", words.Out);
+        Assert.Matches(@"adverb\d+ adverb\d+ verb\d+", words.Out);
+    }
+
+    [Fact]
+    public void Convert_TrainingCheckpointWithoutItsConfig_FailsWithOneLine()
+    {
+        var checkpoint = dir.File("step-00000002.safetensors");
+        using (var t = TorchSharp.torch.zeros(1))
+            Tessera.Checkpoints.SafeTensorsFile.Save(checkpoint, [("x", t)], new Dictionary<string, string> { ["format"] = "tessera.train/1" });
+        var output = dir.File("m.safetensors");
+        var result = CliRunner.Run("convert", checkpoint, "--preset", Tessera.Models.SweetTok.SweetTokPresets.Names.First(), "-o", output);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--config", result.Error);
+        Assert.False(File.Exists(output));
+    }
 }
