@@ -3,7 +3,7 @@
 # configs/sweettok_compact_64_80q.yaml (80 queries distilled from the bundled VidTok-FSQ proxy, 17 frames of 64x64)
 # on the clips scripts/train-bundled.sh prepares. The word priors are built with `tessera codebook build` into the run
 # directory when missing; the trainer runs in the run directory, so the config's relative prior paths resolve there.
-# The run resumes from its newest checkpoint, so running this script again after a reboot or in a new sitting
+# The run keeps its own copy of the config and resumes from its newest checkpoint, so running this script again after a reboot or in a new sitting
 # continues it. One process: single-threaded, `nice -n 10`, detached (setsid + nohup), so it survives the shell. Every
 # few minutes the checkpoint with the best held-out PSNR is kept as best.safetensors and converted into a model file,
 # best-model.safetensors (`tessera convert` with the EMA weights), which `tessera reconstruct/encode/words` accept.
@@ -22,8 +22,10 @@ runs="${TESSERA_RUNS:-/root/tessera-runs}"
 bin="${TESSERA_SWEETTOK_BIN:-/root/tessera-bin-sweettok}"
 data="${TESSERA_DATA:-$runs/data}"
 name=sweettok_compact_64_80q
-cfg="$root/configs/$name.yaml"
 dir="$runs/$name"
+# The run reads its own copy of the config (made at the first start), so a removed or switched checkout cannot change
+# a run under way; delete the copy to start over from the checkout's.
+cfg="$dir/$name.yaml"
 
 latest_step() {
   local f
@@ -97,6 +99,7 @@ running() { [[ -f "$dir/run.pid" ]] && kill -0 "$(cat "$dir/run.pid")" 2>/dev/nu
 start() {
   mkdir -p "$dir"
   if running; then echo "$name: already running (pid $(cat "$dir/run.pid"))"; return; fi
+  [[ -f "$cfg" ]] || cp "$root/configs/$name.yaml" "$cfg"
   ensure_bin
   ensure_data
   ensure_priors

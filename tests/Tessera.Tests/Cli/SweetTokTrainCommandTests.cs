@@ -145,6 +145,31 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         Assert.True(words.ExitCode == 0, words.Error);
         Assert.Matches(@"adjective\d+ adjective\d+ noun\d+", words.Out);
         Assert.Matches(@"adverb\d+ adverb\d+ verb\d+", words.Out);
+        File.Move(proxyFile + ".moved", proxyFile);
+
+        // Stage 2 from that checkpoint: its model file decodes soft codes through the decoder the run fine-tuned.
+        var stage2Config = dir.File("sweettok_stage2.yaml");
+        File.WriteAllText(stage2Config, File.ReadAllText(config).Replace("train_stage: 1", "train_stage: 2").Replace("init_weight: ''", $"init_weight: '{checkpoint}'"));
+        var run2 = dir.File("run2");
+        var train2 = CliRunner.Run("train", "-c", stage2Config, "--data", videos, "-o", run2, "--max-steps", "2");
+        Assert.True(train2.ExitCode == 0, train2.Error);
+        var checkpoint2 = new CheckpointStore(run2).List()[^1].Path;
+        var model2 = dir.File("trained2.safetensors");
+        var convert2 = CliRunner.Run("convert", checkpoint2, "--config", stage2Config, "-o", model2);
+        Assert.True(convert2.ExitCode == 0, convert2.Error);
+        using (var file = Tessera.Checkpoints.SafeTensorsFile.Load(model2))
+        using (var ckpt = Tessera.Checkpoints.SafeTensorsFile.Load(checkpoint2))
+        using (var original = Tessera.Checkpoints.SafeTensorsFile.Load(proxyFile))
+        {
+            Assert.Equal(("2", "raw", "soft"), (file.Metadata["training_stage"], file.Metadata["training_weights"], file.Metadata["sweettok_pixel_path"]));
+            var tuned = ckpt.Keys.Where(k => k.StartsWith("proxy_decoder.", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(tuned);
+            foreach (var k in tuned)
+                Assert.True(file["proxy.decoder." + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0), k);
+            Assert.Contains(tuned, k => !original["decoder." + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0));
+        }
+        var reconstruct2 = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model2, "--size", "16", "--frames", "5", "-o", dir.File("rec2.safetensors"));
+        Assert.True(reconstruct2.ExitCode == 0, reconstruct2.Error);
     }
 
     [Fact]
