@@ -109,4 +109,79 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         var (whole, _) = KillAndResume.AssertSameLossCurve(dir, config, videos, maxSteps: 6);
         Assert.Contains("SweetTok, 4 spatial + 4 temporal queries", whole.Error);
     }
+
+    [Fact]
+    public void TrainedCheckpoint_ConvertsToAModelFile_ThatReconstructsAndNamesWords()
+    {
+        var run = dir.File("run");
+        var train = CliRunner.Run("train", "-c", config, "--data", videos, "-o", run, "--max-steps", "2");
+        Assert.True(train.ExitCode == 0, train.Error);
+        var checkpoint = new CheckpointStore(run).List()[^1].Path;
+
+        var model = dir.File("trained.safetensors");
+        var convert = CliRunner.Run("convert", checkpoint, "--config", config, "--ema", "-o", model);
+        Assert.True(convert.ExitCode == 0, convert.Error);
+        var meta = Tessera.Checkpoints.SafeTensorsFile.ReadHeader(model).Metadata;
+        Assert.Equal(("sweettok", "2", "1", "ema", "argmax"), (meta["model_family"], meta["training_step"], meta["training_stage"], meta["training_weights"], meta["sweettok_pixel_path"]));
+        Assert.Equal("vidtok", meta["proxy.model_family"]);
+
+        // The model file alone (no priors, no proxy file) reconstructs a clip and names the words of its tokens.
+        var proxyFile = dir.File("proxy.safetensors");
+        File.Move(proxyFile, proxyFile + ".moved");
+        var video = dir.File("rec.safetensors");
+        var reconstruct = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "5", "-o", video);
+        Assert.True(reconstruct.ExitCode == 0, reconstruct.Error);
+        using (var rec = Tessera.Checkpoints.SafeTensorsFile.Load(video))
+        {
+            var v = rec["video"];
+            Assert.Equal(new long[] { 3, 5, 16, 16 }, v.shape[^4..]);
+            Assert.True(v.abs().max().item<float>() <= 0.5f + 1e-6f);
+            Assert.True(v.std().item<float>() > 0);
+        }
+        var tokens = dir.File("tokens.safetensors");
+        var encode = CliRunner.Run("encode", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "5", "-o", tokens);
+        Assert.True(encode.ExitCode == 0, encode.Error);
+        var words = CliRunner.Run("words", tokens);
+        Assert.True(words.ExitCode == 0, words.Error);
+        Assert.Matches(@"adjective\d+ adjective\d+ noun\d+", words.Out);
+        Assert.Matches(@"adverb\d+ adverb\d+ verb\d+", words.Out);
+        File.Move(proxyFile + ".moved", proxyFile);
+
+        // Stage 2 from that checkpoint: its model file decodes soft codes through the decoder the run fine-tuned.
+        var stage2Config = dir.File("sweettok_stage2.yaml");
+        File.WriteAllText(stage2Config, File.ReadAllText(config).Replace("train_stage: 1", "train_stage: 2").Replace("init_weight: ''", $"init_weight: '{checkpoint}'"));
+        var run2 = dir.File("run2");
+        var train2 = CliRunner.Run("train", "-c", stage2Config, "--data", videos, "-o", run2, "--max-steps", "2");
+        Assert.True(train2.ExitCode == 0, train2.Error);
+        var checkpoint2 = new CheckpointStore(run2).List()[^1].Path;
+        var model2 = dir.File("trained2.safetensors");
+        var convert2 = CliRunner.Run("convert", checkpoint2, "--config", stage2Config, "-o", model2);
+        Assert.True(convert2.ExitCode == 0, convert2.Error);
+        using (var file = Tessera.Checkpoints.SafeTensorsFile.Load(model2))
+        using (var ckpt = Tessera.Checkpoints.SafeTensorsFile.Load(checkpoint2))
+        using (var original = Tessera.Checkpoints.SafeTensorsFile.Load(proxyFile))
+        {
+            Assert.Equal(("2", "raw", "soft"), (file.Metadata["training_stage"], file.Metadata["training_weights"], file.Metadata["sweettok_pixel_path"]));
+            var tuned = ckpt.Keys.Where(k => k.StartsWith("proxy_decoder.", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(tuned);
+            foreach (var k in tuned)
+                Assert.True(file["proxy.decoder." + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0), k);
+            Assert.Contains(tuned, k => !original["decoder." + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0));
+        }
+        var reconstruct2 = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model2, "--size", "16", "--frames", "5", "-o", dir.File("rec2.safetensors"));
+        Assert.True(reconstruct2.ExitCode == 0, reconstruct2.Error);
+    }
+
+    [Fact]
+    public void Convert_TrainingCheckpointWithoutItsConfig_FailsWithOneLine()
+    {
+        var checkpoint = dir.File("step-00000002.safetensors");
+        using (var t = TorchSharp.torch.zeros(1))
+            Tessera.Checkpoints.SafeTensorsFile.Save(checkpoint, [("x", t)], new Dictionary<string, string> { ["format"] = "tessera.train/1" });
+        var output = dir.File("m.safetensors");
+        var result = CliRunner.Run("convert", checkpoint, "--preset", Tessera.Models.SweetTok.SweetTokPresets.Names.First(), "-o", output);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--config", result.Error);
+        Assert.False(File.Exists(output));
+    }
 }

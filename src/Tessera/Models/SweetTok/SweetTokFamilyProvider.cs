@@ -82,18 +82,19 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
             : "none (convert with the word priors)");
         yield return ("pixel path", c.FinetuneDecoder
             ? $"proxy pixel decoder {c.PixBlock}, dim {c.PixDim}, {c.ProxyCodebookSize:N0} proxy codes x {c.ProxyCodeDim}"
-            : "none (stage 1: logits over the proxy codebook)");
+            : $"logits over {c.ProxyCodebookSize:N0} proxy codes (decoded by the VidTok-FSQ proxy the model file carries, if any)");
     }
 
     public override IReadOnlyList<(string Name, string Description)> ConversionInputs =>
     [
         (SpatialPriorInput, "SweetTok: adjective/noun prior: the official pickle (adj_noun_word_knowledge_*.pkl) or a `codebook build` file"),
         (TemporalPriorInput, "SweetTok: adverb/verb prior: the official pickle (big_nlp_word_knowledge_*.pkl) or a `codebook build` file"),
-        (ProxyInput, "SweetTok: OmniTokenizer checkpoint whose decoder becomes the pixel path of a stage-1 checkpoint"),
+        (ProxyInput, "SweetTok: OmniTokenizer checkpoint whose decoder becomes the pixel path of a stage-1 checkpoint (for a Tessera training checkpoint: the VidTok-FSQ proxy, default the training config's)"),
     ];
 
     public override ConversionResult Convert(ConversionRequest request)
     {
+        if (SweetTokTrainedExport.IsTrainingCheckpoint(request.Checkpoint)) return ConvertTrained(request);
         var config = request.ConfigFile is not null ? SweetTokYaml.Load(request.ConfigFile) : SweetTokPresets.Get(request.Preset!);
         var proxy = request.Inputs.GetValueOrDefault(ProxyInput);
         if (proxy is not null) config = config with { FinetuneDecoder = true };
@@ -140,6 +141,21 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
             ["temporal_prior"] = Path.GetFileName(temporalPath),
         });
         return new ConversionResult(config, model.parameters().Sum(p => p.numel()));
+    }
+
+    // A Tessera training checkpoint: the priors and the proxy come from the run's training YAML (--spatial-prior,
+    // --temporal-prior and --proxy override them).
+    private static ConversionResult ConvertTrained(ConversionRequest request)
+    {
+        if (request.ConfigFile is null)
+            throw new ConfigException($"training checkpoint '{request.Checkpoint}': give the run's training config (--config), which names its priors and proxy");
+        var options = SweetTokTrainYaml.Load(request.ConfigFile).Family as SweetTokTrainingOptions ?? new SweetTokTrainingOptions();
+        string Input(string name, string? fromYaml, string key) => request.Inputs.GetValueOrDefault(name) ?? fromYaml
+            ?? throw new ConfigException($"training config '{request.ConfigFile}' names no tessera.{key}; give --{name}");
+        return SweetTokTrainedExport.Export(request,
+            Input(SpatialPriorInput, options.SpatialPrior, "spatial_prior"),
+            Input(TemporalPriorInput, options.TemporalPrior, "temporal_prior"),
+            request.Inputs.GetValueOrDefault(ProxyInput) ?? options.ProxyPath);
     }
 
     public override IReadOnlyList<WordGroup>? Words(TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile)

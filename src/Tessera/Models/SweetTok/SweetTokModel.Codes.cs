@@ -28,7 +28,7 @@ public sealed partial class SweetTokModel
     {
         CheckVocabulary();
         if (code is not TokenIds ids) throw new InvalidInputException($"model '{Config.Name}' decodes word tokens, not {code.GetType().Name}");
-        if (pixel_decoder is null)
+        if (!HasPixelPath)
             throw new InvalidInputException($"model '{Config.Name}' is a stage-1 model without the proxy pixel decoder; convert it with the proxy checkpoint (tessera convert --proxy)");
         var card = Card;
         foreach (var (group, queries) in new[] { (SweetTokCard.Adjective, Config.NumSpatialLatentTokens), (SweetTokCard.Noun, Config.NumSpatialLatentTokens),

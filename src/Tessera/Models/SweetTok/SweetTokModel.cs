@@ -135,12 +135,12 @@ public sealed partial class SweetTokModel : TokenizerModel
         }
     }
 
-    /// <summary>Codes → video [B, 3, T, H, W] in [−0.5, 0.5] through the stage-2 pixel path, unclamped.</summary>
+    /// <summary>Codes → video [B, 3, T, H, W] in [−0.5, 0.5] through the pixel path (stage-2 decoder or attached proxy), unclamped.</summary>
     public Tensor Decode(SweetTokCodes codes)
     {
         using var scope = NewDisposeScope();
         var (spatial, temporal) = LookUp(codes);
-        return scope.MoveToOuter(DecodePixels(DecodeLogits(spatial, temporal)));
+        return scope.MoveToOuter(LogitsToVideo(DecodeLogits(spatial, temporal)));
     }
 
     /// <summary>The decoder inputs: quantised vectors [B, dim, 1, L] per branch through the post-VQ projections.</summary>
@@ -196,6 +196,8 @@ public sealed partial class SweetTokModel : TokenizerModel
             spatialBooks?.Dispose();
             temporalBooks?.Dispose();
             spatialBooks = temporalBooks = null;
+            proxyPixels?.Dispose();
+            proxyPixels = null;
         }
         base.Dispose(disposing);
     }

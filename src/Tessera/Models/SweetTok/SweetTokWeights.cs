@@ -13,6 +13,14 @@ public static class SweetTokWeights
     public const string Format = "tessera.model/1";
     public const string CodebookPrefix = "language_codebook.";
 
+    /// <summary>Tensors and config metadata of the VidTok-FSQ proxy a model trained against (its pixel path).</summary>
+    public const string ProxyPrefix = "proxy.";
+
+    /// <summary>Metadata: how the proxy decodes the logits (<c>soft</c>: stage 2; <c>argmax</c>: stage 1).</summary>
+    public const string PixelPathKey = "sweettok_pixel_path";
+    public const string SoftPixelPath = "soft";
+    public const string ArgmaxPixelPath = "argmax";
+
     // Keys of an OmniTokenizer checkpoint that become the stage-2 pixel path (its encoder and pre-VQ are not used).
     private static readonly (string Proxy, string Model)[] ProxyPrefixes =
         [("decoder.", "pixel_decoder."), ("codebook.", "pixel_codebook."), ("post_vq_conv.", "pixel_post_vq_conv.")];
@@ -31,7 +39,9 @@ public static class SweetTokWeights
         var books = TakeCodebooks(source, path);
         try
         {
-            StateDictLoader.LoadInto(model, source, path);
+            StateDictLoader.LoadInto(model, source, path, skipPrefixes: [ProxyPrefix]);
+            if (source.Keys.Any(k => k.StartsWith(ProxyPrefix, StringComparison.Ordinal)))
+                model.AttachProxy(VidTokFsqProxy.FromModelFile(source, ProxyPrefix, path), source.Metadata.GetValueOrDefault(PixelPathKey) == SoftPixelPath);
             if (books is null) return;
             var c = model.Config;
             foreach (var (group, rows) in Groups.Zip(new[] { c.AdjectiveWords, c.NounWords, c.AdverbWords, c.VerbWords }))
@@ -50,6 +60,8 @@ public static class SweetTokWeights
     /// <summary>Writes the network, its language codebooks and the words behind them, with the config as metadata (atomic).</summary>
     public static void Save(string path, SweetTokModel model, SweetTokVocabulary words, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
+        if (model.PixelProxy is not null && model.PixelProxy is not VidTokFsqProxy)
+            throw new InvalidOperationException($"cannot save the pixel path of proxy {model.PixelProxy.Description}");
         var spatial = model.SpatialCodebooks ?? throw new InvalidOperationException("the model has no language codebooks to save");
         var temporal = model.TemporalCodebooks!;
         words.Check(model.Config, path);
@@ -62,6 +74,12 @@ public static class SweetTokWeights
         var tensors = model.state_dict().Select(kv => (kv.Key, kv.Value.contiguous())).ToList();
         foreach (var (group, t) in Groups.Zip(new[] { spatial.First, spatial.Second, temporal.First, temporal.Second }))
             tensors.Add((CodebookPrefix + group, t.contiguous()));
+        if (model.PixelProxy is VidTokFsqProxy proxy)
+        {
+            tensors.AddRange(proxy.StateTensors(ProxyPrefix));
+            proxy.WriteConfig(meta, ProxyPrefix);
+            meta[PixelPathKey] = model.SoftProxyCodesDecoded ? SoftPixelPath : ArgmaxPixelPath;
+        }
         SafeTensorsFile.Save(path, tensors, meta);
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Checkpoints;
 using Tessera.Models.VidTok;
 using Tessera.Nn;
 using Tessera.Quantizers;
@@ -46,6 +47,41 @@ public sealed class VidTokFsqProxy : ISweetTokProxy
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The proxy a SweetTok model file carries as its pixel path: the VidTok-FSQ config recorded in the metadata under
+    /// <paramref name="prefix"/> and the weights whose names start with it.
+    /// </summary>
+    public static VidTokFsqProxy FromModelFile(StateDict source, string prefix, string path)
+    {
+        var meta = source.Metadata.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+        var config = ModelFamilies.ReadConfig(meta, path) as VidTokConfig
+            ?? throw new CheckpointFormatException($"model file '{path}' has '{prefix}*' weights but records no VidTok proxy config (metadata '{prefix}{ModelFamilies.ConfigKey}')");
+        var model = new VidTokModel(config);
+        try
+        {
+            StateDictLoader.LoadInto(model, source, path, prefix: prefix);
+            return new VidTokFsqProxy(model, $"{Path.GetFileName(path)}:{prefix}*");
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The proxy's weights with names under <paramref name="prefix"/> (see <see cref="FromModelFile"/>).</summary>
+    public IEnumerable<(string Name, Tensor Value)> StateTensors(string prefix) =>
+        model.state_dict().Select(kv => (prefix + kv.Key, kv.Value.contiguous()));
+
+    /// <summary>Records the proxy's config in <paramref name="metadata"/> under <paramref name="prefix"/>.</summary>
+    public void WriteConfig(IDictionary<string, string> metadata, string prefix)
+    {
+        var own = new Dictionary<string, string>(StringComparer.Ordinal);
+        ModelFamilies.WriteConfig(own, model.Config);
+        foreach (var (k, v) in own) metadata[prefix + k] = v;
     }
 
     public string Description { get; }
