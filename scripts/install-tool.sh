@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkg=artifacts/pkg
-rm -rf "$pkg" src/Tessera.Cli/bin/Release/net10.0/publish
+rm -rf "$pkg" src/Tessera.Cli/bin/Release/net10.0/linux-x64/publish
+# Writes Tessera.Cli (a pointer) and Tessera.Cli.linux-x64 (the tool with libtorch and the bundled model); install resolves both.
 dotnet pack src/Tessera.Cli -c Release -o "$pkg" -v quiet -nologo
 if [[ "${1:-}" == "--tool-path" ]]; then
     dotnet tool update --tool-path "$2" --add-source "$pkg" Tessera.Cli
