@@ -18,7 +18,7 @@ public sealed class TokenOutputTests
         using var dir = new TempDir();
         var model = DatasetFixture.TinyModel(dir);
         var videos = Directory.CreateDirectory(dir.File("videos")).FullName;
-        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=10", "-frames:v", "20", "-c:v", "ffv1", Path.Combine(videos, "a.mkv"));
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=10", "-frames:v", "10", "-c:v", "ffv1", Path.Combine(videos, "a.mkv"));
         var plan = dir.File("plan");
         Assert.Equal(0, CliRunner.Run("dataset", "plan", videos, "--shards", "2", "--frames", "5", "-o", plan).ExitCode);
         string[] Common(string o) => ["dataset", "encode", plan, "-m", model, "-o", dir.File(o), "--format", "megatron", "--vocab-offset", "1000", "--max-count", "1"];
