@@ -55,7 +55,7 @@ internal static partial class DatasetParallel
                 {
                     finished++;
                     ctx.Out.Write(output);
-                    if (code != 0) failures.Add($"shard {shard} failed (exit code {code}): {error.Trim().Split('\n')[^1]}");
+                    if (code != 0) failures.Add($"shard {shard} failed (exit code {code}): {LastLine(error)}");
                     Report();
                 }
             }
@@ -66,7 +66,13 @@ internal static partial class DatasetParallel
         foreach (var w in workers) w.Join();
         if (failures.Count == 0) return ExitCode.Ok;
         foreach (var f in failures) ctx.Error.WriteLine($"error: {f}");
-        throw new InvalidInputException($"{failures.Count} shard process(es) failed; rerun the same command to resume them");
+        throw new InvalidInputException($"{failures.Count} of {shards} shard processes failed (above); finished shards are kept, so rerunning the same command resumes the rest");
+    }
+
+    private static string LastLine(string error)
+    {
+        var line = error.Trim().Split('\n')[^1].Trim();
+        return line.StartsWith("error: ", StringComparison.Ordinal) ? line["error: ".Length..] : line;
     }
 
     /// <summary>This tessera: the apphost beside the assembly, or <c>dotnet Tessera.Cli.dll</c>.</summary>
