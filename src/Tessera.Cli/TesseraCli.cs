@@ -53,6 +53,7 @@ public static class TesseraCli
             CodebookCommand.Create(ctx),
             CheckCommand.Create(ctx),
             DatasetCommand.Create(ctx),
+            DatasetCommand.Stats(ctx, "stats"),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

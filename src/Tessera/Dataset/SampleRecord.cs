@@ -7,7 +7,8 @@ namespace Tessera.Dataset;
 public sealed record SampleGroup(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("shape")] IReadOnlyList<long> Shape,
-    [property: JsonPropertyName("codebook_size")] long CodebookSize);
+    [property: JsonPropertyName("codebook_size")] long CodebookSize,
+    [property: JsonPropertyName("levels"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Levels = null);
 
 /// <summary>
 /// The JSON entry beside each clip's safetensors entry in a shard tar: what the clip is (source, window, sampling) and
@@ -42,8 +43,18 @@ public sealed record SampleRecord(
     [property: JsonPropertyName("normalized")] bool Normalized,
     [property: JsonPropertyName("tessera_version")] string TesseraVersion,
     [property: JsonPropertyName("latents_mean")] IReadOnlyList<double>? LatentsMean = null,
-    [property: JsonPropertyName("latents_std")] IReadOnlyList<double>? LatentsStd = null)
+    [property: JsonPropertyName("latents_std")] IReadOnlyList<double>? LatentsStd = null,
+    [property: JsonPropertyName("scaling_factor"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ScalingFactor = null,
+    [property: JsonPropertyName("normalization"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Normalization = null,
+    [property: JsonPropertyName("posterior"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Posterior = null,
+    [property: JsonPropertyName("seed"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Seed = null,
+    [property: JsonPropertyName("sample_seed"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ulong? SampleSeed = null,
+    [property: JsonPropertyName("logvar"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? LogVar = null,
+    [property: JsonPropertyName("vocab_offset"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? VocabularyOffset = null)
 {
+    /// <summary>The normalisation every normalised record names (per channel).</summary>
+    public const string NormalizationFormula = "z_norm = (z - latents_mean) * scaling_factor / latents_std";
+
     public const string TokensKind = "tokens";
     public const string LatentsKind = "latents";
 

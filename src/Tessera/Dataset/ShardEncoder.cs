@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Tessera.Inference;
+using Tessera.Quantizers;
 using Tessera.Tokens;
 using Tessera.Video;
 using static TorchSharp.torch;
@@ -30,10 +31,14 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
     public Action<string> Progress { get; init; } = _ => { };
 
     /// <summary>
-    /// Per-channel statistics to normalise latents with (<c>z_norm = (z − latents_mean) / latents_std</c>), recorded in every
+    /// Per-channel statistics to normalise latents with (<c>z_norm = (z − latents_mean) · scaling_factor / latents_std</c>,
+    /// the scaling factor from <see cref="Encoding"/>), recorded in every
     /// sample's record and token file metadata; null writes the posterior means as they are.
     /// </summary>
     public LatentStatistics? Normalization { get; init; }
+
+    /// <summary>Posterior (mean or seeded sample), log-variance, scaling factor, vocabulary offset, Megatron output.</summary>
+    public ShardEncoding Encoding { get; init; } = new();
 
     /// <summary>Called between clips; throws to stop (the finished clips stay for the next run).</summary>
     public Action CheckCancelled { get; init; } = () => { };
@@ -47,9 +52,11 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
             throw new InvalidInputException(tokenizer.Card.IsDiscrete
                 ? $"normalisation applies to continuous latents; model '{tokenizer.Card.Name}' is discrete (token ids)"
                 : $"the statistics have {n.Mean.Count} channels, model '{tokenizer.Card.Name}' makes {tokenizer.Card.LatentChannels}");
+        CheckEncoding();
         Directory.CreateDirectory(output);
         var planSha = plan.Sha256();
         var normSha = Normalization?.Sha256();
+        var settings = Encoding.Describe();
         var markerPath = Path.Combine(output, ShardFiles.Marker(shard));
         if (File.Exists(markerPath))
         {
@@ -58,6 +65,8 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 throw new InvalidInputException($"'{output}' already holds shard {shard} of another plan (plan SHA-256 {done.PlanSha256[..12]}…); use another output folder");
             if (done.NormalizationSha256 != normSha)
                 throw new InvalidInputException($"'{output}' already holds shard {shard} encoded with {(done.NormalizationSha256 is null ? "no" : "other")} normalisation; use another output folder");
+            if (done.Encoding != settings)
+                throw new InvalidInputException($"'{output}' already holds shard {shard} encoded with settings '{done.Encoding ?? "default"}', not '{settings ?? "default"}'; use another output folder");
             return new ShardOutcome(true, done, 0, 0);
         }
 
@@ -65,7 +74,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         Directory.CreateDirectory(work);
         using var lockFile = Lock(work, shard);
         var planFile = Path.Combine(work, "plan.sha256");
-        var identity = planSha + (normSha is null ? "" : "+" + normSha);
+        var identity = planSha + (normSha is null ? "" : "+" + normSha) + (settings is null ? "" : "+" + settings);
         if (File.Exists(planFile) && File.ReadAllText(planFile).Trim() != identity)
             throw new InvalidInputException($"'{work}' holds an unfinished shard {shard} of another plan or normalisation; delete it or use another output folder");
         File.WriteAllText(planFile, identity);
@@ -105,7 +114,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         }
         videos.Dispose();
 
-        var marker = Finish(shard, output, work, clips, parts.Length, planSha) with { NormalizationSha256 = normSha };
+        var marker = Finish(shard, output, work, clips, parts.Length, planSha) with { NormalizationSha256 = normSha, Encoding = settings };
         var timing = new ShardTiming(shard, encoded, framesEncoded, watch.Elapsed.TotalSeconds, get_num_threads());
         AtomicFile.Write(Path.Combine(output, ShardFiles.Timing(shard)), s => s.Write(timing.ToBytes()));
         marker.Save(markerPath);
@@ -152,7 +161,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 throw new InvalidVideoException($"{video.Path}: has {frames.Clip.FrameCount} sampled frames, fewer than the {clip.Start + clip.Frames} the plan's window {clip.Key} needs (the probe overestimated its length)");
             using var view = frames.Clip.Frames.narrow(0, clip.Start, clip.Frames);
             using var window = new VideoClip(view.clone(), frames.Clip.Fps, frames.Clip.Source);
-            using var code = Normalize(EncodeWindow(window));
+            using var code = Normalize(Posterior(EncodeWindow(window), clip.Key));
             var record = Record(clip, video, frames, window, code);
             TokenFile.Save(Path.Combine(work, clip.Key + SampleSuffix), code, new TokenFileInfo
             {
@@ -167,13 +176,8 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 ModelSha256 = model.Sha256,
                 WeightsSource = model.WeightsName,
                 WeightsSha256 = model.WeightsSha256,
-                Extra = Normalization is { } n ? new Dictionary<string, string>
-                {
-                    ["normalized"] = "true",
-                    ["normalization"] = "z_norm = (z - latents_mean) / latents_std",
-                    ["latents_mean"] = System.Text.Json.JsonSerializer.Serialize(n.Mean),
-                    ["latents_std"] = System.Text.Json.JsonSerializer.Serialize(n.Std),
-                } : null,
+                IncludeLogVar = Encoding.LogVar,
+                Extra = Metadata(record),
             });
             AtomicFile.Write(Path.Combine(work, clip.Key + RecordSuffix), s => s.Write(record.ToBytes()));
         }
@@ -193,16 +197,71 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         return tokenizer.Encode(x);
     }
 
+    private void CheckEncoding()
+    {
+        var e = Encoding;
+        var card = tokenizer.Card;
+        if (card.IsDiscrete && (e.SampleSeed is not null || e.LogVar))
+            throw new InvalidInputException($"posterior sampling and log-variance apply to continuous latents; model '{card.Name}' is discrete (token ids)");
+        if (!card.IsDiscrete && (e.VocabularyOffset != 0 || e.Megatron))
+            throw new InvalidInputException($"a vocabulary offset and the Megatron format apply to token ids; model '{card.Name}' is continuous (latents)");
+        if (e.ScalingFactor != 1 && (Normalization is null || !double.IsFinite(e.ScalingFactor) || e.ScalingFactor <= 0))
+            throw new InvalidInputException(Normalization is null
+                ? "a scaling factor belongs to the normalisation: give the statistics too (--normalize)"
+                : $"the scaling factor must be positive and finite, got {e.ScalingFactor}");
+        if (e.LogVar && e.SampleSeed is not null)
+            throw new InvalidInputException("store the log-variance with the posterior mean (trainers resample from both), not with a sample");
+        if (e.VocabularyOffset < 0) throw new InvalidInputException($"the vocabulary offset must not be negative, got {e.VocabularyOffset}");
+        if (tokenizer.Options.Latent != LatentMode.Mean)
+            throw new InvalidInputException("the shard encoder samples the posterior itself, seeded per clip (ShardEncoding.SampleSeed); give it a tokenizer that returns the posterior mean");
+    }
+
+    /// <summary>The posterior mean as the tokenizer returns it, or a sample drawn with the clip's own seed.</summary>
+    private VideoCode Posterior(VideoCode code, string key)
+    {
+        if (Encoding.SampleSeed is not { } seed || code is not Latents latents) return code;
+        using (code)
+        {
+            var logVar = latents.LogVar ?? throw new InvalidInputException($"model '{code.Config.Name}' gives no posterior log-variance to sample with");
+            using var generator = new Generator(ShardEncoding.ClipSeed(seed, key));
+            var z = new DiagonalGaussian((int)latents.Values.shape[1]).Sample(latents.Values, logVar, generator);
+            return new Latents(z, code.Config, code.Frames, code.LeadingFrames, logVar.clone());
+        }
+    }
+
+    // The log-variance moves with the latents: scaling z by a = scaling_factor / std adds 2·ln a to its log-variance.
     private VideoCode Normalize(VideoCode code)
     {
         if (Normalization is not { } n || code is not Latents latents) return code;
         using (code)
         {
             var shape = new long[] { 1, n.Mean.Count, 1, 1, 1 };
+            var sf = Encoding.ScalingFactor;
             using var mean = tensor(n.Mean.Select(v => (float)v).ToArray()).view(shape);
-            using var std = tensor(n.Std.Select(v => (float)v).ToArray()).view(shape);
-            return new Latents(latents.Values.sub(mean).div_(std), code.Config, code.Frames, code.LeadingFrames);
+            using var scale = tensor(n.Std.Select(v => (float)(sf / v)).ToArray()).view(shape);
+            using var shift = tensor(n.Std.Select(v => (float)(2 * Math.Log(sf / v))).ToArray()).view(shape);
+            return new Latents(latents.Values.sub(mean).mul_(scale), code.Config, code.Frames, code.LeadingFrames, latents.LogVar?.add(shift));
         }
+    }
+
+    /// <summary>The token file metadata beyond the usual: normalisation, posterior, FSQ levels, vocabulary offset.</summary>
+    private Dictionary<string, string>? Metadata(SampleRecord record)
+    {
+        var meta = new Dictionary<string, string>();
+        if (record.Normalized)
+        {
+            meta["normalized"] = "true";
+            meta["normalization"] = SampleRecord.NormalizationFormula;
+            meta["latents_mean"] = System.Text.Json.JsonSerializer.Serialize(record.LatentsMean);
+            meta["latents_std"] = System.Text.Json.JsonSerializer.Serialize(record.LatentsStd);
+        }
+        if (record.ScalingFactor is { } sf) meta["scaling_factor"] = sf.ToString("R", CultureInfo.InvariantCulture);
+        if (record.Posterior is { } p) meta["posterior"] = p;
+        if (record.Seed is { } seed) meta["seed"] = seed.ToString(CultureInfo.InvariantCulture);
+        if (record.SampleSeed is { } clipSeed) meta["sample_seed"] = clipSeed.ToString(CultureInfo.InvariantCulture);
+        if (record.VocabularyOffset is { } offset) meta["vocab_offset"] = offset.ToString(CultureInfo.InvariantCulture);
+        if (record.TokenGroups is [{ Levels: { } levels }]) meta["fsq_levels"] = string.Join(",", levels);
+        return meta.Count == 0 ? null : meta;
     }
 
     private SampleRecord Record(PlanClip clip, PlanVideo video, VideoCache.Entry frames, VideoClip window, VideoCode code)
@@ -215,7 +274,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         string dtype;
         if (code is TokenIds ids)
         {
-            groups = card.TokenGroups.Select(g => new SampleGroup(g.Name, ids[g.Name].shape.Skip(1).ToArray(), g.CodebookSize)).ToArray();
+            groups = card.TokenGroups.Select(g => new SampleGroup(g.Name, ids[g.Name].shape.Skip(1).ToArray(), g.CodebookSize, g.Levels)).ToArray();
             shape = groups[0].Shape;
             elements = ids.Count;
             kind = SampleRecord.TokensKind;
@@ -230,11 +289,20 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
             kind = SampleRecord.LatentsKind;
             dtype = "float32";
         }
+        var continuous = kind == SampleRecord.LatentsKind;
+        var seed = continuous ? Encoding.SampleSeed : null;
         return new SampleRecord(clip.Key, video.Name, frames.Sha256, video.Index, clip.Start, clip.Frames,
             (long)clip.Start * video.Interval, video.Interval, window.Fps, video.Fps, video.Width, video.Height, window.Width, window.Height,
             plan.Sampling.Resize, kind, shape, dtype, groups, elements, model.Name, model.Sha256, model.WeightsSha256,
             code.Config.FamilyName, card.Compression.ToString(), Normalization is not null, TesseraInfo.Version,
-            Normalization?.Mean, Normalization?.Std);
+            Normalization?.Mean, Normalization?.Std,
+            ScalingFactor: continuous ? Encoding.ScalingFactor : null,
+            Normalization: Normalization is null ? null : SampleRecord.NormalizationFormula,
+            Posterior: continuous ? Encoding.Posterior : null,
+            Seed: seed,
+            SampleSeed: seed is { } s ? ShardEncoding.ClipSeed(s, clip.Key) : null,
+            LogVar: continuous ? Encoding.LogVar : null,
+            VocabularyOffset: continuous ? null : Encoding.VocabularyOffset);
     }
 
     private static void Pack(string work, string tar, IReadOnlyList<PlanClip> part)
@@ -259,6 +327,8 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
     {
         var rows = new List<ShardIndexRow>();
         var files = new List<string>();
+        var sequences = new List<long[]>();
+        long vocabulary = 0;
         long frames = 0, elements = 0;
         for (var p = 0; p < parts; p++)
         {
@@ -272,6 +342,13 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 rows.Add(ShardIndexRow.From(record, shard, name, members[i], members[i + 1]));
                 frames += record.WindowFrames;
                 elements += record.Elements;
+                if (Encoding.Megatron)
+                {
+                    var sample = UstarArchive.Read(tar, members[i]);
+                    sequences.Add(record.TokenGroups.SelectMany(g => SampleTensors.Int32(sample, g.Name, $"{tar}: {members[i].Name}"))
+                        .Select(id => id + Encoding.VocabularyOffset).ToArray());
+                    vocabulary = Math.Max(vocabulary, Encoding.VocabularyOffset + record.TokenGroups.Max(g => g.CodebookSize));
+                }
             }
         }
         var failures = clips.Select(c => Path.Combine(work, c.Key + ErrorSuffix)).Where(File.Exists)
@@ -284,6 +361,14 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
             ["shard"] = shard.ToString(CultureInfo.InvariantCulture),
         });
         files.Add(index);
+        if (Encoding.Megatron)
+        {
+            if (sequences.Count == 0) vocabulary = Encoding.VocabularyOffset + tokenizer.Card.TokenGroups.Max(g => g.CodebookSize);
+            MegatronIndexedDataset.Write(Path.Combine(output, ShardFiles.MegatronBin(shard)), Path.Combine(output, ShardFiles.MegatronIdx(shard)),
+                sequences, MegatronIndexedDataset.CodeFor(vocabulary));
+            files.Add(ShardFiles.MegatronBin(shard));
+            files.Add(ShardFiles.MegatronIdx(shard));
+        }
         var report = ShardFiles.Report(shard);
         AtomicFile.Write(Path.Combine(output, report), s => s.Write(new ShardReport(shard, failures).ToBytes()));
         files.Add(report);

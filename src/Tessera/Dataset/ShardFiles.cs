@@ -11,6 +11,12 @@ public static class ShardFiles
     public static string Report(int shard) => Stem(shard) + ".report.json";
     public static string Marker(int shard) => Stem(shard) + ".done.json";
 
+    /// <summary>The shard's tokens as a Megatron-LM indexed dataset (with <c>--format megatron</c>): data file.</summary>
+    public static string MegatronBin(int shard) => Stem(shard) + ".bin";
+
+    /// <summary>The Megatron index file beside <see cref="MegatronBin"/>.</summary>
+    public static string MegatronIdx(int shard) => Stem(shard) + ".idx";
+
     /// <summary>Seconds and rates of the run that finished the shard: the one output that differs between runs.</summary>
     public static string Timing(int shard) => Stem(shard) + ".timing.json";
 

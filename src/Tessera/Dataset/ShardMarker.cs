@@ -33,7 +33,8 @@ public sealed record ShardMarker(
     [property: JsonPropertyName("frames")] long Frames,
     [property: JsonPropertyName("elements")] long Elements,
     [property: JsonPropertyName("files")] IReadOnlyList<ShardFile> Files,
-    [property: JsonPropertyName("normalization_sha256")] string? NormalizationSha256 = null)
+    [property: JsonPropertyName("normalization_sha256")] string? NormalizationSha256 = null,
+    [property: JsonPropertyName("encoding"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Encoding = null)
 {
     public const string CurrentFormat = "tessera.dataset-shard/1";
 

@@ -14,6 +14,9 @@ public sealed record TokenGroup(string Name, IReadOnlyList<string> Axes, long Co
 
     public double BitsPerToken => Math.Log2(CodebookSize);
 
+    /// <summary>The FSQ levels per code dimension whose product is <see cref="CodebookSize"/>; null for a learned codebook.</summary>
+    public IReadOnlyList<int>? Levels { get; init; }
+
     public override string ToString() => $"{Name} [{string.Join(", ", Axes)}] from {CodebookSize:N0} codes";
 }
 

@@ -19,6 +19,9 @@ public static class TokenFile
     public const string LatentsKey = "latents";
     public const string BatchKey = "batch";
 
+    /// <summary>The posterior's log-variance beside <c>latents</c> (same shape), stored on request so trainers can resample.</summary>
+    public const string LogVarKey = "logvar";
+
     /// <summary>Writes one video's code atomically. The code must hold a single video (batch 1).</summary>
     public static void Save(string path, VideoCode code, TokenFileInfo info)
     {
@@ -29,6 +32,9 @@ public static class TokenFile
         var tensors = code switch
         {
             TokenIds ids => card.TokenGroups.Select(g => (g.Name, Clips(ids[g.Name]).to_type(ScalarType.Int32).contiguous())).ToList(),
+            Latents { LogVar: { } lv } l when info.IncludeLogVar =>
+                [(LatentsKey, Clips(l.Values).to_type(ScalarType.Float32).contiguous()), (LogVarKey, Clips(lv).to_type(ScalarType.Float32).contiguous())],
+            Latents when info.IncludeLogVar => throw new InvalidInputException("the latents carry no posterior log-variance to store"),
             Latents l => [(LatentsKey, Clips(l.Values).to_type(ScalarType.Float32).contiguous())],
             _ => throw new ArgumentException("unknown code type", nameof(code)),
         };
@@ -102,7 +108,8 @@ public static class TokenFile
                 throw Error(path, $"holds latents but model '{config.Name}' is discrete ({string.Join(", ", expected)})");
             if (!card.IsDiscrete && !file.ContainsKey(LatentsKey) && file.ContainsKey(TokensKey))
                 throw Error(path, $"holds token ids but model '{config.Name}' is continuous (latents)");
-            if (file.Count != expected.Length || expected.Any(k => !file.ContainsKey(k)))
+            var stored = card.IsDiscrete || !file.ContainsKey(LogVarKey) ? file.Count : file.Count - 1;
+            if (stored != expected.Length || expected.Any(k => !file.ContainsKey(k)))
                 throw Error(path, $"must hold exactly the tensors [{string.Join(", ", expected)}] for model '{config.Name}', found [{string.Join(", ", file.Keys)}]");
 
             var batch = IntMeta(path, meta, BatchKey);

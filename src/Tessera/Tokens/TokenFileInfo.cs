@@ -44,6 +44,9 @@ public sealed record TokenFileInfo
 
     public string TesseraVersion { get; init; } = TesseraInfo.Version;
 
+    /// <summary>Also store a continuous code's posterior log-variance (<see cref="Inference.Latents.LogVar"/>) as tensor <c>logvar</c>.</summary>
+    public bool IncludeLogVar { get; init; }
+
     /// <summary>Further metadata written as it is (e.g. a data set's latent normalisation); not read back by <c>Load</c>.</summary>
     public IReadOnlyDictionary<string, string>? Extra { get; init; }
 }

@@ -44,7 +44,7 @@ public sealed class SlurmArrayTests
             var conf = Path.Combine(cluster, "slurm.conf");
             var submit = Shell(Which("sbatch")!, ["--parsable", "--array=0-3", $"--output={cluster}/task-%a.log",
                 $"--export=ALL,SLURM_CONF={conf},PLAN={plan},MODEL={model},OUT={output},TESSERA={Path.Combine(AppContext.BaseDirectory, "Tessera.Cli")}",
-                Path.Combine(repo, "scripts", "dataset-slurm-array.sh")], conf);
+                Path.Combine(repo, "deploy", "dataset-slurm-array.sh")], conf);
             Assert.True(submit.Code == 0, submit.Output);
             var job = submit.Output.Trim().Split(';')[0];
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);

@@ -21,7 +21,7 @@ internal static class VidTokCard
         SpatialMultiple = c.Compression.Height,
         Range = new ValueRange(-1, 1),
         Compression = c.Compression,
-        TokenGroups = c.Regularizer is FsqBottleneck f ? [new TokenGroup(TokensGroup, ["T'", "H'", "W'"], f.CodebookSize)] : [],
+        TokenGroups = c.Regularizer is FsqBottleneck f ? [new TokenGroup(TokensGroup, ["T'", "H'", "W'"], f.CodebookSize) { Levels = f.Levels }] : [],
         LatentChannels = c.Regularizer is KlBottleneck k ? k.Channels : 0,
         Causal = c.IsCausal,
         Streams = c.Family == VidTokFamily.CausalV1_1,
