@@ -64,7 +64,7 @@ public static class DatasetCommand
         VideoInputs.RequireInput(input);
         var videos = VideoList.Load(input, split);
         ctx.Progress($"probing {videos.Count} videos");
-        var plan = DatasetPlanner.Plan(videos, sampling, shards);
+        var plan = DatasetPlanner.Plan(videos, sampling, shards, cancellationToken: CliCancellation.Current?.Token ?? default);
         AtomicFile.WriteDirectory(output, dir => plan.Save(dir));
         foreach (var u in plan.Unreadable) ctx.Error.WriteLine($"warning: skipped {u.Name}: {u.Error}");
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -136,7 +136,7 @@ public static class DatasetCommand
             CheckCancelled = CliCancellation.ThrowIfCancelled,
             Normalization = statistics,
         };
-        var outcome = encoder.Encode(shard, output);
+        var outcome = encoder.Encode(shard, output, CliCancellation.Current?.Token ?? default);
         var m = outcome.Marker;
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"shard {shard}: {m.Clips} clips ({m.Frames} frames, {outcome.EncodedThisRun} encoded now, {outcome.ResumedClips} from an earlier run), {m.FailedClips} failed -> {output}"));
@@ -153,7 +153,7 @@ public static class DatasetCommand
         var command = new Command("stats", "Per-channel mean and standard deviation (float64) of the latents of encoded shards, and the global std") { folder, output };
         command.SetAction(r => ctx.Run(() =>
         {
-            var s = LatentStatistics.Of(r.GetValue(folder)!);
+            var s = LatentStatistics.Of(r.GetValue(folder)!, cancellationToken: CliCancellation.Current?.Token ?? default);
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Samples} samples, {s.ValuesPerChannel} values per channel"));
             for (var c = 0; c < s.Mean.Count; c++)
                 ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"channel {c}: mean {s.Mean[c]:G6}, std {s.Std[c]:G6}"));
@@ -176,7 +176,7 @@ public static class DatasetCommand
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () =>
         {
             var folder = r.GetValue(output)!;
-            var s = DatasetMerger.Merge(folder);
+            var s = DatasetMerger.Merge(folder, cancellationToken: CliCancellation.Current?.Token ?? default);
             var usage = string.Concat(s.CodebookUsage.Select(g => string.Create(CultureInfo.InvariantCulture, $", {g.Group}: {g.Used}/{g.CodebookSize} codes used")));
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{s.Shards} shards verified: {s.Clips} clips, {s.Frames} frames, {(s.Kind == SampleRecord.LatentsKind ? $"{s.LatentValues} latent values" : $"{s.Tokens} tokens")}{usage}, {s.FailedClips} failed -> {Path.Combine(folder, DatasetSummary.IndexName)}, {Path.Combine(folder, DatasetSummary.FileName)}"));
