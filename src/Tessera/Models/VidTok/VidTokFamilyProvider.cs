@@ -45,6 +45,7 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
     public override void LoadWeights(TokenizerModel model, string path, bool useEma) =>
         VidTokWeights.Load(model as VidTokModel ?? throw new ArgumentException($"not a VidTok model: {model.GetType().Name}", nameof(model)), path, useEma);
 
+    /// <inheritdoc/>
     public override void LoadWeights(TokenizerModel model, Checkpoints.StateDict source, string path, bool useEma) =>
         VidTokWeights.Load(model as VidTokModel ?? throw new ArgumentException($"not a VidTok model: {model.GetType().Name}", nameof(model)), source, path, useEma);
 
