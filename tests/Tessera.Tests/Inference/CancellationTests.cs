@@ -91,6 +91,30 @@ public sealed class CancellationTests
         Assert.Throws<OperationCanceledException>(() => session.Complete());
     }
 
+    [Fact]
+    public void StepHook_ChecksTheTokenAtEveryStep_WithOrWithoutProgress_AndDoesNotNest()
+    {
+        var reports = 0;
+        var steps = new StepProgress(new Progress(_ => reports++), "encode", stepsPerChunk: 3, chunks: 2);
+        using var cache = new Tessera.Nn.CausalCache();
+        using var cancel = new CancellationTokenSource();
+        // Re-attached per chunk, as the chunked passes do: each step reports once, not once per attach.
+        StepProgress.Attach(cache, steps, 0, cancel.Token);
+        StepProgress.Attach(cache, steps, 1, cancel.Token);
+        cache.OnStep!();
+        Assert.Equal(1, reports);
+
+        // Sessions of unknown length have no progress, only the token.
+        StepProgress.Attach(cache, null, 0, cancel.Token);
+        cache.OnStep!();
+        cancel.Cancel();
+        Assert.Throws<OperationCanceledException>(() => cache.OnStep!());
+        Assert.Equal(1, reports);
+
+        StepProgress.Attach(cache, null, 0, CancellationToken.None);
+        Assert.Null(cache.OnStep);
+    }
+
     private sealed class Progress(Action<ChunkProgress> report) : IProgress<ChunkProgress>
     {
         public void Report(ChunkProgress value) => report(value);
