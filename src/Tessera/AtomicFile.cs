@@ -28,6 +28,38 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// <see cref="Write"/>'s asynchronous twin: <paramref name="write"/> fills the temporary file through an asynchronous
+    /// stream, which is renamed over <paramref name="path"/> only once complete. When <paramref name="cancellationToken"/>
+    /// fires (or <paramref name="write"/> throws), the temporary file is deleted, an existing <paramref name="path"/> is
+    /// left as it was, and the exception propagates (<see cref="OperationCanceledException"/> on cancellation).
+    /// </summary>
+    public static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                await write(stream, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
     /// <summary>Fills a temporary directory beside <paramref name="path"/> and renames it into place.</summary>
     public static void WriteDirectory(string path, Action<string> write)
     {

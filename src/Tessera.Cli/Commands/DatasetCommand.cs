@@ -65,7 +65,7 @@ public static class DatasetCommand
         VideoInputs.RequireInput(input);
         var videos = VideoList.Load(input, split);
         ctx.Progress($"probing {videos.Count} videos");
-        var plan = DatasetPlanner.Plan(videos, sampling, shards);
+        var plan = DatasetPlanner.Plan(videos, sampling, shards, cancellationToken: CliCancellation.Current?.Token ?? default);
         AtomicFile.WriteDirectory(output, dir => plan.Save(dir));
         foreach (var u in plan.Unreadable) ctx.Error.WriteLine($"warning: skipped {u.Name}: {u.Error}");
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -189,7 +189,7 @@ public static class DatasetCommand
             Normalization = statistics,
             Encoding = encoding,
         };
-        var outcome = encoder.Encode(shard, output);
+        var outcome = encoder.Encode(shard, output, CliCancellation.Current?.Token ?? default);
         var m = outcome.Marker;
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"shard {shard}: {m.Clips} clips ({m.Frames} frames, {outcome.EncodedThisRun} encoded now, {outcome.ResumedClips} from an earlier run), {m.FailedClips} failed -> {output}"));
@@ -217,7 +217,7 @@ public static class DatasetCommand
             var input = r.GetValue(folder)!;
             var s = File.Exists(Path.Combine(input, DatasetPlan.FileName))
                 ? PlanStatistics(ctx, input, r.GetValue(model) ?? throw new UsageException("statistics of a plan encode its clips: give the model with -m"), r.GetValue(threads))
-                : LatentStatistics.Of(input);
+                : LatentStatistics.Of(input, cancellationToken: CliCancellation.Current?.Token ?? default);
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Samples} samples, {s.ValuesPerChannel} values per channel"));
             for (var c = 0; c < s.Mean.Count; c++)
                 ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"channel {c}: mean {s.Mean[c]:G6}, std {s.Std[c]:G6}"));
@@ -286,7 +286,7 @@ public static class DatasetCommand
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () =>
         {
             var folder = r.GetValue(output)!;
-            var s = DatasetMerger.Merge(folder);
+            var s = DatasetMerger.Merge(folder, cancellationToken: CliCancellation.Current?.Token ?? default);
             var usage = string.Concat(s.CodebookUsage.Select(g => string.Create(CultureInfo.InvariantCulture, $", {g.Group}: {g.Used}/{g.CodebookSize} codes used")));
             ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{s.Shards} shards verified: {s.Clips} clips, {s.Frames} frames, {(s.Kind == SampleRecord.LatentsKind ? $"{s.LatentValues} latent values" : $"{s.Tokens} tokens")}{usage}, {s.FailedClips} failed -> {Path.Combine(folder, DatasetSummary.IndexName)}, {Path.Combine(folder, DatasetSummary.FileName)}"));

@@ -116,7 +116,7 @@ public static class EvalCommand
                         CliCancellation.ThrowIfCancelled();
                         EvalOutput.WriteVideo(q.Output, v, names);
                         if (v.Failed) console.MarkupLineInterpolated($"[red]failed[/] {v.Name}: {v.Error}");
-                    });
+                    }, CliCancellation.Current?.Token ?? default);
                     all.Value = videos.Count;
                 });
         }
@@ -129,7 +129,7 @@ public static class EvalCommand
                 CliCancellation.ThrowIfCancelled();
                 EvalOutput.WriteVideo(q.Output, v, names);
                 if (!ctx.Quiet) ctx.Error.WriteLine(v.Failed ? $"failed {v.Name}: {v.Error}" : lines.Done(v, names));
-            });
+            }, CliCancellation.Current?.Token ?? default);
         }
         CliCancellation.ThrowIfCancelled();
         EvalOutput.WriteSummary(q.Output, run);

@@ -121,12 +121,18 @@ public static class TrainCommand
         ctx.Progress($"training {config.Model.Name} ({ModelFamilies.Of(config.Model).DescribeForTraining(config.Model)}) on {train.Videos.Count} videos: " +
                      $"{config.Clip.Frames} frames at {config.Clip.Fps:0.##} fps, {config.Clip.Size}x{config.Clip.Size}, batch {config.BatchSize}, {config.MaxSteps} steps, {(config.Bf16 ? "bf16" : "float32")}");
         using var trainer = new Trainer(config, output, train, eval, lpips is null ? null : lpips.Loss, ctx.Progress);
-        using var cancel = new CancellationTokenSource();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(CliCancellation.Current?.Token ?? default);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); ctx.Progress("stopping after this step (the last checkpoint stays valid)"); };
         Console.CancelKeyPress += onCancel;   // process-wide: removed again when this run ends
         try
         {
-            trainer.Run(cancel.Token, ctx.Quiet ? null : new TrainingProgressLine(ctx.Error, config.LogEvery));
+            trainer.Run(ctx.Quiet ? null : new TrainingProgressLine(ctx.Error, config.LogEvery), cancel.Token);
+        }
+        catch (OperationCanceledException) when (CliCancellation.Current is not { Token.IsCancellationRequested: true })
+        {
+            // train's own Ctrl-C handler: a graceful stop, the newest checkpoint is the last complete one.
+            ctx.Out.WriteLine($"stopped at step {trainer.Step}; checkpoints in {store.Directory} (resume with --resume)");
+            return ExitCode.Ok;
         }
         finally
         {

@@ -5,7 +5,26 @@ namespace Tessera.Checkpoints;
 /// <summary>Reads model weights from any supported file, choosing the format from the content, not the extension.</summary>
 public static class CheckpointReader
 {
-    public static StateDict Read(string path)
+    public static StateDict Read(string path) => Kind(path) switch
+    {
+        1 => SafeTensorsFile.Load(path),
+        _ => ReadOther(path),
+    };
+
+    /// <summary>
+    /// <see cref="Read"/>'s asynchronous twin for safetensors files (Tessera model files, converted checkpoints): their
+    /// bytes are read with asynchronous reads, cancellable between reads. Other formats (torch pickles, npz) are parsed
+    /// synchronously on the calling thread.
+    /// </summary>
+    public static async Task<StateDict> ReadAsync(string path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Kind(path) == 1) return await SafeTensorsFile.LoadAsync(path, cancellationToken).ConfigureAwait(false);
+        return ReadOther(path);
+    }
+
+    // 1: safetensors, 2: zip (npz or torch), 3: legacy pickle, 0: other.
+    private static byte Kind(string path)
     {
         byte[] head = CheckpointErrors.Guard<byte[]>(path, "file", () =>
         {
@@ -18,7 +37,12 @@ public static class CheckpointReader
                 return [1];
             return n >= 2 && b[0] == (byte)'P' && b[1] == (byte)'K' ? [2] : n >= 1 && b[0] == 0x80 ? [3] : [0];
         });
-        switch (head[0])
+        return head[0];
+    }
+
+    private static StateDict ReadOther(string path)
+    {
+        switch (Kind(path))
         {
             case 1: return SafeTensorsFile.Load(path);
             case 2: return IsNpz(path) ? Npy.LoadNpz(path) : TorchCheckpoint.LoadStateDict(path);

@@ -12,7 +12,7 @@ public sealed record SafeTensorsEntry(string Name, ScalarType DType, long[] Shap
 public sealed record SafeTensorsHeader(IReadOnlyList<SafeTensorsEntry> Tensors, IReadOnlyDictionary<string, string> Metadata, long DataStart);
 
 /// <summary>Reader and writer for the safetensors format (8-byte LE header length, JSON header, raw buffer).</summary>
-public static class SafeTensorsFile
+public static partial class SafeTensorsFile
 {
     /// <summary>Largest header accepted (the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -58,6 +58,12 @@ public static class SafeTensorsFile
     /// <summary>Writes tensors in the given order (contiguous, CPU, little-endian) atomically.</summary>
     public static void Save(string path, IEnumerable<(string name, Tensor t)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        var list = CheckNames(tensors);
+        AtomicFile.Write(path, stream => WriteTo(stream, list, metadata));
+    }
+
+    private static List<(string name, Tensor t)> CheckNames(IEnumerable<(string name, Tensor t)> tensors)
+    {
         var list = tensors.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, t) in list)
@@ -66,22 +72,23 @@ public static class SafeTensorsFile
             if (!seen.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'", nameof(tensors));
             CheckpointDTypes.ToSafetensors(t.dtype);
         }
+        return list;
+    }
 
+    private static void WriteTo(Stream stream, List<(string name, Tensor t)> list, IReadOnlyDictionary<string, string>? metadata)
+    {
         var headerBytes = BuildHeader(list, metadata);
-        AtomicFile.Write(path, stream =>
+        Span<byte> len = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerBytes.Length);
+        stream.Write(len);
+        stream.Write(headerBytes);
+        foreach (var (_, t) in list)
         {
-            Span<byte> len = stackalloc byte[8];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerBytes.Length);
-            stream.Write(len);
-            stream.Write(headerBytes);
-            foreach (var (_, t) in list)
-            {
-                using var scope = NewDisposeScope();
-                var c = t.device_type == DeviceType.CPU ? t : t.cpu();
-                if (!c.is_contiguous()) c = c.contiguous();
-                TensorBytes.Read(c, span => stream.Write(span));
-            }
-        });
+            using var scope = NewDisposeScope();
+            var c = t.device_type == DeviceType.CPU ? t : t.cpu();
+            if (!c.is_contiguous()) c = c.contiguous();
+            TensorBytes.Read(c, span => stream.Write(span));
+        }
     }
 
     private static byte[] BuildHeader(List<(string name, Tensor t)> list, IReadOnlyDictionary<string, string>? metadata)
@@ -134,7 +141,13 @@ public static class SafeTensorsFile
         if (n > MaxHeaderBytes) throw CheckpointErrors.Format(path, $"safetensors header length {n} exceeds the {MaxHeaderBytes}-byte limit");
         var json = new byte[(int)n];
         fs.ReadExactly(json);
-        long dataStart = 8 + (long)n;
+        return ParseHeader(path, json, fileLength);
+    }
+
+    /// <summary>Parses and validates header JSON <paramref name="json"/> of a file of <paramref name="fileLength"/> bytes.</summary>
+    private static SafeTensorsHeader ParseHeader(string path, byte[] json, long fileLength)
+    {
+        long dataStart = 8 + (long)json.Length;
         long bufferLength = fileLength - dataStart;
 
         JsonDocument doc;

@@ -39,7 +39,14 @@ public static class DatasetMerger
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IndentSize = 1 };
 
-    public static DatasetSummary Merge(string output)
+    /// <summary>
+    /// Verifies every shard of <paramref name="output"/> and writes the merged index and summary there (each atomically).
+    /// <paramref name="progress"/> receives the number of shards merged after each one; <paramref name="cancellationToken"/>
+    /// is checked between shards and before anything is written, so a cancelled merge throws
+    /// <see cref="OperationCanceledException"/> and writes nothing.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A shard is missing, corrupt or made from another plan.</exception>
+    public static DatasetSummary Merge(string output, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         if (!Directory.Exists(output)) throw new InvalidInputException($"'{output}' is not a folder of encoded shards");
         var markers = Directory.EnumerateFiles(output, "shard-*.done.json").Order(StringComparer.Ordinal).ToArray();
@@ -91,6 +98,8 @@ public static class DatasetMerger
         long tokens = 0, latentValues = 0;
         for (var s = 0; s < shards; s++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (s > 0) progress?.Report(s);
             var shardRows = ShardIndexRow.Load(Path.Combine(output, ShardFiles.Index(s)));
             rows.AddRange(shardRows);
             failures.AddRange(ShardReport.Load(Path.Combine(output, ShardFiles.Report(s))).Failures);
@@ -117,6 +126,8 @@ public static class DatasetMerger
         }).ToArray();
         var summary = new DatasetSummary(shards, planSha, rows.Count, failures.Count, rows.Sum(r => (long)r.WindowFrames), kind,
             tokens, latentValues, groups, failures, timings);
+        cancellationToken.ThrowIfCancellationRequested();
+        progress?.Report(shards);
         ShardIndexRow.Save(Path.Combine(output, DatasetSummary.IndexName), rows, new Dictionary<string, string>
         {
             ["tessera_format"] = ShardMarker.CurrentFormat,

@@ -43,8 +43,13 @@ public sealed record LatentStatistics(
         throw new InvalidInputException($"statistics file '{path}' is not a {CurrentFormat} file with a positive finite std per channel");
     }
 
-    /// <summary>Statistics of every latents sample in the tars of an output folder (shard order, tar order).</summary>
-    public static LatentStatistics Of(string output)
+    /// <summary>
+    /// Statistics of every latents sample in the tars of an output folder (shard order, tar order). <paramref name="progress"/>
+    /// receives the number of samples read after each tar; <paramref name="cancellationToken"/> is checked between samples
+    /// (a cancelled call throws <see cref="OperationCanceledException"/>; it writes nothing).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The folder holds no tars or no latents.</exception>
+    public static LatentStatistics Of(string output, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var tars = Directory.Exists(output) ? Directory.EnumerateFiles(output, "shard-*.tar").Order(StringComparer.Ordinal).ToArray() : [];
         if (tars.Length == 0) throw new InvalidInputException($"'{output}' holds no shard tars (shard-*.tar); encode a plan into it first");
@@ -54,6 +59,7 @@ public sealed record LatentStatistics(
         {
             foreach (var member in UstarArchive.List(tar).Where(m => m.Name.EndsWith(".safetensors", StringComparison.Ordinal)))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var (shape, values) = Latents(UstarArchive.Read(tar, member), $"{tar}: {member.Name}");
                 var channels = (int)shape[0];
                 sum ??= new double[channels];
@@ -69,6 +75,7 @@ public sealed record LatentStatistics(
                 perChannel += each;
                 samples++;
             }
+            progress?.Report(samples);
         }
         if (sum is null || squares is null || perChannel == 0) throw new InvalidInputException($"'{output}' holds no latents (a discrete model's tokens have no channel statistics)");
         var mean = sum.Select(s => s / perChannel).ToArray();

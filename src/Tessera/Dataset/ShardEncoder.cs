@@ -43,8 +43,17 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
     /// <summary>Called between clips; throws to stop (the finished clips stay for the next run).</summary>
     public Action CheckCancelled { get; init; } = () => { };
 
-    public ShardOutcome Encode(int shard, string output)
+    /// <summary>
+    /// Encodes shard <paramref name="shard"/> into <paramref name="output"/>, resuming after the clips an earlier run finished.
+    /// <paramref name="cancellationToken"/> is checked between clips and after every encoder block; a cancelled run throws
+    /// <see cref="OperationCanceledException"/>, keeps the clips it finished for the next run and leaves no half-written file
+    /// (every file is written to a temporary and renamed; the clip in progress writes nothing).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The shard does not exist, or the output holds another plan's work.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ShardOutcome Encode(int shard, string output, CancellationToken cancellationToken = default)
     {
+
         if (shard < 0 || shard >= plan.Shards)
             throw new InvalidInputException($"shard {shard} does not exist: the plan has {plan.Shards} shards (0 to {plan.Shards - 1})");
         if (maxCount <= 0) throw new InvalidInputException($"--max-count must be positive, got {maxCount}");
@@ -87,6 +96,8 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         long framesEncoded = 0;
         var resumed = 0;
         var videos = new VideoCache(plan);
+        try
+        {
         for (var p = 0; p < parts.Length; p++)
         {
             var tar = Path.Combine(output, ShardFiles.Tar(shard, p));
@@ -103,16 +114,23 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                     resumed++;
                     continue;
                 }
+                cancellationToken.ThrowIfCancellationRequested();
                 CheckCancelled();
                 var later = clips.Skip(p * maxCount + i).Where(c => c.Video == clip.Video).Max(c => c.Start + c.Frames);
-                EncodeClip(work, clip, videos, later);
+                EncodeClip(work, clip, videos, later, cancellationToken);
                 encoded++;
                 framesEncoded += clip.Frames;
                 Progress(string.Create(CultureInfo.InvariantCulture, $"shard {shard}: {p * maxCount + i + 1}/{clips.Count} clips"));
             }
+            cancellationToken.ThrowIfCancellationRequested();
             Pack(work, tar, parts[p]);
         }
-        videos.Dispose();
+        }
+        finally
+        {
+            videos.Dispose();
+        }
+        cancellationToken.ThrowIfCancellationRequested();
 
         var marker = Finish(shard, output, work, clips, parts.Length, planSha) with { NormalizationSha256 = normSha, Encoding = settings };
         var timing = new ShardTiming(shard, encoded, framesEncoded, watch.Elapsed.TotalSeconds, get_num_threads());
@@ -151,7 +169,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         File.Exists(Path.Combine(work, key + ErrorSuffix)) ||
         (File.Exists(Path.Combine(work, key + SampleSuffix)) && File.Exists(Path.Combine(work, key + RecordSuffix)));
 
-    private void EncodeClip(string work, PlanClip clip, VideoCache videos, int framesNeeded)
+    private void EncodeClip(string work, PlanClip clip, VideoCache videos, int framesNeeded, CancellationToken cancellationToken)
     {
         var video = plan.Videos[clip.Video];
         try
@@ -161,7 +179,7 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
                 throw new InvalidVideoException($"{video.Path}: has {frames.Clip.FrameCount} sampled frames, fewer than the {clip.Start + clip.Frames} the plan's window {clip.Key} needs (the probe overestimated its length)");
             using var view = frames.Clip.Frames.narrow(0, clip.Start, clip.Frames);
             using var window = new VideoClip(view.clone(), frames.Clip.Fps, frames.Clip.Source);
-            using var code = Normalize(Posterior(EncodeWindow(window), clip.Key));
+            using var code = Normalize(Posterior(EncodeWindow(window, cancellationToken), clip.Key));
             var record = Record(clip, video, frames, window, code);
             TokenFile.Save(Path.Combine(work, clip.Key + SampleSuffix), code, new TokenFileInfo
             {
@@ -189,12 +207,12 @@ public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, Sha
         }
     }
 
-    private VideoCode EncodeWindow(VideoClip clip)
+    private VideoCode EncodeWindow(VideoClip clip, CancellationToken cancellationToken)
     {
         // No dispose scope here: the code the facade returns would be freed with it.
         using var input = clip.ToModelInput();
         using var x = tokenizer.Card.Range.FromSigned(input);
-        return tokenizer.Encode(x);
+        return tokenizer.Encode(x, cancellationToken);
     }
 
     private void CheckEncoding()

@@ -51,9 +51,15 @@ public sealed class Evaluator
         "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them",
         options.FvdClipFrames);
 
-    /// <summary>Runs every video; <paramref name="onVideo"/> sees each result as soon as it is complete.</summary>
+    /// <summary>
+    /// Runs every video; <paramref name="onVideo"/> sees each result as soon as it is complete. Writes no file itself
+    /// (see <see cref="EvalOutput"/>). <paramref name="cancellationToken"/> is checked between videos, between clips and
+    /// after every encoder and decoder block; a cancelled run throws <see cref="OperationCanceledException"/> without
+    /// calling <paramref name="onVideo"/> for the video in progress, and frees what it allocated.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public EvalRun Run(IReadOnlyList<(string Path, string Name)> videos, string input, string model,
-        IProgress<EvalProgress>? progress = null, Action<VideoResult>? onVideo = null)
+        IProgress<EvalProgress>? progress = null, Action<VideoResult>? onVideo = null, CancellationToken cancellationToken = default)
     {
         var watch = Stopwatch.StartNew();
         var run = new EvalRun { Model = model, Input = input, Settings = Settings };
@@ -62,14 +68,16 @@ public sealed class Evaluator
         {
             for (var i = 0; i < videos.Count; i++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var (path, name) = videos[i];
                 var index = i;
                 var clipProgress = progress is null ? null : new Progress(p => progress.Report(p with { Video = index, Videos = videos.Count }));
-                var result = EvaluateVideo(path, name, clipProgress, real, fake);
+                var result = EvaluateVideo(path, name, clipProgress, real, fake, cancellationToken);
                 run.Videos.Add(result);
                 onVideo?.Invoke(result);
                 progress?.Report(new EvalProgress(i + 1, videos.Count, name, result.Clips, result.Clips));
             }
+            cancellationToken.ThrowIfCancellationRequested();
             Summarise(run, real, fake);
         }
         finally
@@ -80,16 +88,27 @@ public sealed class Evaluator
         return run;
     }
 
-    /// <summary>Evaluates one video; never throws for an unreadable video or a model error on it (see <see cref="VideoResult.Error"/>).</summary>
+    /// <summary>
+    /// Evaluates one video; never throws for an unreadable video or a model error on it (see <see cref="VideoResult.Error"/>),
+    /// only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires (checked between clips
+    /// and after every encoder and decoder block). FVD features of the video, when lists are given, are appended to them
+    /// (the caller owns them); a failed or cancelled video appends none.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public VideoResult EvaluateVideo(string path, string name, IProgress<EvalProgress>? progress = null,
-        List<Tensor>? fvdReal = null, List<Tensor>? fvdFake = null)
+        List<Tensor>? fvdReal = null, List<Tensor>? fvdFake = null, CancellationToken cancellationToken = default)
     {
         var watch = Stopwatch.StartNew();
         var result = new VideoResult { Name = name, Path = path };
         var realBefore = fvdReal?.Count ?? 0;
         try
         {
-            Evaluate(result, path, progress, fvdReal, fvdFake);
+            Evaluate(result, path, progress, fvdReal, fvdFake, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            DropFeatures(fvdReal, fvdFake, realBefore);
+            throw;
         }
         catch (Exception e) when (e is TesseraException or IOException or UnauthorizedAccessException or System.Runtime.InteropServices.ExternalException)
         {
@@ -101,14 +120,20 @@ public sealed class Evaluator
             result.Usages.Clear();
             result.Codebooks.Clear();
             // A failed video contributes no FVD features either.
-            while (fvdReal is not null && fvdReal.Count > realBefore) { fvdReal[^1].Dispose(); fvdReal.RemoveAt(fvdReal.Count - 1); }
-            while (fvdFake is not null && fvdFake.Count > realBefore) { fvdFake[^1].Dispose(); fvdFake.RemoveAt(fvdFake.Count - 1); }
+            DropFeatures(fvdReal, fvdFake, realBefore);
         }
         result.Seconds = watch.Elapsed.TotalSeconds;
         return result;
     }
 
-    private void Evaluate(VideoResult result, string path, IProgress<EvalProgress>? progress, List<Tensor>? fvdReal, List<Tensor>? fvdFake)
+    private static void DropFeatures(List<Tensor>? fvdReal, List<Tensor>? fvdFake, int keep)
+    {
+        while (fvdReal is not null && fvdReal.Count > keep) { fvdReal[^1].Dispose(); fvdReal.RemoveAt(fvdReal.Count - 1); }
+        while (fvdFake is not null && fvdFake.Count > keep) { fvdFake[^1].Dispose(); fvdFake.RemoveAt(fvdFake.Count - 1); }
+    }
+
+    private void Evaluate(VideoResult result, string path, IProgress<EvalProgress>? progress, List<Tensor>? fvdReal, List<Tensor>? fvdFake,
+        CancellationToken cancellationToken)
     {
         using var clip = VideoReader.Read(path, new ReadOptions
         {
@@ -142,6 +167,7 @@ public sealed class Evaluator
 
         for (var c = 0; c < spans.Count; c++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new EvalProgress(0, 0, result.Name, c, spans.Count));
             var span = spans[c];
             using var scope = NewDisposeScope();
@@ -151,8 +177,8 @@ public sealed class Evaluator
 
             var model = Stopwatch.StartNew();
             // Metrics and samples work in [-1, 1]; the model takes and returns its own range.
-            using var code = tokenizer.Encode(tokenizer.Card.Range.FromSigned(x));
-            var y = tokenizer.Card.Range.ToSigned(tokenizer.Decode(code));
+            using var code = tokenizer.Encode(tokenizer.Card.Range.FromSigned(x), cancellationToken);
+            var y = tokenizer.Card.Range.ToSigned(tokenizer.Decode(code, cancellationToken));
             result.ModelSeconds += model.Elapsed.TotalSeconds;
             switch (code)
             {

@@ -17,11 +17,15 @@ internal sealed class ChunkedDecoder : IDisposable
     private readonly CausalCache cache = new();
     private readonly FrameQueue queue = new();
     private readonly StepProgress? steps;
+    private readonly CancellationToken cancellationToken;
     private int chunk;
 
     /// <param name="expectedChunks">Chunks the stream will have, for progress reports; 0 when unknown (no reports).</param>
-    public ChunkedDecoder(ICausalAutoencoder model, int latentsPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0)
+    /// <param name="cancellationToken">Checked after every decoder block (throws <see cref="OperationCanceledException"/>).</param>
+    public ChunkedDecoder(ICausalAutoencoder model, int latentsPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0,
+        CancellationToken cancellationToken = default)
     {
+        this.cancellationToken = cancellationToken;
         if (latentsPerChunk <= 0) throw new ArgumentOutOfRangeException(nameof(latentsPerChunk), $"latents per chunk must be positive, got {latentsPerChunk}");
         this.model = model;
         this.latentsPerChunk = latentsPerChunk;
@@ -51,7 +55,7 @@ internal sealed class ChunkedDecoder : IDisposable
         using var scope = NewDisposeScope();
         var input = queue.Peek(lookAhead ? latents + 1 : latents);
         cache.IsFirstChunk = chunk == 0;
-        steps?.Attach(cache, chunk);
+        StepProgress.Attach(cache, steps, chunk, cancellationToken);
         var frames = model.DecodeRaw(input, cache);
         if (lookAhead)
             frames = frames[.., .., ..(int)(frames.shape[2] - model.TemporalFactor)].contiguous();

@@ -17,12 +17,16 @@ internal sealed class ChunkedEncoder : IDisposable
     private readonly CausalCache cache = new();
     private readonly FrameQueue queue = new();
     private readonly StepProgress? steps;
+    private readonly CancellationToken cancellationToken;
     private int chunk;
 
     /// <param name="expectedChunks">Chunks the stream will have, for progress reports; 0 when unknown (no reports).</param>
     /// <param name="copyInput">Whether frames are copied on arrival (a caller may reuse its buffer) rather than viewed.</param>
-    public ChunkedEncoder(ICausalAutoencoder model, int framesPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0)
+    /// <param name="cancellationToken">Checked after every encoder block (throws <see cref="OperationCanceledException"/>).</param>
+    public ChunkedEncoder(ICausalAutoencoder model, int framesPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0,
+        CancellationToken cancellationToken = default)
     {
+        this.cancellationToken = cancellationToken;
         if (framesPerChunk <= 0 || framesPerChunk % model.TemporalFactor != 0)
             throw new ArgumentOutOfRangeException(nameof(framesPerChunk), $"frames per chunk must be a positive multiple of the temporal factor {model.TemporalFactor}, got {framesPerChunk}");
         this.model = model;
@@ -70,7 +74,7 @@ internal sealed class ChunkedEncoder : IDisposable
             input = cat([input, last.expand(-1, -1, padding, -1, -1)], 2);
         }
         cache.IsFirstChunk = chunk == 0;
-        steps?.Attach(cache, chunk);
+        StepProgress.Attach(cache, steps, chunk, cancellationToken);
         var output = model.EncodeRaw(input, cache).MoveToOuterDisposeScope();
         queue.Drop(frames);
         EncodedFrames += frames + padding;

@@ -16,15 +16,20 @@ public sealed class DecodeSession : IDisposable
     private readonly ChunkedDecoder decoder;
     private readonly FrameQueue frames = new();
     private int codes, skip, claimed, emitted;
+    private readonly CancellationToken cancellationToken;
 
+    /// <param name="tokenizer">The tokenizer whose model and options the session uses (not owned).</param>
     /// <param name="expectedLatents">Latent frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
-    public DecodeSession(VideoTokenizer tokenizer, int expectedLatents = 0)
+    /// <param name="cancellationToken">Checked after every decoder block; once it fires the session throws
+    /// <see cref="OperationCanceledException"/> from every call and can only be disposed.</param>
+    public DecodeSession(VideoTokenizer tokenizer, int expectedLatents = 0, CancellationToken cancellationToken = default)
     {
+        this.cancellationToken = cancellationToken;
         model = StreamingModel.Of(tokenizer);
         this.tokenizer = tokenizer;
         var perChunk = tokenizer.Options.TemporalChunk / model.TemporalFactor;
         var chunks = expectedLatents > 0 ? TemporalChunker.Chunks(expectedLatents, perChunk).Count : 0;
-        decoder = new ChunkedDecoder(model, perChunk, copyInput: true, tokenizer.Options.Progress, chunks);
+        decoder = new ChunkedDecoder(model, perChunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
     }
 
     public bool IsComplete { get; private set; }
@@ -37,6 +42,7 @@ public sealed class DecodeSession : IDisposable
             throw new InvalidInputException($"code from {code.Config.FamilyName} model '{code.Config.Name}' cannot be decoded by {tokenizer.Config.FamilyName} model '{tokenizer.Config.Name}'");
         if (codes > 0 && code.LeadingFrames > 0)
             throw new InvalidInputException($"only the first code of a stream may have leading frames; code {codes + 1} has {code.LeadingFrames}");
+        cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         var latent = model.DecoderInput(code);
@@ -63,6 +69,7 @@ public sealed class DecodeSession : IDisposable
     {
         if (IsComplete) return;
         if (codes == 0) throw new InvalidInputException("the stream ended before its first code");
+        cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         if (decoder.Complete() is { } tail) Keep([tail]);

@@ -18,17 +18,22 @@ public sealed class EncodeSession : IDisposable
     private readonly List<Tensor> outputs = [];
     private long[]? frameShape;
     private int pulledEncodedFrames;
+    private readonly CancellationToken cancellationToken;
 
+    /// <param name="tokenizer">The tokenizer whose model and options the session uses (not owned).</param>
     /// <param name="expectedFrames">Frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
-    public EncodeSession(VideoTokenizer tokenizer, int expectedFrames = 0)
+    /// <param name="cancellationToken">Checked after every encoder block; once it fires the session throws
+    /// <see cref="OperationCanceledException"/> from every call and can only be disposed.</param>
+    public EncodeSession(VideoTokenizer tokenizer, int expectedFrames = 0, CancellationToken cancellationToken = default)
     {
+        this.cancellationToken = cancellationToken;
         model = StreamingModel.Of(tokenizer);
         if (tokenizer.Options.Latent == LatentMode.Sample)
             throw new InvalidInputException("a streaming session encodes the posterior mean; sampled latents (LatentMode.Sample) come from one whole-clip call");
         this.tokenizer = tokenizer;
         var chunk = tokenizer.Options.TemporalChunk;
         var chunks = expectedFrames > 0 ? TemporalChunker.Chunks(TemporalChunker.PaddedLength(expectedFrames, model.TemporalFactor), chunk).Count : 0;
-        encoder = new ChunkedEncoder(model, chunk, copyInput: true, tokenizer.Options.Progress, chunks);
+        encoder = new ChunkedEncoder(model, chunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
     }
 
     /// <summary>Real frames pushed so far.</summary>
@@ -40,6 +45,7 @@ public sealed class EncodeSession : IDisposable
     public void Push(Tensor frames)
     {
         if (IsComplete) throw new InvalidOperationException("the stream is complete; start a new session for another stream");
+        cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         var x = tokenizer.CheckVideo(frames);
@@ -85,6 +91,7 @@ public sealed class EncodeSession : IDisposable
     {
         if (IsComplete) return;
         if (FramesPushed == 0) throw new InvalidInputException("the stream ended before its first frame");
+        cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         if (encoder.Complete() is { } tail) outputs.Add(tail.DetachFromDisposeScope());

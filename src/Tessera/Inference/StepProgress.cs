@@ -7,6 +7,23 @@ internal sealed class StepProgress(IProgress<ChunkProgress>? progress, string st
 {
     private int done;
 
+    /// <summary>
+    /// Makes <paramref name="cache"/> check <paramref name="cancellationToken"/> at every step, then report it through
+    /// <paramref name="steps"/> (when there is one) as a step of chunk <paramref name="chunk"/> (0-based). Replaces any earlier hook.
+    /// </summary>
+    public static void Attach(CausalCache cache, StepProgress? steps, int chunk, CancellationToken cancellationToken)
+    {
+        cache.OnStep = null;
+        steps?.Attach(cache, chunk);
+        if (!cancellationToken.CanBeCanceled) return;
+        var report = cache.OnStep;
+        cache.OnStep = () =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            report?.Invoke();
+        };
+    }
+
     /// <summary>Makes <paramref name="cache"/> report the steps of chunk <paramref name="chunk"/> (0-based).</summary>
     public void Attach(CausalCache cache, int chunk)
     {

@@ -28,6 +28,38 @@ public sealed partial class VideoTokenizer
         }
     }
 
+    /// <summary>
+    /// <see cref="Load"/>'s asynchronous twin, for hosts that must not block a thread on disk reads: the weights file is
+    /// read with asynchronous reads (safetensors model files; official checkpoints in other formats are parsed
+    /// synchronously), then the network is built and loaded synchronously on the continuing thread, which is compute and
+    /// not wrapped in <see cref="Task.Run(Action)"/>. <paramref name="cancellationToken"/> is checked between reads and
+    /// before building; a cancelled load frees what it read and throws <see cref="OperationCanceledException"/>.
+    /// The process-wide thread count is left as it is. Hub names (<c>hf:</c>, official presets without weights) are
+    /// resolved by <see cref="Checkpoints.Hub.PretrainedModels.LoadAsync"/>, not here.
+    /// </summary>
+    /// <returns>A tokenizer the caller owns and disposes.</returns>
+    /// <exception cref="ConfigException">The model names a configuration only and no weights were given, or the options do not fit it.</exception>
+    /// <exception cref="CheckpointFormatException">The weights file is missing, unreadable, or does not fit the model.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<VideoTokenizer> LoadAsync(string model, string? weights = null, TokenizerOptions? options = null, bool useEma = false,
+        CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var (config, defaultWeights) = ResolveModel(model);
+        var weightsPath = weights ?? defaultWeights
+            ?? throw new ConfigException($"model '{model}' names a configuration only; give the weights file (official checkpoint or Tessera .safetensors)");
+        var network = await ModelFamilies.LoadAsync(config, weightsPath, useEma, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new VideoTokenizer(network, options);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The config a model argument names, and the weights it carries (Tessera model files only).</summary>
     public static (ModelConfig Config, string? Weights) ResolveModel(string model) => ModelFamilies.Resolve(model);
 }

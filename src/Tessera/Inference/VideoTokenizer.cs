@@ -31,14 +31,25 @@ public sealed partial class VideoTokenizer : IDisposable
     /// <summary>Whether a clip of this many frames goes through the chunked (long-video) path.</summary>
     public bool UsesChunking(int frames) => model.UsesChunking(frames, Options);
 
-    public VideoCode Encode(Tensor video)
+    /// <summary>
+    /// Encodes video [B, 3, T, H, W] or [3, T, H, W] (float, in the card's range) into a code the caller owns and disposes.
+    /// Synchronous compute on the calling thread. <paramref name="cancellationToken"/> is checked before the pass and after
+    /// every encoder block of every temporal chunk (where the family reports blocks, as VidTok does); a cancelled call throws
+    /// <see cref="OperationCanceledException"/> and frees everything it allocated.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The video's shape, size or frame count does not suit the model.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public VideoCode Encode(Tensor video, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         var x = CheckVideo(video);
         var frames = (int)x.shape[2];
         x = FrameRules.PadTo(x, FramesToEncode(frames));
-        var code = model.Encode(x, frames, Options);
+        var code = model.Encode(x, frames, CancellingProgress.Apply(Options, cancellationToken));
+        // A code not yet moved out is freed with the scope.
+        cancellationToken.ThrowIfCancellationRequested();
         code.MoveToOuterDisposeScope();
         return code;
     }
@@ -47,14 +58,20 @@ public sealed partial class VideoTokenizer : IDisposable
     /// Reconstruction [B, 3, T, H, W] float32 with T = <see cref="VideoCode.Frames"/>: the decoder's output exactly as
     /// the reference's <c>decode</c> returns it, nominally in the card's range but not clamped (a trained decoder
     /// overshoots slightly). Video writers and metrics clamp; callers comparing tensors get the unclamped values.
+    /// The caller owns the returned tensor. <paramref name="cancellationToken"/> is checked before the pass and after every
+    /// decoder block of every temporal chunk; a cancelled call throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public Tensor Decode(VideoCode code)
+    /// <exception cref="InvalidInputException">The code comes from another family or decodes to fewer frames than it claims.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Tensor Decode(VideoCode code, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (code.Config.FamilyName != Config.FamilyName)
             throw new InvalidInputException($"code from {code.Config.FamilyName} model '{code.Config.Name}' cannot be decoded by {Config.FamilyName} model '{Config.Name}'");
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        var output = model.Decode(code, Options);
+        var output = model.Decode(code, CancellingProgress.Apply(Options, cancellationToken));
+        cancellationToken.ThrowIfCancellationRequested();
         var available = (int)output.shape[2] - code.LeadingFrames;
         if (available < code.Frames)
             throw new InvalidInputException($"the code decodes to {available} video frames, fewer than the {code.Frames} it claims");
@@ -62,11 +79,18 @@ public sealed partial class VideoTokenizer : IDisposable
         return video.MoveToOuterDisposeScope();
     }
 
-    /// <summary>A session that tokenizes one stream of frames pushed in pieces (see <see cref="EncodeSession"/>).</summary>
-    public EncodeSession StartEncode(int expectedFrames = 0) => new(this, expectedFrames);
+    /// <summary>
+    /// A session that tokenizes one stream of frames pushed in pieces (see <see cref="EncodeSession"/>).
+    /// <paramref name="cancellationToken"/> is checked after every encoder block; once it fires, the session's calls throw
+    /// <see cref="OperationCanceledException"/> and the session can only be disposed.
+    /// </summary>
+    public EncodeSession StartEncode(int expectedFrames = 0, CancellationToken cancellationToken = default) => new(this, expectedFrames, cancellationToken);
 
-    /// <summary>A session that decodes one stream of codes pushed in pieces (see <see cref="DecodeSession"/>).</summary>
-    public DecodeSession StartDecode(int expectedLatents = 0) => new(this, expectedLatents);
+    /// <summary>
+    /// A session that decodes one stream of codes pushed in pieces (see <see cref="DecodeSession"/>).
+    /// <paramref name="cancellationToken"/> is checked after every decoder block; once it fires, the session can only be disposed.
+    /// </summary>
+    public DecodeSession StartDecode(int expectedLatents = 0, CancellationToken cancellationToken = default) => new(this, expectedLatents, cancellationToken);
 
     public void Dispose() => model.Dispose();
 

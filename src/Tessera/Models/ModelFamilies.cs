@@ -68,6 +68,29 @@ public static class ModelFamilies
     }
 
     /// <summary>
+    /// <see cref="Load"/>'s asynchronous twin: <paramref name="weights"/> is read with asynchronous reads
+    /// (<see cref="CheckpointReader.ReadAsync"/>), then the model is built and loaded synchronously.
+    /// </summary>
+    public static async Task<TokenizerModel> LoadAsync(ModelConfig config, string weights, bool useEma = false, CancellationToken cancellationToken = default)
+    {
+        var family = Of(config);
+        if (!File.Exists(weights)) throw new CheckpointFormatException($"weights file '{weights}' does not exist");
+        using var source = await CheckpointReader.ReadAsync(weights, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var model = family.Create(config);
+        try
+        {
+            family.LoadWeights(model, source, weights, useEma);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The config a model argument names, and the weights it carries (Tessera model files only): a preset name or
     /// config file some family reads, or a Tessera model file whose metadata holds its config.
     /// </summary>

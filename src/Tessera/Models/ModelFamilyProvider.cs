@@ -34,6 +34,12 @@ public abstract class ModelFamilyProvider
     /// <summary>Loads weights strictly into a model this family built (from any file format the family reads).</summary>
     public abstract void LoadWeights(TokenizerModel model, string path, bool useEma);
 
+    /// <summary>
+    /// Loads weights already read from <paramref name="path"/> (named in errors) strictly into a model this family built;
+    /// <paramref name="source"/> stays the caller's.
+    /// </summary>
+    public abstract void LoadWeights(TokenizerModel model, Checkpoints.StateDict source, string path, bool useEma);
+
     /// <summary>Whether a config file is this family's (a cheap look at marker keys, nothing is validated).</summary>
     public virtual bool ClaimsConfig(Tessera.Configs.ConfigDocument document) => false;
 

@@ -22,8 +22,45 @@ public static class TokenFile
     /// <summary>The posterior's log-variance beside <c>latents</c> (same shape), stored on request so trainers can resample.</summary>
     public const string LogVarKey = "logvar";
 
-    /// <summary>Writes one video's code atomically. The code must hold a single video (batch 1).</summary>
+    /// <summary>
+    /// Writes a code atomically (temporary file, then rename): one clip without the batch axis, a batch with it and its
+    /// size recorded as <c>batch</c>. The code stays the caller's.
+    /// </summary>
     public static void Save(string path, VideoCode code, TokenFileInfo info)
+    {
+        var (tensors, meta) = Prepare(code, info);
+        try
+        {
+            SafeTensorsFile.Save(path, tensors, meta);
+        }
+        finally
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Save"/>'s asynchronous twin: the file is laid out in memory, then written with asynchronous writes to a
+    /// temporary file renamed over <paramref name="path"/> only when complete. When <paramref name="cancellationToken"/>
+    /// fires, the task fails with <see cref="OperationCanceledException"/>, the temporary is deleted and an existing file at
+    /// <paramref name="path"/> is left as it was. The code stays the caller's; it must not be disposed before the task ends.
+    /// </summary>
+    public static async Task SaveAsync(string path, VideoCode code, TokenFileInfo info, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var (tensors, meta) = Prepare(code, info);
+        try
+        {
+            await SafeTensorsFile.SaveAsync(path, tensors, meta, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
+    }
+
+    /// <summary>The tensors (owned by the caller) and metadata of <paramref name="code"/>'s token file.</summary>
+    private static (List<(string Name, Tensor Tensor)> Tensors, Dictionary<string, string> Meta) Prepare(VideoCode code, TokenFileInfo info)
     {
         // One clip is stored without the batch axis; a batch keeps it and records its size as 'batch'.
         var batched = code.BatchSize != 1;
@@ -66,17 +103,16 @@ public static class TokenFile
         if (info.OriginalSize is { } o) meta["original_size"] = $"{o.Height}x{o.Width}";
         if (info.ProcessedSize is { } p) meta["processed_size"] = $"{p.Height}x{p.Width}";
         foreach (var (k, v) in info.Extra ?? new Dictionary<string, string>()) meta.TryAdd(k, v);
-        try
-        {
-            SafeTensorsFile.Save(path, tensors, meta);
-        }
-        finally
-        {
-            foreach (var (_, t) in tensors) t.Dispose();
-        }
+        // Detached: the caller disposes them, also across awaits (dispose scopes are per thread).
+        foreach (var (_, t) in tensors) t.DetachFromDisposeScope();
+        return (tensors, meta);
     }
 
-    /// <summary>Reads and validates a token file; <paramref name="config"/> overrides the file's model config.</summary>
+    /// <summary>
+    /// Reads and validates a token file; <paramref name="config"/> overrides the file's model config. The caller owns
+    /// (and disposes) the returned code.
+    /// </summary>
+    /// <exception cref="TokenFileFormatException">The file is missing, corrupt, or does not fit the model.</exception>
     public static (VideoCode Code, TokenFileInfo Info) Load(string path, ModelConfig? config = null)
     {
         StateDict file;
@@ -88,6 +124,30 @@ public static class TokenFile
         {
             throw new TokenFileFormatException($"token file '{path}': {e.Message}", e);
         }
+        return FromFile(path, file, config);
+    }
+
+    /// <summary>
+    /// <see cref="Load"/>'s asynchronous twin: the file is read with asynchronous reads (cancellable between reads, throwing
+    /// <see cref="OperationCanceledException"/>), then validated and turned into a code synchronously. The caller owns the code.
+    /// </summary>
+    /// <exception cref="TokenFileFormatException">The file is missing, corrupt, or does not fit the model.</exception>
+    public static async Task<(VideoCode Code, TokenFileInfo Info)> LoadAsync(string path, ModelConfig? config = null, CancellationToken cancellationToken = default)
+    {
+        StateDict file;
+        try
+        {
+            file = await SafeTensorsFile.LoadAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new TokenFileFormatException($"token file '{path}': {e.Message}", e);
+        }
+        return FromFile(path, file, config);
+    }
+
+    private static (VideoCode Code, TokenFileInfo Info) FromFile(string path, StateDict file, ModelConfig? config)
+    {
         using (file)
         {
             var meta = file.Metadata;

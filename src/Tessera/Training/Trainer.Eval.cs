@@ -6,8 +6,11 @@ namespace Tessera.Training;
 
 public sealed partial class Trainer
 {
-    /// <summary>Held-out PSNR and SSIM (frame means) with the EMA weights when there are any.</summary>
-    public (double Psnr, double Ssim) Evaluate()
+    /// <summary>
+    /// Held-out PSNR and SSIM (frame means) with the EMA weights when there are any. <paramref name="cancellationToken"/>
+    /// is checked between clips (throws <see cref="OperationCanceledException"/>).
+    /// </summary>
+    public (double Psnr, double Ssim) Evaluate(CancellationToken cancellationToken = default)
     {
         if (eval is null) throw new InvalidOperationException("this run has no held-out data");
         using var weights = objective.EvaluationWeights();
@@ -16,6 +19,7 @@ public sealed partial class Trainer
         var ssim = new List<double>();
         foreach (var clip in eval.Clips)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var x = clip.unsqueeze(0);
             var y = objective.Reconstruct(x);

@@ -48,11 +48,18 @@ public sealed partial class Trainer : IDisposable
     public long Step { get; private set; }
 
     /// <summary>
-    /// Trains until <see cref="TrainConfig.MaxSteps"/> or cancellation, resuming from the newest checkpoint in the run
-    /// directory when there is one. Writes a checkpoint every <see cref="TrainConfig.CheckpointEvery"/> iterations and at the end.
+    /// Trains until <see cref="TrainConfig.MaxSteps"/>, resuming from the newest checkpoint in the run directory when there
+    /// is one. Writes a checkpoint every <see cref="TrainConfig.CheckpointEvery"/> iterations and at the end, each atomically.
+    /// <paramref name="progress"/> gets one report per iteration, on the calling thread. <paramref name="cancellationToken"/>
+    /// is checked between iterations and between held-out clips: a cancelled run finishes the iteration in progress, writes
+    /// nothing more and throws <see cref="OperationCanceledException"/>; the newest checkpoint is then the last complete one,
+    /// and a later <see cref="Run"/> resumes from it.
     /// </summary>
-    public void Run(CancellationToken cancel = default, IProgress<TrainingProgress>? progress = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="TrainingDivergedException">The losses stayed non-finite past the guard's patience.</exception>
+    public void Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var dataPosition = Resume();
         var log = new TrainingLog(Path.Combine(runDirectory, "train_log.csv"), objective.LogColumns, Step);
         var evalLog = new TrainingLog(Path.Combine(runDirectory, "eval_log.csv"), ["psnr", "ssim"], Step);
@@ -60,14 +67,15 @@ public sealed partial class Trainer : IDisposable
         if (eval is not null && Step == 0)
         {
             // The starting point's held-out quality, so a run (or a fine-tune) shows what it changed.
-            var (psnr0, ssim0) = Evaluate();
+            var (psnr0, ssim0) = Evaluate(cancellationToken);
             evalLog.Append(0, new Dictionary<string, double?> { ["psnr"] = psnr0, ["ssim"] = ssim0 });
             report($"step 0: held-out PSNR {psnr0:0.00} dB, SSIM {ssim0:0.0000}");
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var startStep = Step;
-        while (Step < config.MaxSteps && !cancel.IsCancellationRequested)
+        while (Step < config.MaxSteps)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var stepWatch = System.Diagnostics.Stopwatch.StartNew();
             using (var batch = loader.Next())
             {
@@ -80,7 +88,7 @@ public sealed partial class Trainer : IDisposable
             }
             if (eval is not null && Step % config.EvalEvery == 0)
             {
-                var (psnr, ssim) = Evaluate();
+                var (psnr, ssim) = Evaluate(cancellationToken);
                 evalLog.Append(Step, new Dictionary<string, double?> { ["psnr"] = psnr, ["ssim"] = ssim });
                 report($"step {Step}: held-out PSNR {psnr:0.00} dB, SSIM {ssim:0.0000}");
             }

@@ -108,7 +108,7 @@ public sealed class SweetTokTrainingTests : IDisposable
         var broken = dir.File("broken");
         using (var cancel = new CancellationTokenSource())
         using (var trainer = new Trainer(Tiny(8), broken, data, null))
-            trainer.Run(cancel.Token, new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }));
+            Assert.Throws<OperationCanceledException>(() => trainer.Run(new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel.Token));
         Assert.Equal(3, new CheckpointStore(broken).List()[^1].Step);
         using (var trainer = new Trainer(Tiny(8), broken, data, null))
             trainer.Run();
@@ -161,7 +161,7 @@ public sealed class SweetTokTrainingTests : IDisposable
         var broken = dir.File("broken2");
         using (var cancel = new CancellationTokenSource())
         using (var trainer = new Trainer(Config(), broken, data, null))
-            trainer.Run(cancel.Token, new SyncProgress(p => { if (p.Step == 3) cancel.Cancel(); }));
+            Assert.Throws<OperationCanceledException>(() => trainer.Run(new SyncProgress(p => { if (p.Step == 3) cancel.Cancel(); }), cancel.Token));
         Assert.Equal(2, new CheckpointStore(broken).List()[^1].Step);
         using (var trainer = new Trainer(Config(), broken, data, null))
             trainer.Run();

@@ -22,7 +22,7 @@ public static class PretrainedModels
     {
         using var hub = new HubClient(settings ?? HubSettings.FromEnvironment());
         var resolved = await ResolveAsync(hub, model, weights, useEma, progress, cancellationToken).ConfigureAwait(false);
-        return Inference.VideoTokenizer.Load(resolved.Model, resolved.Weights, options, resolved.UseEma);
+        return await Inference.VideoTokenizer.LoadAsync(resolved.Model, resolved.Weights, options, resolved.UseEma, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -72,6 +72,10 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
     public override void LoadWeights(TokenizerModel model, string path, bool useEma) =>
         SweetTokWeights.Load(model as SweetTokModel ?? throw new ArgumentException($"not a SweetTok model: {model.GetType().Name}", nameof(model)), path, useEma);
 
+    /// <inheritdoc/>
+    public override void LoadWeights(TokenizerModel model, Checkpoints.StateDict source, string path, bool useEma) =>
+        SweetTokWeights.Load(model as SweetTokModel ?? throw new ArgumentException($"not a SweetTok model: {model.GetType().Name}", nameof(model)), source, path, useEma);
+
     public override IEnumerable<(string Label, string Text)> Describe(ModelConfig config)
     {
         var c = Own(config);

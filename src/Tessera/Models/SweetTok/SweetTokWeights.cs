@@ -36,6 +36,13 @@ public static class SweetTokWeights
         if (useEma) throw new ConfigException($"weights '{path}': SweetTok checkpoints keep no EMA copy inside; pass the EMA weights file itself");
         if (!File.Exists(path)) throw new CheckpointFormatException($"weights file '{path}' does not exist");
         using var source = CheckpointReader.Read(path);
+        Load(model, source, path, useEma);
+    }
+
+    /// <summary>As <see cref="Load(SweetTokModel, string, bool)"/>, from weights already read from <paramref name="path"/> (still the caller's).</summary>
+    public static void Load(SweetTokModel model, StateDict source, string path, bool useEma = false)
+    {
+        if (useEma) throw new ConfigException($"weights '{path}': SweetTok checkpoints keep no EMA copy inside; pass the EMA weights file itself");
         var books = TakeCodebooks(source, path);
         try
         {

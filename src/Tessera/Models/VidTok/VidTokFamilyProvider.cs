@@ -45,6 +45,10 @@ public sealed class VidTokFamilyProvider : ModelFamilyProvider
     public override void LoadWeights(TokenizerModel model, string path, bool useEma) =>
         VidTokWeights.Load(model as VidTokModel ?? throw new ArgumentException($"not a VidTok model: {model.GetType().Name}", nameof(model)), path, useEma);
 
+    /// <inheritdoc/>
+    public override void LoadWeights(TokenizerModel model, Checkpoints.StateDict source, string path, bool useEma) =>
+        VidTokWeights.Load(model as VidTokModel ?? throw new ArgumentException($"not a VidTok model: {model.GetType().Name}", nameof(model)), source, path, useEma);
+
     public override IEnumerable<(string Label, string Text)> Describe(ModelConfig config)
     {
         var c = Own(config);

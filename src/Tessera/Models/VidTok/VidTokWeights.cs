@@ -21,6 +21,12 @@ public static class VidTokWeights
     {
         if (!File.Exists(path)) throw new CheckpointFormatException($"weights file '{path}' does not exist");
         using var source = CheckpointReader.Read(path);
+        Load(model, source, path, useEma);
+    }
+
+    /// <summary>As <see cref="Load(VidTokModel, string, bool)"/>, from weights already read from <paramref name="path"/> (still the caller's).</summary>
+    public static void Load(VidTokModel model, StateDict source, string path, bool useEma = false)
+    {
         if (!useEma)
         {
             StateDictLoader.LoadInto(model, source, path, skipPrefixes: SkippedPrefixes);
