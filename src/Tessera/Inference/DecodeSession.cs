@@ -24,7 +24,7 @@ public sealed class DecodeSession : IDisposable
         this.tokenizer = tokenizer;
         var perChunk = tokenizer.Options.TemporalChunk / model.TemporalFactor;
         var chunks = expectedLatents > 0 ? TemporalChunker.Chunks(expectedLatents, perChunk).Count : 0;
-        decoder = new ChunkedDecoder(model, perChunk, copyInput: true, tokenizer.Options.Progress, chunks);
+        decoder = new ChunkedDecoder(Tiling.For(model, tokenizer.Options, tokenizer.Card), perChunk, copyInput: true, tokenizer.Options.Progress, chunks);
     }
 
     public bool IsComplete { get; private set; }
