@@ -5,8 +5,8 @@ namespace Tessera.Inference;
 /// <summary>
 /// Where tiles lie along one axis and how their outputs are blended: tiles of <c>tile</c> start every
 /// <c>tile − overlap</c>, the last one flush with the far edge, so every tile has the full size (a frame no larger than
-/// a tile is one tile, the untiled pass). A tile's weight rises linearly across the overlap on each side that faces
-/// another tile and is 1 elsewhere; outputs are summed with their weights and divided by the summed weights, so
+/// a tile is one tile, the untiled pass). A tile's weight rises linearly across the middle half of the overlap on
+/// each side that faces another tile and is 1 elsewhere; outputs are summed with their weights and divided by the summed weights, so
 /// overlaps of any width (the last tile's is often wider) blend continuously.
 /// </summary>
 internal static class SpatialTiles
@@ -28,12 +28,18 @@ internal static class SpatialTiles
         for (var i = 0; i < w.Length; i++)
         {
             var v = 1.0;
-            if (overlap > 0 && start > 0) v = Math.Min(v, (i + 0.5) / overlap);
-            if (overlap > 0 && start + tile < length) v = Math.Min(v, (tile - i - 0.5) / overlap);
+            if (overlap > 0 && start > 0) v = Math.Min(v, Rise(i + 0.5, overlap));
+            if (overlap > 0 && start + tile < length) v = Math.Min(v, Rise(tile - i - 0.5, overlap));
             w[i] = (float)v;
         }
         return w;
     }
+
+    // Weight at distance d from a tile edge that faces another tile: about 0 over the outer quarter of the overlap,
+    // where the tile's own convolutions saw padding instead of the neighbour's pixels, then rising linearly to 1 across
+    // the middle half. The neighbour covers that outer quarter with weight 1, so the seam is hidden where both tiles
+    // had context. Never exactly 0, so a position covered only by edges still gets a value.
+    private static double Rise(double d, int overlap) => Math.Clamp((d - overlap / 4.0) / (overlap / 2.0), 1e-3, 1.0);
 
     /// <summary>
     /// Runs <paramref name="run"/> on every tile of <paramref name="input"/> [B, C, T, H, W] (tile index, tile count, the

@@ -120,25 +120,6 @@ public sealed class SpatialTilingTests
     }
 
     [Fact]
-    public void TilesSmallerThanTheFrame_ChangeOnlyWhatTheBlendTouches()
-    {
-        // A tiled pass of a real convolutional model differs from the untiled one (each tile sees less context), but
-        // stays close: the KL latents of a smooth frame move by a small fraction of their spread.
-        using var model = TinyModels.Model(VidTokFamily.CausalV1_1, fsq: false);
-        using var plain = new VideoTokenizer(model);
-        using var tiled = new VideoTokenizer(model, new TokenizerOptions { Tile = new TileSize(32, 32, 16) });
-        using var scope = NewDisposeScope();
-        var ramp = linspace(-1, 1, 64).view(1, 1, 1, 1, 64).expand(1, 3, 5, 64, 64);
-        var x = (ramp * ramp.transpose(3, 4)).contiguous();
-        using var a = (Latents)plain.Encode(x);
-        using var b = (Latents)tiled.Encode(x);
-        var spread = a.Values.std().item<float>();
-        var diff = (a.Values - b.Values).abs().mean().item<float>();
-        Assert.True(diff > 0, "a 64x64 frame in 32x32 tiles should not reproduce the untiled pass bit for bit");
-        Assert.True(diff < 0.25 * spread, $"tiled latents moved by {diff} on average against a spread of {spread}");
-    }
-
-    [Fact]
     public void Tiles_TheModelCannotTake_AreRefusedWithTheReason()
     {
         using var model = TinyModels.Model(VidTokFamily.CausalV1_1);
