@@ -36,6 +36,26 @@ public static class CommonOptions
 
     public static Option<int> Threads() => new("--threads") { Description = "CPU threads for tensor work (default: all cores)" };
 
+    public static Option<string> Tile() => new("--tile")
+    {
+        Description = "Spatial tiling for frames larger than a tile: N or WxH pixels, multiples of the model's spatial factor; bounds memory by the tile instead of the frame",
+    };
+
+    public static Option<int?> TileOverlap() => new("--tile-overlap")
+    {
+        Description = "Pixels neighbouring tiles share and blend across (default: a quarter of the tile's short side, a multiple of 8)",
+    };
+
+    /// <summary>--tile / --tile-overlap as the tokenizer takes them; null without --tile.</summary>
+    public static TileSize? ParseTile(string? tile, int? overlap)
+    {
+        if (ParseSize(tile, "--tile") is not { } size)
+            return overlap is null ? null : throw new UsageException("--tile-overlap needs --tile");
+        var o = overlap ?? Math.Max(8, Math.Min(size.Height, size.Width) / 4 / 8 * 8);
+        if (o < 0) throw new UsageException($"--tile-overlap must not be negative, got {o}");
+        return new TileSize(size.Width, size.Height, o);
+    }
+
     public static Option<double?> Fps() => new("--fps") { Description = "Sample the video at this frame rate (every round(src/fps)-th frame)" };
     public static Option<string> Size() => new("--size") { Description = "Frame size: N (short side to N, centre crop NxN) or WxH, width first as in 1280x720 (short side, centre crop)" };
     public static Option<bool> ExactResize() => new("--exact-resize") { Description = "Resize to --size exactly instead of short side + centre crop" };
@@ -43,7 +63,7 @@ public static class CommonOptions
     public static Option<double> Start() => new("--start") { Description = "Start this many seconds into the video", DefaultValueFactory = _ => 0.0 };
 
     /// <summary>--size: N (square N x N) or WxH, width first as video tools write it (1280x720).</summary>
-    public static (int Height, int Width)? ParseSize(string? text)
+    public static (int Height, int Width)? ParseSize(string? text, string option = "--size")
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var parts = text.ToLowerInvariant().Split('x');
@@ -52,7 +72,7 @@ public static class CommonOptions
         if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w) &&
             int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h) && h > 0 && w > 0)
             return (h, w);
-        throw new UsageException($"--size must be N or WxH (width x height, e.g. 1280x720) with positive integers, got '{text}'");
+        throw new UsageException($"{option} must be N or WxH (width x height, e.g. 1280x720) with positive integers, got '{text}'");
     }
 
     /// <summary>

@@ -17,6 +17,8 @@ internal sealed class VideoCommandOptions
     public Option<double> Start { get; } = CommonOptions.Start();
     public Option<bool> Ema { get; } = CommonOptions.Ema();
     public Option<int> Chunk { get; } = CommonOptions.Chunk();
+    public Option<string> Tile { get; } = CommonOptions.Tile();
+    public Option<int?> TileOverlap { get; } = CommonOptions.TileOverlap();
     public Option<bool> StrictFrames { get; } = CommonOptions.StrictFrames();
     public Option<int> Threads { get; } = CommonOptions.Threads();
     public Option<bool> Quiet { get; } = CommonOptions.Quiet();
@@ -30,7 +32,7 @@ internal sealed class VideoCommandOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
-        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, StrictFrames, Threads, Quiet })
+        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, Tile, TileOverlap, StrictFrames, Threads, Quiet })
             command.Options.Add(option);
     }
 
@@ -38,5 +40,6 @@ internal sealed class VideoCommandOptions
         CommonOptions.Read(r.GetValue(Fps), r.GetValue(Size), r.GetValue(ExactResize), r.GetValue(Frames), r.GetValue(Start));
 
     public TokenizerOptions Tokenizer(CliContext ctx, ParseResult r) =>
-        CommonOptions.Tokenizer(ctx, r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads));
+        CommonOptions.Tokenizer(ctx, r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads))
+            with { Tile = CommonOptions.ParseTile(r.GetValue(Tile), r.GetValue(TileOverlap)) };
 }

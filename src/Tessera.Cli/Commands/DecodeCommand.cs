@@ -26,11 +26,14 @@ public static class DecodeCommand
         var fps = new Option<double?>("--fps") { Description = "Frame rate of the written video (default: the token file's)" };
         var ema = CommonOptions.Ema();
         var chunk = CommonOptions.Chunk();
+        var tile = CommonOptions.Tile();
+        var tileOverlap = CommonOptions.TileOverlap();
         var threads = CommonOptions.Threads();
         var quiet = CommonOptions.Quiet();
-        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, threads, quiet };
+        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, tile, tileOverlap, threads, quiet };
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
-            r.GetValue(fps), CommonOptions.Tokenizer(ctx, r.GetValue(chunk), false, r.GetValue(threads)), r.GetValue(ema))));
+            r.GetValue(fps), CommonOptions.Tokenizer(ctx, r.GetValue(chunk), false, r.GetValue(threads))
+                with { Tile = CommonOptions.ParseTile(r.GetValue(tile), r.GetValue(tileOverlap)) }, r.GetValue(ema))));
         return command;
     }
 

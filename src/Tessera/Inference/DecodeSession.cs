@@ -29,7 +29,7 @@ public sealed class DecodeSession : IDisposable
         this.tokenizer = tokenizer;
         var perChunk = tokenizer.Options.TemporalChunk / model.TemporalFactor;
         var chunks = expectedLatents > 0 ? TemporalChunker.Chunks(expectedLatents, perChunk).Count : 0;
-        decoder = new ChunkedDecoder(model, perChunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
+        decoder = new ChunkedDecoder(Tiling.For(model, tokenizer.Options, tokenizer.Card), perChunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
     }
 
     public bool IsComplete { get; private set; }

@@ -33,7 +33,7 @@ public sealed class EncodeSession : IDisposable
         this.tokenizer = tokenizer;
         var chunk = tokenizer.Options.TemporalChunk;
         var chunks = expectedFrames > 0 ? TemporalChunker.Chunks(TemporalChunker.PaddedLength(expectedFrames, model.TemporalFactor), chunk).Count : 0;
-        encoder = new ChunkedEncoder(model, chunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
+        encoder = new ChunkedEncoder(Tiling.For(model, tokenizer.Options, tokenizer.Card), chunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
     }
 
     /// <summary>Real frames pushed so far.</summary>

@@ -32,6 +32,13 @@ public sealed record TokenizerOptions
     public int TemporalChunk { get; init; } = 16;
 
     /// <summary>
+    /// Spatial tiling of frames larger than one tile (convolutional models): null (the default) runs whole frames.
+    /// Tiles bound memory by the tile's size instead of the frame's; results differ from untiled ones only near the
+    /// blended seams (docs/performance.md gives the measured cost).
+    /// </summary>
+    public TileSize? Tile { get; init; }
+
+    /// <summary>
     /// Receives progress after every block of the encoder or decoder (whole clips and each chunk of a long video), so a
     /// pass that takes minutes reports every few seconds. Reports arrive on the calling thread, in order.
     /// </summary>

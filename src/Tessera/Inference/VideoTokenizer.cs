@@ -20,6 +20,8 @@ public sealed partial class VideoTokenizer : IDisposable
         var factor = model.Card.Compression.Time;
         if (Options.TemporalChunk < 0 || (Options.TemporalChunk > 0 && Options.TemporalChunk % factor != 0))
             throw new ConfigException($"temporal chunk must be a positive multiple of the temporal factor {factor} (or 0 to disable), got {Options.TemporalChunk}");
+        if (Options.Tile is { } tile && Tiling.Check(tile, model.Card, model is ICausalAutoencoder) is { } problem)
+            throw new ConfigException(problem);
         model.eval();
     }
 

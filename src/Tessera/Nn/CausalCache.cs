@@ -13,6 +13,7 @@ public sealed class CausalCache : IDisposable
 {
     private readonly Dictionary<nn.Module, Tensor> frames = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<nn.Module, int> offsets = new(ReferenceEqualityComparer.Instance);
+    private readonly List<CausalCache> tiles = [];
 
     /// <summary>True while the first chunk of a video is processed: layers pad by replicating frame 0.</summary>
     public bool IsFirstChunk { get; set; } = true;
@@ -47,9 +48,38 @@ public sealed class CausalCache : IDisposable
 
     public void ClearOffsets() => offsets.Clear();
 
+    /// <summary>
+    /// The cache of spatial tile <paramref name="index"/> of a tiled pass over this cache's stream: each tile carries
+    /// its own past. Created on first use with this cache's mode and offsets, in this cache's chunk state, and
+    /// disposed with it.
+    /// </summary>
+    internal CausalCache Tile(int index)
+    {
+        CausalCache tile;
+        if (!keep)
+        {
+            tile = None();
+            foreach (var (layer, n) in offsets) tile.offsets[layer] = n;
+        }
+        else
+        {
+            while (tiles.Count <= index)
+            {
+                var created = new CausalCache();
+                foreach (var (layer, n) in offsets) created.offsets[layer] = n;
+                tiles.Add(created);
+            }
+            tile = tiles[index];
+        }
+        tile.IsFirstChunk = IsFirstChunk;
+        return tile;
+    }
+
     public void Dispose()
     {
         foreach (var t in frames.Values) t.Dispose();
         frames.Clear();
+        foreach (var t in tiles) t.Dispose();
+        tiles.Clear();
     }
 }

@@ -16,9 +16,10 @@ public sealed partial class VidTokModel
         var chunked = UsesChunking((int)x.shape[2], options);
         if (chunked) x = FrameRules.PadTo(x, TemporalChunker.PaddedLength((int)x.shape[2], Config.TimeDownsampleFactor));
         var encodedFrames = (int)x.shape[2];
+        var net = Tiling.For(this, options, Card);
         var raw = chunked
-            ? TemporalChunker.Encode(this, x, options.TemporalChunk, options.Progress)
-            : EncodeRaw(x, WholeClip("encode", encoder.Steps, options));
+            ? TemporalChunker.Encode(net, x, options.TemporalChunk, options.Progress)
+            : net.EncodeRaw(x, WholeClip("encode", encoder.Steps, options));
         return CodeFromEncoderOutput(raw, frames, encodedFrames, options);
     }
 
@@ -43,9 +44,10 @@ public sealed partial class VidTokModel
         var latent = DecoderInput(code);
         var latentFrames = (int)latent.shape[2];
         var chunkLatents = options.TemporalChunk / Config.TimeDownsampleFactor;
+        var net = Tiling.For(this, options, Card);
         return Config.Family == VidTokFamily.CausalV1_1 && options.TemporalChunk > 0 && latentFrames > 1 + chunkLatents
-            ? TemporalChunker.Decode(this, latent, chunkLatents, options.Progress)
-            : DecodeRaw(latent, WholeClip("decode", decoder.Steps, options));
+            ? TemporalChunker.Decode(net, latent, chunkLatents, options.Progress)
+            : net.DecodeRaw(latent, WholeClip("decode", decoder.Steps, options));
     }
 
     public Tensor DecoderInput(VideoCode code)
