@@ -3,6 +3,9 @@ namespace Tessera;
 /// <summary>Base of every error Tessera reports about its inputs; the message names the file and the problem.</summary>
 public abstract class TesseraException : Exception
 {
+    /// <summary>An error with a one-line <paramref name="message"/> that names the file or input and the problem.</summary>
+    /// <param name="message">What went wrong, naming the file or input.</param>
+    /// <param name="inner">The underlying error, if any.</param>
     protected TesseraException(string message, Exception? inner = null) : base(message, inner) { }
 }
 

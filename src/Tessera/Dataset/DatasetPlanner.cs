@@ -4,10 +4,12 @@ using Tessera.Video;
 namespace Tessera.Dataset;
 
 /// <summary>Probes a list of videos and cuts them into a <see cref="DatasetPlan"/> of N shards balanced by frames.</summary>
-public static class DatasetPlanner
+internal static class DatasetPlanner
 {
     /// <param name="videos">(full path, display name) as <see cref="VideoList.Load"/> gives them.</param>
     /// <param name="probe">Probes one video (the default reads it with ffprobe); a thrown <see cref="TesseraException"/> marks it unreadable.</param>
+    /// <param name="sampling">Which frames of each video become clips (rate, clip length, stride, size).</param>
+    /// <param name="shards">How many shards to balance the clips over (≥ 1).</param>
     public static DatasetPlan Plan(IReadOnlyList<(string Path, string Name)> videos, DatasetSampling sampling, int shards,
         Func<string, VideoSource>? probe = null)
     {

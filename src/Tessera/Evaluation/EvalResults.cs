@@ -24,8 +24,11 @@ public sealed record SampleFrame(int Frame, int Height, int Width, byte[] Origin
 /// <summary>The outcome for one video; <see cref="Error"/> is set (and metrics are empty) when it could not be evaluated.</summary>
 public sealed class VideoResult
 {
+    /// <summary>The video's name in reports.</summary>
     public required string Name { get; init; }
+    /// <summary>The video file.</summary>
     public required string Path { get; init; }
+    /// <summary>Why the video could not be evaluated (one line naming the file); null when it was.</summary>
     public string? Error { get; set; }
 
     /// <summary>Frames after fps sampling (long mode: after the reference's truncation).</summary>
@@ -33,18 +36,25 @@ public sealed class VideoResult
 
     /// <summary>Frames that went through the model and into the metrics, padded tail frames included.</summary>
     public int EvaluatedFrames { get; set; }
+    /// <summary>Repeats of a clip's last frame added to reach a frame count the model takes (counted in <see cref="EvaluatedFrames"/>).</summary>
     public int PaddedFrames { get; set; }
 
     /// <summary>Sampled frames dropped by the long mode's reference truncation.</summary>
     public int DroppedFrames { get; set; }
+    /// <summary>Clips the video was evaluated in.</summary>
     public int Clips { get; set; }
+    /// <summary>Evaluated frame height in pixels (after resizing).</summary>
     public int Height { get; set; }
+    /// <summary>Evaluated frame width in pixels (after resizing).</summary>
     public int Width { get; set; }
+    /// <summary>The frame rate the video was sampled at.</summary>
     public double Fps { get; set; }
 
     /// <summary>Token ids (FSQ) or latent values (KL) produced.</summary>
     public long Tokens { get; set; }
+    /// <summary>Wall-clock seconds for the whole video (reading, model, metrics).</summary>
     public double Seconds { get; set; }
+    /// <summary>Wall-clock seconds spent in encode and decode.</summary>
     public double ModelSeconds { get; set; }
 
     /// <summary>Frame-weighted means over every evaluated frame, padding included (the reference's convention); null = not computed.</summary>
@@ -57,25 +67,36 @@ public sealed class VideoResult
 
     /// <summary>Statistics per token group; empty for continuous models.</summary>
     public Dictionary<string, CodebookStats> Codebooks { get; } = new();
+    /// <summary>Problems that did not stop the evaluation (e.g. decode warnings of the source).</summary>
     public List<string> Warnings { get; } = new();
+    /// <summary>Metrics of every evaluated frame, in order.</summary>
     public List<FrameRecord> PerFrame { get; } = new();
 
+    /// <summary>Token histograms per token group (not serialised); empty for continuous models.</summary>
     [JsonIgnore] public Dictionary<string, CodebookUsage> Usages { get; } = new();
+    /// <summary>The histogram of a one-group code; null otherwise.</summary>
     [JsonIgnore] public CodebookUsage? Usage => Usages.Count == 1 ? Usages.Values.First() : null;
+    /// <summary>Frame pairs kept for the HTML report (not serialised).</summary>
     [JsonIgnore] public List<SampleFrame> Samples { get; } = new();
+    /// <summary>Whether <see cref="Error"/> is set.</summary>
     [JsonIgnore] public bool Failed => Error is not null;
 }
 
 /// <summary>Everything an evaluation run produced.</summary>
 public sealed class EvalRun
 {
+    /// <summary>The model argument as given (preset, file or Hub reference).</summary>
     public required string Model { get; init; }
+    /// <summary>The input argument as given (video, folder or list).</summary>
     public required string Input { get; init; }
+    /// <summary>The protocol settings.</summary>
     public required EvalSettings Settings { get; init; }
+    /// <summary>One result per input video, in input order.</summary>
     public List<VideoResult> Videos { get; } = new();
 
     /// <summary>Frame-weighted means over every evaluated frame of every successful video; null = not computed.</summary>
     public Dictionary<string, double?> Metrics { get; } = new();
+    /// <summary>The same means over real frames only (padding excluded).</summary>
     public Dictionary<string, double?> MetricsRealFrames { get; } = new();
 
     /// <summary>FVD over all FVD windows (features of originals vs reconstructions); null when not computed.</summary>
@@ -91,17 +112,24 @@ public sealed class EvalRun
 
     /// <summary>Statistics per token group over all successful videos; empty for continuous models.</summary>
     public Dictionary<string, CodebookStats> Codebooks { get; } = new();
+    /// <summary>Token histograms per token group over all successful videos (not serialised).</summary>
     [JsonIgnore] public Dictionary<string, CodebookUsage> Usages { get; } = new();
+    /// <summary>The histogram of a one-group code; null otherwise.</summary>
     [JsonIgnore] public CodebookUsage? Usage => Usages.Count == 1 ? Usages.Values.First() : null;
+    /// <summary>Problems that did not stop the run.</summary>
     public List<string> Warnings { get; } = new();
+    /// <summary>Wall-clock seconds of the run.</summary>
     public double Seconds { get; set; }
+    /// <summary>Videos evaluated.</summary>
     public int Succeeded => Videos.Count(v => !v.Failed);
+    /// <summary>Videos that could not be evaluated.</summary>
     public int Failed => Videos.Count(v => v.Failed);
     /// <summary>Frames that went through the model over all successful videos, padded tail frames included.</summary>
     public long Frames => Videos.Where(v => !v.Failed).Sum(v => (long)v.EvaluatedFrames);
 
     /// <summary>The padded tail frames among <see cref="Frames"/>: repeats of a last frame, not frames of the videos.</summary>
     public long PaddedFrames => Videos.Where(v => !v.Failed).Sum(v => (long)v.PaddedFrames);
+    /// <summary>Token ids (or latent values) produced over all successful videos.</summary>
     public long Tokens => Videos.Where(v => !v.Failed).Sum(v => v.Tokens);
 }
 

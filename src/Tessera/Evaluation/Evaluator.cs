@@ -19,13 +19,20 @@ namespace Tessera.Evaluation;
 /// </summary>
 public sealed class Evaluator
 {
+    /// <summary>Metric name prefix of LPIPS columns (reported absent when no LPIPS metric is given).</summary>
     public const string Lpips = "lpips";
+    /// <summary>Name of the FVD result.</summary>
     public const string Fvd = "fvd";
 
     private readonly VideoTokenizer tokenizer;
     private readonly EvalOptions options;
     private readonly IReadOnlyList<IFrameMetric> metrics;
 
+    /// <summary>An evaluator for <paramref name="tokenizer"/>; neither the tokenizer nor the metrics in <paramref name="options"/> are disposed by it.</summary>
+    /// <param name="tokenizer">The model under test.</param>
+    /// <param name="options">The protocol settings; null for the reference's defaults.</param>
+    /// <exception cref="ConfigException">The options are invalid.</exception>
+    /// <exception cref="InvalidInputException">Long-video mode with a model that does not stream, or without a temporal chunk.</exception>
     public Evaluator(VideoTokenizer tokenizer, EvalOptions? options = null)
     {
         this.tokenizer = tokenizer;
@@ -40,12 +47,14 @@ public sealed class Evaluator
         ClipFrames = this.options.ClipFrames ?? ClipPlan.DefaultClipFrames(tokenizer.Config);
     }
 
+    /// <summary>Frames per evaluated clip (the option, else the model card's <see cref="ModelCard.EvalClipFrames"/>).</summary>
     public int ClipFrames { get; }
 
     /// <summary>Metric columns in report order: psnr, ssim, then LPIPS (its own name, or "lpips" reported absent).</summary>
     public IReadOnlyList<string> MetricNames =>
         [.. metrics.Select(m => m.Name), .. metrics.Any(m => m.Name.StartsWith(Lpips, StringComparison.Ordinal)) ? Array.Empty<string>() : [Lpips]];
 
+    /// <summary>The protocol settings recorded with the results.</summary>
     public EvalSettings Settings => new(options.Fps, options.Size.Height, options.Size.Width, ClipFrames, options.LongVideo,
         options.LongVideoLength.ToString(), tokenizer.Options.TemporalChunk, $"{tokenizer.Card.Family} {tokenizer.Card.Variant}".Trim(), MetricNames,
         "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them",

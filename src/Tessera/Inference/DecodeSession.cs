@@ -18,6 +18,7 @@ public sealed class DecodeSession : IDisposable
     private int codes, skip, claimed, emitted;
 
     /// <param name="expectedLatents">Latent frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
+    /// <param name="tokenizer">A tokenizer of a streaming model (<see cref="Models.ModelCard.Streams"/>); the session uses it and does not dispose it.</param>
     public DecodeSession(VideoTokenizer tokenizer, int expectedLatents = 0)
     {
         model = StreamingModel.Of(tokenizer);
@@ -27,6 +28,7 @@ public sealed class DecodeSession : IDisposable
         decoder = new ChunkedDecoder(model, perChunk, copyInput: true, tokenizer.Options.Progress, chunks);
     }
 
+    /// <summary>Whether <see cref="Complete"/> has been called; no codes can be pushed after it.</summary>
     public bool IsComplete { get; private set; }
 
     /// <summary>Appends the next code of the stream; only the first may have leading frames.</summary>
@@ -72,6 +74,7 @@ public sealed class DecodeSession : IDisposable
             throw new InvalidInputException($"the codes decode to {available} video frames, fewer than the {claimed} they claim");
     }
 
+    /// <summary>Frees the causal caches and any decoded frames not yet pulled.</summary>
     public void Dispose()
     {
         decoder.Dispose();

@@ -20,6 +20,7 @@ public sealed class EncodeSession : IDisposable
     private int pulledEncodedFrames;
 
     /// <param name="expectedFrames">Frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
+    /// <param name="tokenizer">A tokenizer of a streaming model (<see cref="Models.ModelCard.Streams"/>); the session uses it and does not dispose it.</param>
     public EncodeSession(VideoTokenizer tokenizer, int expectedFrames = 0)
     {
         model = StreamingModel.Of(tokenizer);
@@ -34,6 +35,7 @@ public sealed class EncodeSession : IDisposable
     /// <summary>Real frames pushed so far.</summary>
     public int FramesPushed { get; private set; }
 
+    /// <summary>Whether <see cref="Complete"/> has been called; no frames can be pushed after it.</summary>
     public bool IsComplete { get; private set; }
 
     /// <summary>Appends frames [B, 3, n, H, W] or [3, n, H, W] in the card's range; the caller may reuse the tensor afterwards.</summary>
@@ -91,6 +93,7 @@ public sealed class EncodeSession : IDisposable
         IsComplete = true;
     }
 
+    /// <summary>Frees the causal caches and any frames or codes not yet pulled.</summary>
     public void Dispose()
     {
         encoder.Dispose();

@@ -17,6 +17,15 @@ public sealed class TokenIds : VideoCode
     {
     }
 
+    /// <summary>
+    /// A code of a model with any number of token groups: one int32 tensor [B, ..axes] per group of the card, all with one
+    /// batch size. The code takes ownership of the tensors and disposes them with itself.
+    /// </summary>
+    /// <param name="groups">Ids by token group name (exactly the card's groups).</param>
+    /// <param name="config">The model configuration that decodes the ids.</param>
+    /// <param name="frames">Video frames the ids stand for; decoding returns exactly this many.</param>
+    /// <param name="leadingFrames">Decoder output frames before the video's first frame (see <see cref="VideoCode.LeadingFrames"/>).</param>
+    /// <exception cref="InvalidInputException">The model is continuous, the groups or their dtypes/ranks do not match the card, or batch sizes differ.</exception>
     public TokenIds(IReadOnlyDictionary<string, Tensor> groups, ModelConfig config, int frames, int leadingFrames = 0)
         : base(config, frames, leadingFrames)
     {
@@ -42,6 +51,8 @@ public sealed class TokenIds : VideoCode
     /// <summary>Ids of each group by name.</summary>
     public IReadOnlyDictionary<string, Tensor> Groups => groups;
 
+    /// <summary>The ids of one token group by name, owned by this code.</summary>
+    /// <exception cref="KeyNotFoundException">The card has no such group.</exception>
     public Tensor this[string group] => groups[group];
 
     /// <summary>The ids of a one-group code (VidTok's <c>tokens</c>).</summary>
@@ -56,8 +67,11 @@ public sealed class TokenIds : VideoCode
     /// <summary>Bits to store the code: Σ over groups of ids × log2(codebook size).</summary>
     public double Bits => TokenGroups.Sum(g => groups[g.Name].numel() * g.BitsPerToken);
 
+    /// <inheritdoc/>
     public override long BatchSize => groups.Values.First().shape[0];
 
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The first group is not laid out on a [T', H', W'] grid.</exception>
     public override (long Time, long Height, long Width) GridSize
     {
         get
@@ -73,6 +87,7 @@ public sealed class TokenIds : VideoCode
         foreach (var t in groups.Values) t.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Disposes every group's ids.</summary>
     public override void Dispose()
     {
         foreach (var t in groups.Values) t.Dispose();

@@ -13,7 +13,7 @@ public sealed partial class VideoTokenizer : IDisposable
 {
     private readonly TokenizerModel model;
 
-    public VideoTokenizer(TokenizerModel model, TokenizerOptions? options = null)
+    internal VideoTokenizer(TokenizerModel model, TokenizerOptions? options = null)
     {
         this.model = model;
         Options = options ?? new TokenizerOptions();
@@ -23,14 +23,29 @@ public sealed partial class VideoTokenizer : IDisposable
         model.eval();
     }
 
+    /// <summary>The configuration of the loaded model (its preset name, family and card).</summary>
     public ModelConfig Config => model.ModelConfig;
+    /// <summary>What the model takes and produces: frame rule, spatial multiple, value range, compression, token groups.</summary>
     public ModelCard Card => model.Card;
+    /// <summary>The inference settings this tokenizer was loaded with.</summary>
     public TokenizerOptions Options { get; }
-    public TokenizerModel Model => model;
+    internal TokenizerModel Model => model;
 
     /// <summary>Whether a clip of this many frames goes through the chunked (long-video) path.</summary>
     public bool UsesChunking(int frames) => model.UsesChunking(frames, Options);
 
+    /// <summary>
+    /// Encodes <paramref name="video"/>: float32 (other float dtypes are converted) [B, 3, T, H, W] or [3, T, H, W], values
+    /// in <see cref="ModelCard.Range"/> of <see cref="Card"/>, H and W multiples of <see cref="ModelCard.SpatialMultiple"/>.
+    /// A frame count the model cannot take is padded with the last frame (<see cref="FramePolicy.PadLastFrame"/>) or refused.
+    /// Long clips of streaming models take the chunked path (<see cref="TokenizerOptions.TemporalChunk"/>).
+    /// </summary>
+    /// <returns>
+    /// <see cref="TokenIds"/> (int32 ids, [B, T', H', W'] per token group) for a discrete model, else <see cref="Latents"/>
+    /// (float32 [B, C, T', H', W']); <see cref="VideoCode.Frames"/> is T. The caller owns the code and disposes it; the input
+    /// tensor is neither kept nor disposed.
+    /// </returns>
+    /// <exception cref="InvalidInputException">The shape, size or frame count does not fit the model.</exception>
     public VideoCode Encode(Tensor video)
     {
         using var grad = no_grad();
@@ -68,6 +83,7 @@ public sealed partial class VideoTokenizer : IDisposable
     /// <summary>A session that decodes one stream of codes pushed in pieces (see <see cref="DecodeSession"/>).</summary>
     public DecodeSession StartDecode(int expectedLatents = 0) => new(this, expectedLatents);
 
+    /// <summary>Frees the model's weights; codes and tensors already returned stay valid.</summary>
     public void Dispose() => model.Dispose();
 
     private int FramesToEncode(int frames)

@@ -14,9 +14,13 @@ namespace Tessera.Tokens;
 /// </summary>
 public static class TokenFile
 {
+    /// <summary>The <c>format</c> metadata value of token files this version writes and reads.</summary>
     public const string Format = "tessera.tokens/1";
+    /// <summary>Tensor name of a one-group discrete code (VidTok).</summary>
     public const string TokensKey = "tokens";
+    /// <summary>Tensor name of a continuous code.</summary>
     public const string LatentsKey = "latents";
+    /// <summary>Metadata key holding the batch size of a file that stores a batch (its tensors keep the leading B axis).</summary>
     public const string BatchKey = "batch";
 
     /// <summary>Writes one video's code atomically. The code must hold a single video (batch 1).</summary>

@@ -7,4 +7,4 @@ public sealed class HubException(string message, Exception? inner = null) : Tess
 public readonly record struct HubProgress(string File, long Done, long? Total);
 
 /// <summary>A Hub file in the local cache: its snapshot path, blob hash (ETag) and the commit it came from.</summary>
-public sealed record HubCachedFile(HubFile File, string Path, string Etag, string Commit);
+internal sealed record HubCachedFile(HubFile File, string Path, string Etag, string Commit);
