@@ -10,16 +10,26 @@ public abstract class TesseraException : Exception
 }
 
 /// <summary>A video, image or frame directory that cannot be read or written.</summary>
+/// <param name="message">The file and the problem.</param>
+/// <param name="inner">The underlying error, if any.</param>
 public sealed class InvalidVideoException(string message, Exception? inner = null) : TesseraException(message, inner);
 
 /// <summary>A weights or checkpoint file that is malformed or does not fit the model.</summary>
+/// <param name="message">The file and the problem.</param>
+/// <param name="inner">The underlying error, if any.</param>
 public sealed class CheckpointFormatException(string message, Exception? inner = null) : TesseraException(message, inner);
 
 /// <summary>A token file that is malformed or inconsistent with its metadata.</summary>
+/// <param name="message">The file and the problem.</param>
+/// <param name="inner">The underlying error, if any.</param>
 public sealed class TokenFileFormatException(string message, Exception? inner = null) : TesseraException(message, inner);
 
 /// <summary>A model configuration (preset, YAML, JSON metadata) that is unknown or inconsistent.</summary>
+/// <param name="message">The setting or file and the problem.</param>
+/// <param name="inner">The underlying error, if any.</param>
 public sealed class ConfigException(string message, Exception? inner = null) : TesseraException(message, inner);
 
 /// <summary>An input whose shape, frame count or value does not fit the model.</summary>
+/// <param name="message">The input and the problem.</param>
+/// <param name="inner">The underlying error, if any.</param>
 public sealed class InvalidInputException(string message, Exception? inner = null) : TesseraException(message, inner);

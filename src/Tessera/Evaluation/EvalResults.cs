@@ -4,9 +4,19 @@ using Tessera.Metrics;
 namespace Tessera.Evaluation;
 
 /// <summary>Metrics of one evaluated frame (padded tail frames included, flagged).</summary>
+/// <param name="Frame">Index among the video's evaluated (sampled) frames, padding included.</param>
+/// <param name="Clip">Index of the clip the frame was evaluated in.</param>
+/// <param name="SourceFrame">The sampled frame it shows (a padded frame repeats its clip's last real frame).</param>
+/// <param name="Padded">Whether the frame is padding added to reach a frame count the model takes.</param>
+/// <param name="Values">Metric values by metric name.</param>
 public sealed record FrameRecord(int Frame, int Clip, int SourceFrame, bool Padded, IReadOnlyDictionary<string, double> Values);
 
 /// <summary>Codebook statistics of one token group of a discrete model.</summary>
+/// <param name="CodebookSize">K, the group's codebook size.</param>
+/// <param name="Tokens">Ids counted.</param>
+/// <param name="UsedCodes">Codes seen at least once.</param>
+/// <param name="Utilisation">UsedCodes / K.</param>
+/// <param name="Perplexity">2^entropy of the id histogram: the effective number of codes (1 … K).</param>
 public sealed record CodebookStats(long CodebookSize, long Tokens, long UsedCodes, double Utilisation, double Perplexity)
 {
     /// <summary>The statistics of <paramref name="u"/>; with no tokens (every video failed) 0 codes used and perplexity NaN.</summary>
@@ -19,6 +29,11 @@ public sealed record CodebookStats(long CodebookSize, long Tokens, long UsedCode
 }
 
 /// <summary>An RGB frame pair kept for the HTML report: uint8 [H, W, 3] row-major.</summary>
+/// <param name="Frame">Index among the video's evaluated frames.</param>
+/// <param name="Height">H in pixels.</param>
+/// <param name="Width">W in pixels.</param>
+/// <param name="Original">The input frame, uint8 RGB [H, W, 3].</param>
+/// <param name="Reconstruction">The decoded frame clamped to the range and truncated to uint8 RGB [H, W, 3].</param>
 public sealed record SampleFrame(int Frame, int Height, int Width, byte[] Original, byte[] Reconstruction);
 
 /// <summary>The outcome for one video; <see cref="Error"/> is set (and metrics are empty) when it could not be evaluated.</summary>
@@ -134,8 +149,24 @@ public sealed class EvalRun
 }
 
 /// <summary>The protocol settings recorded with the results.</summary>
+/// <param name="Fps">Rate videos are sampled at.</param>
+/// <param name="Height">Evaluated frame height.</param>
+/// <param name="Width">Evaluated frame width.</param>
+/// <param name="ClipFrames">Frames per clip.</param>
+/// <param name="LongVideo">Whether each video went through the model whole (chunked) rather than in clips.</param>
+/// <param name="LongVideoLength">The <see cref="Evaluation.LongVideoLength"/> rule, by name.</param>
+/// <param name="TemporalChunk">The tokenizer's temporal chunk (0: none).</param>
+/// <param name="ModelFamily">Family and variant of the model.</param>
+/// <param name="Metrics">Metric columns in report order.</param>
+/// <param name="PaddingConvention">How padded frames count, in words.</param>
+/// <param name="FvdClipFrames">Frames per FVD window.</param>
 public sealed record EvalSettings(double Fps, int Height, int Width, int ClipFrames, bool LongVideo, string LongVideoLength,
     int TemporalChunk, string ModelFamily, IReadOnlyList<string> Metrics, string PaddingConvention, int FvdClipFrames);
 
 /// <summary>Progress over videos and the clips of the current video.</summary>
+/// <param name="Video">Videos finished (1-based, with <paramref name="Videos"/>) when a video completes; 0 for reports within a video.</param>
+/// <param name="Videos">Videos in the run; 0 for reports within a video.</param>
+/// <param name="Name">The current video's name.</param>
+/// <param name="Clip">Clips of the current video done.</param>
+/// <param name="Clips">Clips of the current video.</param>
 public readonly record struct EvalProgress(int Video, int Videos, string Name, int Clip, int Clips);

@@ -12,6 +12,11 @@ public sealed class TokenIds : VideoCode
     private readonly Dictionary<string, Tensor> groups;
 
     /// <summary>A code of a model with one token group.</summary>
+    /// <param name="ids">Int32 ids [B, ..axes] of the card's only token group; the code takes ownership and disposes them with itself.</param>
+    /// <param name="config">The model configuration that decodes the ids.</param>
+    /// <param name="frames">Video frames the ids stand for; decoding returns exactly this many.</param>
+    /// <param name="leadingFrames">Decoder output frames before the video's first frame (see <see cref="VideoCode.LeadingFrames"/>).</param>
+    /// <exception cref="InvalidInputException">The model does not have exactly one token group, or the ids' dtype or rank does not match it.</exception>
     public TokenIds(Tensor ids, ModelConfig config, int frames, int leadingFrames = 0)
         : this(new Dictionary<string, Tensor> { [OnlyGroup(config.Card).Name] = ids }, config, frames, leadingFrames)
     {

@@ -63,6 +63,8 @@ public sealed partial class VideoTokenizer : IDisposable
     /// the reference's <c>decode</c> returns it, nominally in the card's range but not clamped (a trained decoder
     /// overshoots slightly). Video writers and metrics clamp; callers comparing tensors get the unclamped values.
     /// </summary>
+    /// <returns>A new tensor the caller owns and disposes; <paramref name="code"/> is neither kept nor disposed.</returns>
+    /// <exception cref="InvalidInputException">The code was made by another model family, or decodes to fewer frames than it claims.</exception>
     public Tensor Decode(VideoCode code)
     {
         if (code.Config.FamilyName != Config.FamilyName)
@@ -78,9 +80,11 @@ public sealed partial class VideoTokenizer : IDisposable
     }
 
     /// <summary>A session that tokenizes one stream of frames pushed in pieces (see <see cref="EncodeSession"/>).</summary>
+    /// <exception cref="InvalidInputException">The model does not stream (<see cref="ModelCard.Streams"/>), the temporal chunk is 0, or latents are sampled.</exception>
     public EncodeSession StartEncode(int expectedFrames = 0) => new(this, expectedFrames);
 
     /// <summary>A session that decodes one stream of codes pushed in pieces (see <see cref="DecodeSession"/>).</summary>
+    /// <exception cref="InvalidInputException">The model does not stream (<see cref="ModelCard.Streams"/>) or the temporal chunk is 0.</exception>
     public DecodeSession StartDecode(int expectedLatents = 0) => new(this, expectedLatents);
 
     /// <summary>Frees the model's weights; codes and tensors already returned stay valid.</summary>

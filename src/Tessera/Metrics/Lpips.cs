@@ -76,6 +76,8 @@ public sealed class Lpips : IFrameMetric
     }
 
     /// <summary>Reads the trunk and the heads (the same path twice for one combined file) and checks every key strictly.</summary>
+    /// <returns>A frozen metric in eval mode; the caller disposes it.</returns>
+    /// <exception cref="CheckpointFormatException">A file is malformed, or a key is missing, extra or of the wrong shape.</exception>
     public static Lpips Load(LpipsBackbone backbone, string backboneWeights, string headWeights)
     {
         ArgumentNullException.ThrowIfNull(backboneWeights);

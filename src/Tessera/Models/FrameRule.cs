@@ -5,6 +5,8 @@ namespace Tessera.Models;
 /// <see cref="First"/> when <see cref="Step"/> is 0. A causal model with temporal factor 4 takes 1 + 4k
 /// (its first frame is encoded alone); a non-causal one a multiple of 4; a streaming one any count.
 /// </summary>
+/// <param name="First">The smallest count taken.</param>
+/// <param name="Step">The spacing of further counts; 0 when only <paramref name="First"/> is taken.</param>
 public sealed record FrameRule(int First, int Step)
 {
     /// <summary>Any frame count ≥ 1.</summary>

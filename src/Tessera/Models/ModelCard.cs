@@ -7,6 +7,9 @@ namespace Tessera.Models;
 /// [0, <see cref="CodebookSize"/>): VidTok has one group <c>tokens</c> [T', H', W']; SweetTok four per clip,
 /// <c>adjective</c> [N_s, 2], <c>noun</c> [N_s], <c>adverb</c> [N_t, 2] and <c>verb</c> [N_t].
 /// </summary>
+/// <param name="Name">The group's name (the tensor name in token files).</param>
+/// <param name="Axes">Names of the per-clip axes, e.g. T', H', W'.</param>
+/// <param name="CodebookSize">K: ids lie in [0, K).</param>
 public sealed record TokenGroup(string Name, IReadOnlyList<string> Axes, long CodebookSize)
 {
     /// <summary>Axes per clip, without the batch axis.</summary>
@@ -20,6 +23,8 @@ public sealed record TokenGroup(string Name, IReadOnlyList<string> Axes, long Co
 }
 
 /// <summary>The range of input and output pixel values, e.g. [-1, 1].</summary>
+/// <param name="Min">The value of black.</param>
+/// <param name="Max">The value of white.</param>
 public readonly record struct ValueRange(double Min, double Max)
 {
     /// <summary>Whether this is [-1, 1], the range of Tessera's own pixel tensors (video readers, metrics).</summary>

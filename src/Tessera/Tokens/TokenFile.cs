@@ -23,7 +23,11 @@ public static class TokenFile
     /// <summary>Metadata key holding the batch size of a file that stores a batch (its tensors keep the leading B axis).</summary>
     public const string BatchKey = "batch";
 
-    /// <summary>Writes one video's code atomically. The code must hold a single video (batch 1).</summary>
+    /// <summary>
+    /// Writes <paramref name="code"/> and <paramref name="info"/> to <paramref name="path"/> atomically (a temporary file
+    /// renamed into place, so a failed write leaves an existing file as it was). A one-video code is stored without the
+    /// batch axis; a batch keeps it and records its size under <see cref="BatchKey"/>. The code is not disposed.
+    /// </summary>
     public static void Save(string path, VideoCode code, TokenFileInfo info)
     {
         // One clip is stored without the batch axis; a batch keeps it and records its size as 'batch'.
@@ -75,6 +79,8 @@ public static class TokenFile
     }
 
     /// <summary>Reads and validates a token file; <paramref name="config"/> overrides the file's model config.</summary>
+    /// <returns>The code (the caller owns and disposes it) and the file's metadata.</returns>
+    /// <exception cref="TokenFileFormatException">The file is missing, malformed, or inconsistent with its metadata or the model.</exception>
     public static (VideoCode Code, TokenFileInfo Info) Load(string path, ModelConfig? config = null)
     {
         StateDict file;
@@ -163,6 +169,7 @@ public static class TokenFile
     }
 
     /// <summary>Reads only the metadata of a token file (source, fps, the model it was made with).</summary>
+    /// <exception cref="TokenFileFormatException">The file is missing or malformed.</exception>
     public static TokenFileInfo ReadInfo(string path)
     {
         try

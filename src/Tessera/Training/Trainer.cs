@@ -107,4 +107,8 @@ public sealed partial class Trainer : IDisposable
 }
 
 /// <summary>Where a run is: iterations done of the total, the last total loss, iterations per second.</summary>
+/// <param name="Step">Iterations completed.</param>
+/// <param name="MaxSteps"><see cref="TrainConfig.MaxSteps"/>.</param>
+/// <param name="Loss">The last iteration's total loss, when the objective reports one.</param>
+/// <param name="StepsPerSecond">Iterations per second since this <see cref="Trainer.Run"/> call began.</param>
 public readonly record struct TrainingProgress(long Step, long MaxSteps, double? Loss, double StepsPerSecond);
