@@ -22,7 +22,7 @@ import re, sys
 log, baseline, unshipped = sys.argv[1:]
 text = open(log, encoding="utf-8").read()
 added = set(re.findall(r"RS0016: Symbol '(.+?)' is not part of the declared public API", text))
-removed = set(re.findall(r"RS0017: Symbol '(.+?)' is part of the declared public API, but is either not public or could not be found", text))
+removed = set(re.findall(r"RS0017: Symbol '(.+?)' is part of the declared (?:public )?API, but is either not public or could not be found", text))
 def symbols(path):
     try:
         return [l.rstrip("\n") for l in open(path, encoding="utf-8") if l.strip() and not l.startswith("#")]
