@@ -61,6 +61,12 @@ public sealed class Evaluator
         options.FvdClipFrames);
 
     /// <summary>Runs every video; <paramref name="onVideo"/> sees each result as soon as it is complete.</summary>
+    /// <param name="videos">(file, name) pairs, evaluated in order.</param>
+    /// <param name="input">The input argument as given, recorded in the results.</param>
+    /// <param name="model">The model argument as given, recorded in the results.</param>
+    /// <param name="progress">Receives per-clip and per-video reports; null for none.</param>
+    /// <param name="onVideo">Sees each video's result as soon as it is complete; null for none.</param>
+    /// <returns>Per-video results and their frame-weighted means; a video that fails is recorded with its error, not thrown.</returns>
     public EvalRun Run(IReadOnlyList<(string Path, string Name)> videos, string input, string model,
         IProgress<EvalProgress>? progress = null, Action<VideoResult>? onVideo = null)
     {
@@ -90,6 +96,11 @@ public sealed class Evaluator
     }
 
     /// <summary>Evaluates one video; never throws for an unreadable video or a model error on it (see <see cref="VideoResult.Error"/>).</summary>
+    /// <param name="path">The video file.</param>
+    /// <param name="name">Its name in the results.</param>
+    /// <param name="progress">Receives one report per clip; null for none.</param>
+    /// <param name="fvdReal">When FVD is on, receives the originals' feature tensors [n, D]; the caller owns and disposes them.</param>
+    /// <param name="fvdFake">When FVD is on, receives the reconstructions' feature tensors [n, D]; the caller owns and disposes them.</param>
     public VideoResult EvaluateVideo(string path, string name, IProgress<EvalProgress>? progress = null,
         List<Tensor>? fvdReal = null, List<Tensor>? fvdFake = null)
     {

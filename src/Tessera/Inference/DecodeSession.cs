@@ -49,6 +49,7 @@ public sealed class DecodeSession : IDisposable
     }
 
     /// <summary>Frames [B, 3, n, H, W] decoded since the last pull, or null when none are.</summary>
+    /// <remarks>The returned float32 tensor is the caller's to dispose.</remarks>
     public Tensor? Pull()
     {
         var n = Math.Min(frames.Count, claimed - emitted);

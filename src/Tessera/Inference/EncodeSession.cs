@@ -66,6 +66,7 @@ public sealed class EncodeSession : IDisposable
     }
 
     /// <summary>The code of the chunks encoded since the last pull, or null when no chunk has been completed since.</summary>
+    /// <remarks>The returned code is the caller's to dispose.</remarks>
     public VideoCode? Pull()
     {
         if (outputs.Count == 0) return null;

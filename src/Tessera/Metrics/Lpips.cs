@@ -124,6 +124,7 @@ public sealed class Lpips : IFrameMetric
     }
 
     /// <summary>LPIPS distance per image pair for [N, 3, H, W] batches in [-1, 1] → [N] (float32).</summary>
+    /// <remarks>The result is the caller's to dispose.</remarks>
     public Tensor Forward(Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
