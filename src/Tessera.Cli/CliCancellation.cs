@@ -8,7 +8,7 @@ namespace Tessera.Cli;
 /// clips, videos and before writing), exits 130 or 143 and writes no output. A command that does not reach a check
 /// within <see cref="Grace"/> is ended with the same exit code; outputs are atomic, so nothing half-written is left.
 /// </summary>
-public sealed class CliCancellation : IDisposable
+internal sealed class CliCancellation : IDisposable
 {
     private readonly CancellationTokenSource _source = new();
     private readonly List<PosixSignalRegistration> _registrations = [];

@@ -5,7 +5,7 @@ using Tessera.Inference;
 namespace Tessera.Cli;
 
 /// <summary>Where a command writes, and the mapping from Tessera's errors to exit codes.</summary>
-public sealed class CliContext(TextWriter stdout, TextWriter stderr, bool? interactive = null)
+internal sealed class CliContext(TextWriter stdout, TextWriter stderr, bool? interactive = null)
 {
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
@@ -99,4 +99,4 @@ public sealed class CliContext(TextWriter stdout, TextWriter stderr, bool? inter
 }
 
 /// <summary>A command line that parses but does not make sense (conflicting or missing options).</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);

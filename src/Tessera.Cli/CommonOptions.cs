@@ -6,7 +6,7 @@ using Tessera.Video;
 namespace Tessera.Cli;
 
 /// <summary>Options shared by several commands, and their conversion into library settings.</summary>
-public static class CommonOptions
+internal static class CommonOptions
 {
     public static Option<string> Model(bool required) => new("--model", "-m")
     {

@@ -1,7 +1,7 @@
 namespace Tessera.Cli;
 
 /// <summary>Process exit codes of the tessera command.</summary>
-public enum ExitCode
+internal enum ExitCode
 {
     Ok = 0,
     Failure = 1,

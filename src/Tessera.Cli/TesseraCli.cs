@@ -4,7 +4,7 @@ using Tessera.Cli.Commands;
 namespace Tessera.Cli;
 
 /// <summary>The tessera command line: composes the commands and maps parse errors to exit code 2.</summary>
-public static class TesseraCli
+internal static class TesseraCli
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
 

@@ -4,7 +4,7 @@ namespace Tessera;
 /// Writes outputs so that a failure never leaves a half-written file: content goes to a temporary
 /// file beside the target, which is renamed over it only once complete.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {

@@ -6,7 +6,7 @@ namespace Tessera;
 /// The CPU this process runs on, as far as it matters to libtorch's kernel choice: the model name and the
 /// vector/bfloat16 instruction sets (Linux: /proc/cpuinfo; elsewhere only what .NET reports).
 /// </summary>
-public static class CpuInfo
+internal static class CpuInfo
 {
     /// <summary>Flags that change which kernels libtorch and oneDNN pick.</summary>
     public static readonly IReadOnlyList<string> RelevantFlags =

@@ -13,7 +13,7 @@ namespace Tessera.Cli.Commands;
 /// generated test pattern, or the given video) through the model, sets its PSNR beside the published figure, and warns
 /// about the usual causes: input range, frame-count rule, wrong or mismatched weights, latent scale.
 /// </summary>
-public static class CheckCommand
+internal static class CheckCommand
 {
     /// <summary>How far (dB) below the published PSNR a clip may fall before the weights are suspected: the clip is not the
     /// benchmark, so only a gap no content explains is reported.</summary>

@@ -5,7 +5,7 @@ using Tessera.Models.SweetTok.Priors;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera codebook build</c>: SweetTok's adjective/noun and adverb/verb word priors, made offline.</summary>
-public static class CodebookCommand
+internal static class CodebookCommand
 {
     public static Command Create(CliContext ctx)
     {

@@ -7,7 +7,7 @@ namespace Tessera.Cli.Commands;
 /// <c>tessera convert</c>: official checkpoint + config → self-describing Tessera model file. The family comes from
 /// the config file (or preset); it declares any extra inputs it needs, which appear here as options.
 /// </summary>
-public static class ConvertCommand
+internal static class ConvertCommand
 {
     public static Command Create(CliContext ctx)
     {

@@ -9,7 +9,7 @@ namespace Tessera.Cli.Commands;
 /// <c>tessera dataset plan|encode|merge</c>: a whole video collection cut into clips, split into shards that batch
 /// schedulers run in parallel (Kubernetes Indexed Jobs, Slurm job arrays), and written as WebDataset tars + Parquet.
 /// </summary>
-public static class DatasetCommand
+internal static class DatasetCommand
 {
     /// <summary>Environment variables that carry the shard index when --shard is not given, in the order they are read.</summary>
     public static readonly string[] ShardVariables = ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"];

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera decode</c>: token file → video.</summary>
-public static class DecodeCommand
+internal static class DecodeCommand
 {
     public static Command Create(CliContext ctx)
     {

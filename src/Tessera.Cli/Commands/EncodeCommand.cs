@@ -7,7 +7,7 @@ using Tessera.Video;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera encode</c>: video → token file.</summary>
-public static class EncodeCommand
+internal static class EncodeCommand
 {
     public static Command Create(CliContext ctx)
     {

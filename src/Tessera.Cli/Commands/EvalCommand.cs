@@ -14,7 +14,7 @@ namespace Tessera.Cli.Commands;
 /// CSV/JSON, a Markdown table and a self-contained HTML report. A video that fails is reported and skipped; the run then
 /// exits 3 after writing everything else.
 /// </summary>
-public static class EvalCommand
+internal static class EvalCommand
 {
     public static Command Create(CliContext ctx)
     {

@@ -7,7 +7,7 @@ using Tessera.Tokens;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera info</c>: what a model file, checkpoint, token file or preset holds.</summary>
-public static class InfoCommand
+internal static class InfoCommand
 {
     public static Command Create(CliContext ctx)
     {

@@ -4,7 +4,7 @@ using Tessera.Models;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera presets</c>: the configurations every registered model family knows by name.</summary>
-public static class PresetsCommand
+internal static class PresetsCommand
 {
     public static Command Create(CliContext ctx)
     {

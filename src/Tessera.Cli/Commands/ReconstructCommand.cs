@@ -7,7 +7,7 @@ using Tessera.Video;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera reconstruct</c>: video → tokens → video, with quality and rate figures.</summary>
-public static class ReconstructCommand
+internal static class ReconstructCommand
 {
     public static Command Create(CliContext ctx)
     {

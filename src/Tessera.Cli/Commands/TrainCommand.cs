@@ -9,7 +9,7 @@ using Tessera.Training.Data;
 namespace Tessera.Cli.Commands;
 
 /// <summary><c>tessera train</c> and <c>tessera finetune</c>: a model family's training recipe on a folder or manifest of videos.</summary>
-public static class TrainCommand
+internal static class TrainCommand
 {
     private sealed class Shared
     {

@@ -13,7 +13,7 @@ namespace Tessera.Cli.Commands;
 /// query, e.g. spatial "adjective adjective noun" and temporal "adverb adverb verb". The word lists come from the
 /// model file's metadata.
 /// </summary>
-public static class WordsCommand
+internal static class WordsCommand
 {
     public static Command Create(CliContext ctx)
     {

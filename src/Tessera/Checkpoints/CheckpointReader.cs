@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Tessera.Checkpoints;
 
 /// <summary>Reads model weights from any supported file, choosing the format from the content, not the extension.</summary>
-public static class CheckpointReader
+internal static class CheckpointReader
 {
     public static StateDict Read(string path) => Kind(path) switch
     {

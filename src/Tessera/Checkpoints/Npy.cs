@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Tessera.Checkpoints;
 
 /// <summary>NumPy <c>.npy</c> / <c>.npz</c> files (little-endian; C order, Fortran order is transposed on load; bool, uint8, int8/16/32/64, float16/32/64).</summary>
-public static class Npy
+internal static class Npy
 {
     private const int MaxHeaderBytes = 1 << 20;
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Checkpoints;
 
-public static partial class SafeTensorsFile
+internal static partial class SafeTensorsFile
 {
     private const int AsyncChunkBytes = 4 << 20;
 

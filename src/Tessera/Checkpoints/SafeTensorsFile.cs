@@ -6,13 +6,13 @@ using static TorchSharp.torch;
 namespace Tessera.Checkpoints;
 
 /// <summary>One tensor as described by a safetensors header; offsets are relative to the data buffer.</summary>
-public sealed record SafeTensorsEntry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+internal sealed record SafeTensorsEntry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
 
 /// <summary>A parsed and validated safetensors header.</summary>
-public sealed record SafeTensorsHeader(IReadOnlyList<SafeTensorsEntry> Tensors, IReadOnlyDictionary<string, string> Metadata, long DataStart);
+internal sealed record SafeTensorsHeader(IReadOnlyList<SafeTensorsEntry> Tensors, IReadOnlyDictionary<string, string> Metadata, long DataStart);
 
 /// <summary>Reader and writer for the safetensors format (8-byte LE header length, JSON header, raw buffer).</summary>
-public static partial class SafeTensorsFile
+internal static partial class SafeTensorsFile
 {
     /// <summary>Largest header accepted (the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;

@@ -7,7 +7,7 @@ namespace Tessera.Checkpoints;
 /// An ordered name → tensor map that owns its tensors (disposing it disposes them) plus
 /// string metadata (safetensors <c>__metadata__</c>; empty for other formats).
 /// </summary>
-public sealed class StateDict : IReadOnlyDictionary<string, Tensor>, IDisposable
+internal sealed class StateDict : IReadOnlyDictionary<string, Tensor>, IDisposable
 {
     private readonly OrderedDictionary<string, Tensor> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _metadata;

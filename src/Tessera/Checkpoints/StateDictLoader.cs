@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Tessera.Checkpoints;
 
 /// <summary>Copies a <see cref="StateDict"/> into a module, strictly (every key, every shape), and finds EMA weights.</summary>
-public static class StateDictLoader
+internal static class StateDictLoader
 {
     private const int MaxListed = 20;
 

@@ -9,7 +9,7 @@ namespace Tessera.Checkpoints;
 /// The object tree of a torch checkpoint: <see cref="PickleDict"/>, <c>List&lt;object?&gt;</c>, <see cref="PickleTuple"/>,
 /// strings, numbers, <see cref="Tensor"/>s and inert <see cref="PickleObject"/> placeholders. Owns the tensors.
 /// </summary>
-public sealed class TorchCheckpointContent(object? root, List<Tensor> tensors) : IDisposable
+internal sealed class TorchCheckpointContent(object? root, List<Tensor> tensors) : IDisposable
 {
     public object? Root { get; } = root;
     public IReadOnlyList<Tensor> Tensors => tensors;
@@ -21,7 +21,7 @@ public sealed class TorchCheckpointContent(object? root, List<Tensor> tensors) :
 }
 
 /// <summary>Reads <c>torch.save</c> files (zip format and the legacy pickle stream) without executing any pickle code.</summary>
-public static class TorchCheckpoint
+internal static class TorchCheckpoint
 {
     private const long MaxPickleBytes = 1L << 30;
     private static readonly byte[] LegacyMagic = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]; // 0x1950a86a20f9469cfc6c LE

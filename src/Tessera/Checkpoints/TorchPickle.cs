@@ -9,7 +9,7 @@ namespace Tessera.Checkpoints;
 /// <c>torch.storage._load_from_bytes(b)</c> with <c>b</c> a small legacy <c>torch.save</c> stream of that storage;
 /// those streams are read with the same restricted reader as legacy checkpoints.
 /// </summary>
-public static class TorchPickle
+internal static class TorchPickle
 {
     public static TorchCheckpointContent Load(string path) =>
         CheckpointErrors.Guard(path, "pickle", () =>

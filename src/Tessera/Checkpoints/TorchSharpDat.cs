@@ -8,7 +8,7 @@ namespace Tessera.Checkpoints;
 /// TorchSharp's native <c>Module.save()</c> format: LEB128 entry count, then per entry a LEB128 name length,
 /// the UTF-8 name, LEB128 ScalarType code, LEB128 rank, LEB128 dims and the raw little-endian data.
 /// </summary>
-public static class TorchSharpDat
+internal static class TorchSharpDat
 {
     private const int MaxNameBytes = 1 << 16;
     private const int MaxRank = 64;

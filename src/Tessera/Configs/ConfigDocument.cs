@@ -4,7 +4,7 @@ namespace Tessera.Configs;
 /// A YAML configuration file read OmegaConf-style: <see cref="Root"/> holds the tree as written; <see cref="Resolve"/>
 /// returns subtrees with <c>${...}</c> interpolations resolved, so sections a reader ignores are never resolved.
 /// </summary>
-public sealed class ConfigDocument
+internal sealed class ConfigDocument
 {
     private ConfigDocument(string source, ConfigMapping root)
     {

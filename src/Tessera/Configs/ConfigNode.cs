@@ -6,7 +6,7 @@ namespace Tessera.Configs;
 /// One node of a parsed configuration tree (mapping, sequence or scalar). Every node knows the file it
 /// came from, its dotted key path (<c>model.params.ch_mult[2]</c>) and its line, so errors can name all three.
 /// </summary>
-public abstract class ConfigNode
+internal abstract class ConfigNode
 {
     private protected ConfigNode(string source, string path, int line)
     {
@@ -98,9 +98,9 @@ public abstract class ConfigNode
 }
 
 /// <summary>What a scalar's text means under YAML 1.1 core rules with OmegaConf's float fix (<c>1e-5</c> is a float).</summary>
-public enum ScalarKind { Null, Bool, Int, Float, String }
+internal enum ScalarKind { Null, Bool, Int, Float, String }
 
-public sealed class ConfigScalar : ConfigNode
+internal sealed class ConfigScalar : ConfigNode
 {
     private static readonly HashSet<string> Nulls = ["", "~", "null", "Null", "NULL"];
     private static readonly HashSet<string> Trues = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"];
@@ -184,7 +184,7 @@ public sealed class ConfigScalar : ConfigNode
     };
 }
 
-public sealed class ConfigSequence : ConfigNode
+internal sealed class ConfigSequence : ConfigNode
 {
     public ConfigSequence(string source, string path, int line, IReadOnlyList<ConfigNode> items) : base(source, path, line)
     {
@@ -202,7 +202,7 @@ public sealed class ConfigSequence : ConfigNode
 }
 
 /// <summary>An ordered mapping with string keys and typed getters that name the file and key path on failure.</summary>
-public sealed class ConfigMapping : ConfigNode
+internal sealed class ConfigMapping : ConfigNode
 {
     private readonly Dictionary<string, ConfigNode> _byKey;
 

@@ -7,14 +7,14 @@ using System.Text.Json.Serialization;
 namespace Tessera.Dataset;
 
 /// <summary>Codebook usage of one token group over a data set.</summary>
-public sealed record GroupUsage(
+internal sealed record GroupUsage(
     [property: JsonPropertyName("group")] string Group,
     [property: JsonPropertyName("codebook_size")] long CodebookSize,
     [property: JsonPropertyName("used")] long Used,
     [property: JsonPropertyName("usage")] double Usage);
 
 /// <summary>What <c>tessera dataset merge</c> writes to summary.json.</summary>
-public sealed record DatasetSummary(
+internal sealed record DatasetSummary(
     [property: JsonPropertyName("shards")] int Shards,
     [property: JsonPropertyName("plan_sha256")] string PlanSha256,
     [property: JsonPropertyName("clips")] long Clips,
@@ -35,7 +35,7 @@ public sealed record DatasetSummary(
 /// Verifies every shard of an output folder against its done-marker (presence, sizes, SHA-256) and combines the shard
 /// indexes into one index and a summary. Any missing or corrupt shard is an error naming it; nothing is written then.
 /// </summary>
-public static class DatasetMerger
+internal static class DatasetMerger
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IndentSize = 1 };
 

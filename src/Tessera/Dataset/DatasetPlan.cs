@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Tessera.Dataset;
 
 /// <summary>One probed video of a plan: where it is and how many frames sampling keeps of it.</summary>
-public sealed record PlanVideo(
+internal sealed record PlanVideo(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("path")] string Path,
@@ -16,7 +16,7 @@ public sealed record PlanVideo(
     [property: JsonPropertyName("sampled_frames")] long SampledFrames);
 
 /// <summary>One clip window: sampled frames [Start, Start + Frames) of video <see cref="Video"/>, encoded by shard <see cref="Shard"/>.</summary>
-public sealed record PlanClip(
+internal sealed record PlanClip(
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("video")] int Video,
     [property: JsonPropertyName("start")] int Start,
@@ -24,13 +24,13 @@ public sealed record PlanClip(
     [property: JsonPropertyName("shard")] int Shard);
 
 /// <summary>A listed video that could not be probed, with the reader's message.</summary>
-public sealed record PlanFailure(
+internal sealed record PlanFailure(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("path")] string Path,
     [property: JsonPropertyName("error")] string Error);
 
 /// <summary>The sampling as plan.json stores it.</summary>
-public sealed record PlanSampling(
+internal sealed record PlanSampling(
     [property: JsonPropertyName("fps")] double? Fps,
     [property: JsonPropertyName("width")] int? Width,
     [property: JsonPropertyName("height")] int? Height,
@@ -55,7 +55,7 @@ public sealed record PlanSampling(
 /// A data set cut into clip windows and split into shards: plan.json in a plan folder. Deterministic for the same
 /// videos and options (no times, no machine facts), so every shard process of a job reads the same plan.
 /// </summary>
-public sealed record DatasetPlan(
+internal sealed record DatasetPlan(
     [property: JsonPropertyName("format")] string Format,
     [property: JsonPropertyName("sampling")] PlanSampling Sampling,
     [property: JsonPropertyName("shards")] int Shards,

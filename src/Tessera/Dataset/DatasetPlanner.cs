@@ -4,7 +4,7 @@ using Tessera.Video;
 namespace Tessera.Dataset;
 
 /// <summary>Probes a list of videos and cuts them into a <see cref="DatasetPlan"/> of N shards balanced by frames.</summary>
-public static class DatasetPlanner
+internal static class DatasetPlanner
 {
     /// <param name="videos">(full path, display name) as <see cref="VideoList.Load"/> gives them.</param>
     /// <param name="sampling">Frame rate, clip length and stride of the windows cut from each video.</param>

@@ -7,7 +7,7 @@ namespace Tessera.Dataset;
 /// <see cref="FrameSampling"/>), resized to <see cref="Size"/>, and cut into windows of <see cref="FramesPerClip"/>
 /// sampled frames whose starts are <see cref="Stride"/> sampled frames apart.
 /// </summary>
-public sealed record DatasetSampling
+internal sealed record DatasetSampling
 {
     public double? Fps { get; init; }
     public (int Height, int Width)? Size { get; init; }

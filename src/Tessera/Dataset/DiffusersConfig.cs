@@ -12,7 +12,7 @@ namespace Tessera.Dataset;
 /// <c>shift_factor</c>). diffusers has no class for these models: <c>_class_name</c> names the model in diffusers' style
 /// so tools that key on it can tell it apart; the weights stay Tessera's.
 /// </summary>
-public static class DiffusersConfig
+internal static class DiffusersConfig
 {
     /// <summary>The config of the model file <paramref name="model"/> (its metadata's config and statistics).</summary>
     public static JsonObject Of(string model)

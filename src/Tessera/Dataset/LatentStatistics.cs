@@ -10,7 +10,7 @@ namespace Tessera.Dataset;
 /// <c>z_norm = (z − latents_mean) / latents_std</c> per channel, with <c>latents_std</c> a standard deviation (never its
 /// reciprocal). Sums are float64 and add across shards.
 /// </summary>
-public sealed record LatentStatistics(
+internal sealed record LatentStatistics(
     [property: JsonPropertyName("format")] string Format,
     [property: JsonPropertyName("samples")] long Samples,
     [property: JsonPropertyName("values_per_channel")] long ValuesPerChannel,

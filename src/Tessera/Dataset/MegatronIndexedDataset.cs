@@ -10,7 +10,7 @@ namespace Tessera.Dataset;
 /// and the document indices (int64: 0, then the sequence count after each document). One clip is one document of one
 /// sequence. Everything little-endian.
 /// </summary>
-public static class MegatronIndexedDataset
+internal static class MegatronIndexedDataset
 {
     /// <summary>The 9 bytes every <c>.idx</c> starts with.</summary>
     public static ReadOnlySpan<byte> Magic => "MMIDIDX\0\0"u8;

@@ -13,7 +13,7 @@ namespace Tessera.Dataset;
 /// <c>latents_global_std</c>, <c>scaling_factor</c>, <c>latents_stats_samples</c>), so the normalisation travels with the
 /// weights. The copy keeps every tensor byte of the input and is written atomically under another name.
 /// </summary>
-public static class ModelStatistics
+internal static class ModelStatistics
 {
     /// <summary>Metadata key of the per-channel means (a JSON list).</summary>
     public const string MeanKey = "latents_mean";

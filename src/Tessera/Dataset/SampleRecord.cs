@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Tessera.Dataset;
 
 /// <summary>One token group of a discrete sample: its tensor's shape and codebook size.</summary>
-public sealed record SampleGroup(
+internal sealed record SampleGroup(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("shape")] IReadOnlyList<long> Shape,
     [property: JsonPropertyName("codebook_size")] long CodebookSize,
@@ -14,7 +14,7 @@ public sealed record SampleGroup(
 /// The JSON entry beside each clip's safetensors entry in a shard tar: what the clip is (source, window, sampling) and
 /// what made it (model, its SHA-256, family, compression, Tessera version), the provenance a trainer's cache key needs.
 /// </summary>
-public sealed record SampleRecord(
+internal sealed record SampleRecord(
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("source")] string Source,
     [property: JsonPropertyName("source_sha256")] string SourceSha256,

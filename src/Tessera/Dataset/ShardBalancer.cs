@@ -1,7 +1,7 @@
 namespace Tessera.Dataset;
 
 /// <summary>Splits clips into shards of nearly equal total frames, deterministically.</summary>
-public static class ShardBalancer
+internal static class ShardBalancer
 {
     /// <summary>
     /// Longest clip first, each to the shard with the fewest frames so far (ties: the lower shard, then the earlier clip),

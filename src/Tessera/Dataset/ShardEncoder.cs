@@ -10,10 +10,10 @@ using static TorchSharp.torch;
 namespace Tessera.Dataset;
 
 /// <summary>What a shard encode is told about the model besides the tokenizer itself (recorded in every sample).</summary>
-public sealed record ShardModel(string Name, string? Sha256, string? WeightsName, string? WeightsSha256);
+internal sealed record ShardModel(string Name, string? Sha256, string? WeightsName, string? WeightsSha256);
 
 /// <summary>What one call of <see cref="ShardEncoder.Encode"/> did.</summary>
-public sealed record ShardOutcome(bool AlreadyDone, ShardMarker Marker, int EncodedThisRun, int ResumedClips);
+internal sealed record ShardOutcome(bool AlreadyDone, ShardMarker Marker, int EncodedThisRun, int ResumedClips);
 
 /// <summary>
 /// Encodes one shard of a <see cref="DatasetPlan"/> into WebDataset tars, a Parquet index, a report and a done-marker.
@@ -21,7 +21,7 @@ public sealed record ShardOutcome(bool AlreadyDone, ShardMarker Marker, int Enco
 /// once its clips are all done, so a killed run resumes after its last finished clip and, since encoding and packing are
 /// deterministic, ends with the same bytes as a run that was never interrupted.
 /// </summary>
-public sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, ShardModel model, int maxCount)
+internal sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, ShardModel model, int maxCount)
 {
     private const string SampleSuffix = ".safetensors";
     private const string RecordSuffix = ".json";

@@ -11,7 +11,7 @@ namespace Tessera.Dataset;
 /// vocabulary offset of token ids and whether a Megatron indexed dataset is written too. Recorded in every sample and in
 /// the done-marker, so shards encoded differently never mix in one folder.
 /// </summary>
-public sealed record ShardEncoding
+internal sealed record ShardEncoding
 {
     /// <summary>Seed of the posterior samples; null stores the posterior mean (deterministic).</summary>
     public long? SampleSeed { get; init; }

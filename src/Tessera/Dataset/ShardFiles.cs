@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Tessera.Dataset;
 
 /// <summary>The names of one shard's files in an output folder.</summary>
-public static class ShardFiles
+internal static class ShardFiles
 {
     public static string Stem(int shard) => string.Create(CultureInfo.InvariantCulture, $"shard-{shard:D5}");
     public static string Tar(int shard, int part) => string.Create(CultureInfo.InvariantCulture, $"{Stem(shard)}-{part:D5}.tar");

@@ -7,7 +7,7 @@ namespace Tessera.Dataset;
 /// One row of a shard's Parquet index (and of the merged index): a clip, where its entries lie in which tar, and its
 /// shape, so a reader can seek straight to a sample without scanning the tars.
 /// </summary>
-public sealed class ShardIndexRow
+internal sealed class ShardIndexRow
 {
     [JsonPropertyName("key")] public string Key { get; set; } = "";
     [JsonPropertyName("shard")] public int Shard { get; set; }

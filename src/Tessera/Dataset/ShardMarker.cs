@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Tessera.Dataset;
 
 /// <summary>A file a shard wrote, with its size and SHA-256 (lowercase hex).</summary>
-public sealed record ShardFile(
+internal sealed record ShardFile(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("bytes")] long Bytes,
     [property: JsonPropertyName("sha256")] string Sha256)
@@ -22,7 +22,7 @@ public sealed record ShardFile(
 /// The done-marker a finished shard writes last: its counts and every output file's checksum. Its presence means the
 /// shard is complete; <c>tessera dataset merge</c> verifies the files against it.
 /// </summary>
-public sealed record ShardMarker(
+internal sealed record ShardMarker(
     [property: JsonPropertyName("format")] string Format,
     [property: JsonPropertyName("shard")] int Shard,
     [property: JsonPropertyName("shards")] int Shards,
@@ -57,13 +57,13 @@ public sealed record ShardMarker(
 }
 
 /// <summary>A clip a shard could not encode, with the reason.</summary>
-public sealed record ShardFailure(
+internal sealed record ShardFailure(
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("source")] string Source,
     [property: JsonPropertyName("error")] string Error);
 
 /// <summary>The shard report: the clips that failed (an empty list when none did).</summary>
-public sealed record ShardReport(
+internal sealed record ShardReport(
     [property: JsonPropertyName("shard")] int Shard,
     [property: JsonPropertyName("failures")] IReadOnlyList<ShardFailure> Failures)
 {
@@ -76,7 +76,7 @@ public sealed record ShardReport(
 }
 
 /// <summary>How long the run that finished a shard took: kept apart from the marker because it differs between runs.</summary>
-public sealed record ShardTiming(
+internal sealed record ShardTiming(
     [property: JsonPropertyName("shard")] int Shard,
     [property: JsonPropertyName("clips_encoded")] int ClipsEncoded,
     [property: JsonPropertyName("frames_encoded")] long FramesEncoded,

@@ -3,13 +3,13 @@ using System.Text;
 namespace Tessera.Dataset;
 
 /// <summary>One regular file of a tar: its name, where its data starts in the archive, and its size.</summary>
-public sealed record TarMember(string Name, long DataOffset, long Size);
+internal sealed record TarMember(string Name, long DataOffset, long Size);
 
 /// <summary>
 /// POSIX ustar archives with fixed owner, mode and time, so the same members always give the same bytes (what a resumed
 /// shard needs to match an uninterrupted one). Regular files only, names up to 100 bytes, as WebDataset writes them.
 /// </summary>
-public static class UstarArchive
+internal static class UstarArchive
 {
     private const int Block = 512;
 

@@ -6,7 +6,7 @@ namespace Tessera.Evaluation;
 /// One clip of an evaluated video: frames <see cref="Start"/> … <see cref="Start"/> + <see cref="RealFrames"/> − 1 of the
 /// sampled video, followed by <see cref="PaddedFrames"/> repeats of the last of them.
 /// </summary>
-public readonly record struct ClipSpan(int Start, int RealFrames, int PaddedFrames)
+internal readonly record struct ClipSpan(int Start, int RealFrames, int PaddedFrames)
 {
     public int Length => RealFrames + PaddedFrames;
 
@@ -20,7 +20,7 @@ public readonly record struct ClipSpan(int Start, int RealFrames, int PaddedFram
 }
 
 /// <summary>The clip layout of the evaluation protocol (VidTok's <c>VidTokValDataset</c>, <c>inference_evaluate.py</c>).</summary>
-public static class ClipPlan
+internal static class ClipPlan
 {
     /// <summary>Default clip length: the model family's own protocol (VidTok: 17 for causal models, chunk 16 + 1; 16 for non-causal ones).</summary>
     public static int DefaultClipFrames(ModelConfig config) => config.Card.EvalClipFrames;

@@ -31,6 +31,7 @@ public sealed record EvalOptions
     /// <summary>Whole video as one clip through the chunked (tiled) path; causal v1.1 models only, as in the reference.</summary>
     public bool LongVideo { get; init; }
 
+    /// <summary>How <see cref="LongVideo"/> fits a video's length (default: the reference's truncation).</summary>
     public LongVideoLength LongVideoLength { get; init; } = LongVideoLength.TruncateAsReference;
 
     /// <summary>Extra per-frame metrics (LPIPS), added after PSNR and SSIM. The evaluator does not own them.</summary>

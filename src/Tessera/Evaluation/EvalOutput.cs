@@ -12,7 +12,7 @@ namespace Tessera.Evaluation;
 /// then <c>results.csv</c> (one row per video), <c>summary.json</c>, <c>summary.md</c> and <c>report.html</c>.
 /// Metrics that were not computed are JSON null and "n/a" in CSV, Markdown and HTML — never 0.
 /// </summary>
-public static class EvalOutput
+internal static class EvalOutput
 {
     public const string NotAvailable = "n/a";
 

@@ -19,13 +19,20 @@ namespace Tessera.Evaluation;
 /// </summary>
 public sealed class Evaluator
 {
+    /// <summary>Metric name prefix of LPIPS columns (reported absent when no LPIPS metric is given).</summary>
     public const string Lpips = "lpips";
+    /// <summary>Name of the FVD result.</summary>
     public const string Fvd = "fvd";
 
     private readonly VideoTokenizer tokenizer;
     private readonly EvalOptions options;
     private readonly IReadOnlyList<IFrameMetric> metrics;
 
+    /// <summary>An evaluator for <paramref name="tokenizer"/>; neither the tokenizer nor the metrics in <paramref name="options"/> are disposed by it.</summary>
+    /// <param name="tokenizer">The model under test.</param>
+    /// <param name="options">The protocol settings; null for the reference's defaults.</param>
+    /// <exception cref="ConfigException">The options are invalid.</exception>
+    /// <exception cref="InvalidInputException">Long-video mode with a model that does not stream, or without a temporal chunk.</exception>
     public Evaluator(VideoTokenizer tokenizer, EvalOptions? options = null)
     {
         this.tokenizer = tokenizer;
@@ -40,12 +47,14 @@ public sealed class Evaluator
         ClipFrames = this.options.ClipFrames ?? ClipPlan.DefaultClipFrames(tokenizer.Config);
     }
 
+    /// <summary>Frames per evaluated clip (the option, else the model card's <see cref="ModelCard.EvalClipFrames"/>).</summary>
     public int ClipFrames { get; }
 
     /// <summary>Metric columns in report order: psnr, ssim, then LPIPS (its own name, or "lpips" reported absent).</summary>
     public IReadOnlyList<string> MetricNames =>
         [.. metrics.Select(m => m.Name), .. metrics.Any(m => m.Name.StartsWith(Lpips, StringComparison.Ordinal)) ? Array.Empty<string>() : [Lpips]];
 
+    /// <summary>The protocol settings recorded with the results.</summary>
     public EvalSettings Settings => new(options.Fps, options.Size.Height, options.Size.Width, ClipFrames, options.LongVideo,
         options.LongVideoLength.ToString(), tokenizer.Options.TemporalChunk, $"{tokenizer.Card.Family} {tokenizer.Card.Variant}".Trim(), MetricNames,
         "padded tail frames are evaluated and counted in the means, as the reference does; metrics_real_frames excludes them",
@@ -58,6 +67,13 @@ public sealed class Evaluator
     /// calling <paramref name="onVideo"/> for the video in progress, and frees what it allocated.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <param name="videos">(file, name) pairs, evaluated in order.</param>
+    /// <param name="input">The input argument as given, recorded in the results.</param>
+    /// <param name="model">The model argument as given, recorded in the results.</param>
+    /// <param name="progress">Receives per-clip and per-video reports; null for none.</param>
+    /// <param name="onVideo">Sees each video's result as soon as it is complete; null for none.</param>
+    /// <returns>Per-video results and their frame-weighted means; a video that fails is recorded with its error, not thrown.</returns>
+    /// <param name="cancellationToken">Checked between videos, between clips and after every encoder and decoder block.</param>
     public EvalRun Run(IReadOnlyList<(string Path, string Name)> videos, string input, string model,
         IProgress<EvalProgress>? progress = null, Action<VideoResult>? onVideo = null, CancellationToken cancellationToken = default)
     {
@@ -95,6 +111,12 @@ public sealed class Evaluator
     /// (the caller owns them); a failed or cancelled video appends none.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <param name="path">The video file.</param>
+    /// <param name="name">Its name in the results.</param>
+    /// <param name="progress">Receives one report per clip; null for none.</param>
+    /// <param name="fvdReal">When FVD is on, receives the originals' feature tensors [n, D]; the caller owns and disposes them.</param>
+    /// <param name="fvdFake">When FVD is on, receives the reconstructions' feature tensors [n, D]; the caller owns and disposes them.</param>
+    /// <param name="cancellationToken">Checked between videos, between clips and after every encoder and decoder block.</param>
     public VideoResult EvaluateVideo(string path, string name, IProgress<EvalProgress>? progress = null,
         List<Tensor>? fvdReal = null, List<Tensor>? fvdFake = null, CancellationToken cancellationToken = default)
     {

@@ -8,7 +8,7 @@ namespace Tessera.Evaluation;
 /// The self-contained HTML report: the summary table, then per video a strip of sampled frames (original,
 /// reconstruction, error heat map; base64 PNG), PSNR and SSIM per frame (inline SVG) and the token histogram.
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     public const int HistogramBins = 64;
 

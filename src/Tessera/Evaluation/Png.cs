@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace Tessera.Evaluation;
 
 /// <summary>A minimal PNG encoder (8-bit RGB, no filtering, zlib) for the report's embedded frames.</summary>
-public static class Png
+internal static class Png
 {
     private static readonly uint[] CrcTable = BuildCrcTable();
 
@@ -66,7 +66,7 @@ public static class Png
 }
 
 /// <summary>Error heat maps for the report.</summary>
-public static class ErrorHeatmap
+internal static class ErrorHeatmap
 {
     /// <summary>Absolute error at which the heat map saturates (white), in 8-bit levels.</summary>
     public const int Saturation = 64;

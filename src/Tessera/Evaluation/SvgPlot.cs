@@ -5,7 +5,7 @@ using System.Text;
 namespace Tessera.Evaluation;
 
 /// <summary>Small self-contained SVG charts for the HTML report (no plotting library, no native assets).</summary>
-public static class SvgPlot
+internal static class SvgPlot
 {
     private const int Left = 52, Right = 12, Top = 24, Bottom = 30;
 

@@ -22,6 +22,10 @@ internal sealed class ChunkedDecoder : IDisposable
 
     /// <param name="expectedChunks">Chunks the stream will have, for progress reports; 0 when unknown (no reports).</param>
     /// <param name="cancellationToken">Checked after every decoder block (throws <see cref="OperationCanceledException"/>).</param>
+    /// <param name="model">The causal model that decodes.</param>
+    /// <param name="latentsPerChunk">Latent frames decoded per chunk.</param>
+    /// <param name="copyInput">Whether codes are copied on arrival (a caller may reuse its tensors) rather than viewed.</param>
+    /// <param name="progress">Receives one report per decoded chunk; null for none.</param>
     public ChunkedDecoder(ICausalAutoencoder model, int latentsPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0,
         CancellationToken cancellationToken = default)
     {

@@ -23,6 +23,9 @@ internal sealed class ChunkedEncoder : IDisposable
     /// <param name="expectedChunks">Chunks the stream will have, for progress reports; 0 when unknown (no reports).</param>
     /// <param name="copyInput">Whether frames are copied on arrival (a caller may reuse its buffer) rather than viewed.</param>
     /// <param name="cancellationToken">Checked after every encoder block (throws <see cref="OperationCanceledException"/>).</param>
+    /// <param name="model">The causal model that encodes.</param>
+    /// <param name="framesPerChunk">Frames encoded per chunk after the first frame.</param>
+    /// <param name="progress">Receives one report per encoded chunk; null for none.</param>
     public ChunkedEncoder(ICausalAutoencoder model, int framesPerChunk, bool copyInput, IProgress<ChunkProgress>? progress = null, int expectedChunks = 0,
         CancellationToken cancellationToken = default)
     {

@@ -18,10 +18,10 @@ public sealed class DecodeSession : IDisposable
     private int codes, skip, claimed, emitted;
     private readonly CancellationToken cancellationToken;
 
-    /// <param name="tokenizer">The tokenizer whose model and options the session uses (not owned).</param>
     /// <param name="expectedLatents">Latent frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
     /// <param name="cancellationToken">Checked after every decoder block; once it fires the session throws
     /// <see cref="OperationCanceledException"/> from every call and can only be disposed.</param>
+    /// <param name="tokenizer">A tokenizer of a streaming model (<see cref="Models.ModelCard.Streams"/>); the session uses it and does not dispose it.</param>
     public DecodeSession(VideoTokenizer tokenizer, int expectedLatents = 0, CancellationToken cancellationToken = default)
     {
         this.cancellationToken = cancellationToken;
@@ -32,6 +32,7 @@ public sealed class DecodeSession : IDisposable
         decoder = new ChunkedDecoder(Tiling.For(model, tokenizer.Options, tokenizer.Card), perChunk, copyInput: true, tokenizer.Options.Progress, chunks, cancellationToken);
     }
 
+    /// <summary>Whether <see cref="Complete"/> has been called; no codes can be pushed after it.</summary>
     public bool IsComplete { get; private set; }
 
     /// <summary>Appends the next code of the stream; only the first may have leading frames.</summary>
@@ -53,6 +54,7 @@ public sealed class DecodeSession : IDisposable
     }
 
     /// <summary>Frames [B, 3, n, H, W] decoded since the last pull, or null when none are.</summary>
+    /// <remarks>The returned float32 tensor is the caller's to dispose.</remarks>
     public Tensor? Pull()
     {
         var n = Math.Min(frames.Count, claimed - emitted);
@@ -79,6 +81,7 @@ public sealed class DecodeSession : IDisposable
             throw new InvalidInputException($"the codes decode to {available} video frames, fewer than the {claimed} they claim");
     }
 
+    /// <summary>Frees the causal caches and any decoded frames not yet pulled.</summary>
     public void Dispose()
     {
         decoder.Dispose();

@@ -20,10 +20,10 @@ public sealed class EncodeSession : IDisposable
     private int pulledEncodedFrames;
     private readonly CancellationToken cancellationToken;
 
-    /// <param name="tokenizer">The tokenizer whose model and options the session uses (not owned).</param>
     /// <param name="expectedFrames">Frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
     /// <param name="cancellationToken">Checked after every encoder block; once it fires the session throws
     /// <see cref="OperationCanceledException"/> from every call and can only be disposed.</param>
+    /// <param name="tokenizer">A tokenizer of a streaming model (<see cref="Models.ModelCard.Streams"/>); the session uses it and does not dispose it.</param>
     public EncodeSession(VideoTokenizer tokenizer, int expectedFrames = 0, CancellationToken cancellationToken = default)
     {
         this.cancellationToken = cancellationToken;
@@ -39,6 +39,7 @@ public sealed class EncodeSession : IDisposable
     /// <summary>Real frames pushed so far.</summary>
     public int FramesPushed { get; private set; }
 
+    /// <summary>Whether <see cref="Complete"/> has been called; no frames can be pushed after it.</summary>
     public bool IsComplete { get; private set; }
 
     /// <summary>Appends frames [B, 3, n, H, W] or [3, n, H, W] in the card's range; the caller may reuse the tensor afterwards.</summary>
@@ -70,6 +71,7 @@ public sealed class EncodeSession : IDisposable
     }
 
     /// <summary>The code of the chunks encoded since the last pull, or null when no chunk has been completed since.</summary>
+    /// <remarks>The returned code is the caller's to dispose.</remarks>
     public VideoCode? Pull()
     {
         if (outputs.Count == 0) return null;
@@ -98,6 +100,7 @@ public sealed class EncodeSession : IDisposable
         IsComplete = true;
     }
 
+    /// <summary>Frees the causal caches and any frames or codes not yet pulled.</summary>
     public void Dispose()
     {
         encoder.Dispose();

@@ -8,7 +8,7 @@ namespace Tessera.Inference;
 /// exactly 17 frames), stacked along the batch axis. Frames after the last whole clip are left out, as the evaluation
 /// protocol does; a video shorter than one clip is left for the frame rule to pad or refuse.
 /// </summary>
-public static class FixedClips
+internal static class FixedClips
 {
     /// <summary>
     /// [B, 3, T, H, W] → [B·k, 3, N, H, W] with k = T / N whole clips (clip-major within each video), when the rule

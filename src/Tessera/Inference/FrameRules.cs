@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Inference;
 
 /// <summary>The frame counts a model takes (its card's <see cref="FrameRule"/>), and padding up to one.</summary>
-public static class FrameRules
+internal static class FrameRules
 {
     public static bool Accepts(ModelConfig config, int frames) => config.Card.Frames.Accepts(frames);
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Inference;
 
 /// <summary>A causal encoder/decoder pair that <see cref="TemporalChunker"/> can stream chunk by chunk.</summary>
-public interface ICausalAutoencoder
+internal interface ICausalAutoencoder
 {
     /// <summary>Input frames per latent frame after the first.</summary>
     int TemporalFactor { get; }

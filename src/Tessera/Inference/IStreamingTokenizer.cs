@@ -7,7 +7,7 @@ namespace Tessera.Inference;
 /// run chunk by chunk with a <see cref="Nn.CausalCache"/>, and its bottleneck works frame by frame, so codes made
 /// chunk by chunk equal the codes of one call.
 /// </summary>
-public interface IStreamingTokenizer : ICausalAutoencoder
+internal interface IStreamingTokenizer : ICausalAutoencoder
 {
     /// <summary>
     /// The code of an encoder output [B, z|2z, T', H', W'] made from <paramref name="encodedFrames"/> input frames

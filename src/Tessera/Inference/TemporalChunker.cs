@@ -12,7 +12,7 @@ namespace Tessera.Inference;
 /// Whole tensors in, whole tensors out: the chunking itself is <see cref="ChunkedEncoder"/>'s and <see cref="ChunkedDecoder"/>'s,
 /// which <see cref="EncodeSession"/> and <see cref="DecodeSession"/> feed piece by piece.
 /// </summary>
-public static class TemporalChunker
+internal static class TemporalChunker
 {
     /// <summary>[start, end) ranges: [0,1], [1,1+step], [1+step,1+2·step], …, the last clipped to <paramref name="length"/>.</summary>
     public static IReadOnlyList<(int Start, int End)> Chunks(int length, int step)

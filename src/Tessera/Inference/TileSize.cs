@@ -9,5 +9,6 @@ namespace Tessera.Inference;
 /// </summary>
 public sealed record TileSize(int Width, int Height, int Overlap)
 {
+    /// <summary>e.g. "256x256 tiles, 64 px overlap".</summary>
     public override string ToString() => $"{Width}x{Height} tiles, {Overlap} px overlap";
 }

@@ -12,11 +12,25 @@ public sealed class TokenIds : VideoCode
     private readonly Dictionary<string, Tensor> groups;
 
     /// <summary>A code of a model with one token group.</summary>
+    /// <param name="ids">Int32 ids [B, ..axes] of the card's only token group; the code takes ownership and disposes them with itself.</param>
+    /// <param name="config">The model configuration that decodes the ids.</param>
+    /// <param name="frames">Video frames the ids stand for; decoding returns exactly this many.</param>
+    /// <param name="leadingFrames">Decoder output frames before the video's first frame (see <see cref="VideoCode.LeadingFrames"/>).</param>
+    /// <exception cref="InvalidInputException">The model does not have exactly one token group, or the ids' dtype or rank does not match it.</exception>
     public TokenIds(Tensor ids, ModelConfig config, int frames, int leadingFrames = 0)
         : this(new Dictionary<string, Tensor> { [OnlyGroup(config.Card).Name] = ids }, config, frames, leadingFrames)
     {
     }
 
+    /// <summary>
+    /// A code of a model with any number of token groups: one int32 tensor [B, ..axes] per group of the card, all with one
+    /// batch size. The code takes ownership of the tensors and disposes them with itself.
+    /// </summary>
+    /// <param name="groups">Ids by token group name (exactly the card's groups).</param>
+    /// <param name="config">The model configuration that decodes the ids.</param>
+    /// <param name="frames">Video frames the ids stand for; decoding returns exactly this many.</param>
+    /// <param name="leadingFrames">Decoder output frames before the video's first frame (see <see cref="VideoCode.LeadingFrames"/>).</param>
+    /// <exception cref="InvalidInputException">The model is continuous, the groups or their dtypes/ranks do not match the card, or batch sizes differ.</exception>
     public TokenIds(IReadOnlyDictionary<string, Tensor> groups, ModelConfig config, int frames, int leadingFrames = 0)
         : base(config, frames, leadingFrames)
     {
@@ -42,6 +56,8 @@ public sealed class TokenIds : VideoCode
     /// <summary>Ids of each group by name.</summary>
     public IReadOnlyDictionary<string, Tensor> Groups => groups;
 
+    /// <summary>The ids of one token group by name, owned by this code.</summary>
+    /// <exception cref="KeyNotFoundException">The card has no such group.</exception>
     public Tensor this[string group] => groups[group];
 
     /// <summary>The ids of a one-group code (VidTok's <c>tokens</c>).</summary>
@@ -56,8 +72,11 @@ public sealed class TokenIds : VideoCode
     /// <summary>Bits to store the code: Σ over groups of ids × log2(codebook size).</summary>
     public double Bits => TokenGroups.Sum(g => groups[g.Name].numel() * g.BitsPerToken);
 
+    /// <inheritdoc/>
     public override long BatchSize => groups.Values.First().shape[0];
 
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The first group is not laid out on a [T', H', W'] grid.</exception>
     public override (long Time, long Height, long Width) GridSize
     {
         get
@@ -73,6 +92,7 @@ public sealed class TokenIds : VideoCode
         foreach (var t in groups.Values) t.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Disposes every group's ids.</summary>
     public override void Dispose()
     {
         foreach (var t in groups.Values) t.Dispose();

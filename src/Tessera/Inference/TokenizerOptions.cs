@@ -21,8 +21,11 @@ public enum LatentMode
 /// <summary>Immutable inference settings of a <see cref="VideoTokenizer"/>.</summary>
 public sealed record TokenizerOptions
 {
+    /// <summary>What to do with a frame count the model cannot take (default: pad with the last frame and trim the output).</summary>
     public FramePolicy Frames { get; init; } = FramePolicy.PadLastFrame;
+    /// <summary>How a KL model turns its posterior into latents (default: the mean).</summary>
     public LatentMode Latent { get; init; } = LatentMode.Mean;
+    /// <summary>Seed of the generator <see cref="LatentMode.Sample"/> draws from; each call starts from it.</summary>
     public long Seed { get; init; } = 0;
 
     /// <summary>

@@ -21,6 +21,7 @@ public abstract class VideoCode : IDisposable
     /// <summary>The model configuration that produced (and can decode) this code.</summary>
     public ModelConfig Config { get; }
 
+    /// <summary>The card of <see cref="Config"/>.</summary>
     public ModelCard Card => Config.Card;
 
     /// <summary>Frames of the video that was encoded; decoding returns exactly this many.</summary>
@@ -41,5 +42,6 @@ public abstract class VideoCode : IDisposable
     /// <summary>Moves the code's tensors out of the current dispose scope (the facade returns codes from its scope).</summary>
     internal abstract void MoveToOuterDisposeScope();
 
+    /// <summary>Disposes the code's tensors.</summary>
     public abstract void Dispose();
 }

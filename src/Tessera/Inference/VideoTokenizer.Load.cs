@@ -11,6 +11,9 @@ public sealed partial class VideoTokenizer
     /// VidTok YAML config). Presets and config files need <paramref name="weights"/>: a Tessera model file, an
     /// official checkpoint, or a plain state dict.
     /// </summary>
+    /// <returns>A tokenizer that owns the model's weights; dispose it when done.</returns>
+    /// <exception cref="ConfigException">The model name, config file or options are unknown or inconsistent, or weights are missing.</exception>
+    /// <exception cref="CheckpointFormatException">The weights file is malformed or does not fit the model.</exception>
     public static VideoTokenizer Load(string model, string? weights = null, TokenizerOptions? options = null, bool useEma = false)
     {
         var (config, defaultWeights) = ResolveModel(model);
@@ -61,5 +64,6 @@ public sealed partial class VideoTokenizer
     }
 
     /// <summary>The config a model argument names, and the weights it carries (Tessera model files only).</summary>
+    /// <exception cref="ConfigException">The argument is neither a model file, a preset nor a config file a family reads.</exception>
     public static (ModelConfig Config, string? Weights) ResolveModel(string model) => ModelFamilies.Resolve(model);
 }

@@ -13,7 +13,7 @@ public sealed partial class VideoTokenizer : IDisposable
 {
     private readonly TokenizerModel model;
 
-    public VideoTokenizer(TokenizerModel model, TokenizerOptions? options = null)
+    internal VideoTokenizer(TokenizerModel model, TokenizerOptions? options = null)
     {
         this.model = model;
         Options = options ?? new TokenizerOptions();
@@ -25,10 +25,13 @@ public sealed partial class VideoTokenizer : IDisposable
         model.eval();
     }
 
+    /// <summary>The configuration of the loaded model (its preset name, family and card).</summary>
     public ModelConfig Config => model.ModelConfig;
+    /// <summary>What the model takes and produces: frame rule, spatial multiple, value range, compression, token groups.</summary>
     public ModelCard Card => model.Card;
+    /// <summary>The inference settings this tokenizer was loaded with.</summary>
     public TokenizerOptions Options { get; }
-    public TokenizerModel Model => model;
+    internal TokenizerModel Model => model;
 
     /// <summary>Whether a clip of this many frames goes through the chunked (long-video) path.</summary>
     public bool UsesChunking(int frames) => model.UsesChunking(frames, Options);
@@ -41,6 +44,11 @@ public sealed partial class VideoTokenizer : IDisposable
     /// </summary>
     /// <exception cref="InvalidInputException">The video's shape, size or frame count does not suit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <returns>
+    /// <see cref="TokenIds"/> (int32 ids, [B, T', H', W'] per token group) for a discrete model, else <see cref="Latents"/>
+    /// (float32 [B, C, T', H', W']); <see cref="VideoCode.Frames"/> is T. The caller owns the code and disposes it; the input
+    /// tensor is neither kept nor disposed.
+    /// </returns>
     public VideoCode Encode(Tensor video, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -65,6 +73,7 @@ public sealed partial class VideoTokenizer : IDisposable
     /// </summary>
     /// <exception cref="InvalidInputException">The code comes from another family or decodes to fewer frames than it claims.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <returns>A new tensor the caller owns and disposes; <paramref name="code"/> is neither kept nor disposed.</returns>
     public Tensor Decode(VideoCode code, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -86,14 +95,17 @@ public sealed partial class VideoTokenizer : IDisposable
     /// <paramref name="cancellationToken"/> is checked after every encoder block; once it fires, the session's calls throw
     /// <see cref="OperationCanceledException"/> and the session can only be disposed.
     /// </summary>
+    /// <exception cref="InvalidInputException">The model does not stream (<see cref="ModelCard.Streams"/>), the temporal chunk is 0, or latents are sampled.</exception>
     public EncodeSession StartEncode(int expectedFrames = 0, CancellationToken cancellationToken = default) => new(this, expectedFrames, cancellationToken);
 
     /// <summary>
     /// A session that decodes one stream of codes pushed in pieces (see <see cref="DecodeSession"/>).
     /// <paramref name="cancellationToken"/> is checked after every decoder block; once it fires, the session can only be disposed.
     /// </summary>
+    /// <exception cref="InvalidInputException">The model does not stream (<see cref="ModelCard.Streams"/>) or the temporal chunk is 0.</exception>
     public DecodeSession StartDecode(int expectedLatents = 0, CancellationToken cancellationToken = default) => new(this, expectedLatents, cancellationToken);
 
+    /// <summary>Frees the model's weights; codes and tensors already returned stay valid.</summary>
     public void Dispose() => model.Dispose();
 
     private int FramesToEncode(int frames)

@@ -24,12 +24,15 @@ public sealed class CodebookUsage
 {
     private readonly long[] _counts;
 
+    /// <summary>An empty histogram over ids [0, <paramref name="codebookSize"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="codebookSize"/> is less than 1.</exception>
     public CodebookUsage(int codebookSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(codebookSize, 1);
         _counts = new long[codebookSize];
     }
 
+    /// <summary>K, the number of codes counted.</summary>
     public int CodebookSize => _counts.Length;
 
     /// <summary>Tokens added so far.</summary>

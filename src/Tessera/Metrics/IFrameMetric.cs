@@ -18,7 +18,9 @@ public interface IFrameMetric : IDisposable
 /// <summary>Maps whole clips to feature vectors for distribution metrics (I3D for FVD).</summary>
 public interface IVideoFeatureExtractor : IDisposable
 {
+    /// <summary>Names the features in results (e.g. <c>i3d_logits400</c>); FVDs compare only between equal names.</summary>
     string Name { get; }
+    /// <summary>D, the width of each feature vector.</summary>
     int FeatureDim { get; }
 
     /// <summary>Features [B, D] float64 for clips [B, 3, T, H, W] in [-1, 1], preprocessed as the extractor's protocol says.</summary>
@@ -26,7 +28,7 @@ public interface IVideoFeatureExtractor : IDisposable
 }
 
 /// <summary>The parameter-free per-frame metrics as <see cref="IFrameMetric"/>s.</summary>
-public static class FrameMetrics
+internal static class FrameMetrics
 {
     public static IFrameMetric Psnr { get; } = new Delegating("psnr", true, Metrics.Psnr.PerFrame);
     public static IFrameMetric Ssim { get; } = new Delegating("ssim", true, Metrics.Ssim.PerFrame);

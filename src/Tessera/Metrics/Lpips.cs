@@ -31,8 +31,8 @@ public enum LpipsBackbone
 public sealed class Lpips : IFrameMetric
 {
     /// <summary>ScalingLayer shift and scale per RGB channel.</summary>
-    public static readonly IReadOnlyList<float> Shift = [-0.030f, -0.088f, -0.188f];
-    public static readonly IReadOnlyList<float> Scale = [0.458f, 0.448f, 0.450f];
+    internal static readonly IReadOnlyList<float> Shift = [-0.030f, -0.088f, -0.188f];
+    internal static readonly IReadOnlyList<float> Scale = [0.458f, 0.448f, 0.450f];
     private const double NormEps = 1e-10;
 
     private static readonly Regex HeadKey = new(@"^lin(\d+)\.", RegexOptions.CultureInvariant);
@@ -59,10 +59,13 @@ public sealed class Lpips : IFrameMetric
         _scale = tensor(Scale.ToArray()).reshape(1, 3, 1, 1);
     }
 
+    /// <summary>The trunk under the heads.</summary>
     public LpipsBackbone Backbone { get; }
 
+    /// <summary><c>lpips_vgg</c> or <c>lpips_alex</c>.</summary>
     public string Name => Backbone == LpipsBackbone.Vgg16 ? "lpips_vgg" : "lpips_alex";
 
+    /// <summary>False: LPIPS is a distance.</summary>
     public bool HigherIsBetter => false;
 
     /// <summary>Image pairs per trunk pass (memory bound; both images of a pair go through one pass). Default 8.</summary>
@@ -73,6 +76,8 @@ public sealed class Lpips : IFrameMetric
     }
 
     /// <summary>Reads the trunk and the heads (the same path twice for one combined file) and checks every key strictly.</summary>
+    /// <returns>A frozen metric in eval mode; the caller disposes it.</returns>
+    /// <exception cref="CheckpointFormatException">A file is malformed, or a key is missing, extra or of the wrong shape.</exception>
     public static Lpips Load(LpipsBackbone backbone, string backboneWeights, string headWeights)
     {
         ArgumentNullException.ThrowIfNull(backboneWeights);
@@ -88,7 +93,7 @@ public sealed class Lpips : IFrameMetric
     public static Lpips Load(LpipsBackbone backbone, string combinedWeights) => Load(backbone, combinedWeights, combinedWeights);
 
     /// <summary>Builds the metric from state dicts already in memory (copied; the caller keeps ownership).</summary>
-    public static Lpips Create(LpipsBackbone backbone, StateDict backboneWeights, StateDict headWeights,
+    internal static Lpips Create(LpipsBackbone backbone, StateDict backboneWeights, StateDict headWeights,
         string backboneSource = "backbone weights", string headSource = "head weights")
     {
         ArgumentNullException.ThrowIfNull(backboneWeights);
@@ -119,6 +124,7 @@ public sealed class Lpips : IFrameMetric
     }
 
     /// <summary>LPIPS distance per image pair for [N, 3, H, W] batches in [-1, 1] → [N] (float32).</summary>
+    /// <remarks>The result is the caller's to dispose.</remarks>
     public Tensor Forward(Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
@@ -129,7 +135,7 @@ public sealed class Lpips : IFrameMetric
     /// LPIPS as a training loss: [N] for image batches [N, 3, H, W] in [-1, 1], differentiable with respect to the
     /// inputs (the network's own weights stay frozen). Runs in the caller's dispose scope and autograd mode.
     /// </summary>
-    public Tensor Loss(Tensor x, Tensor y)
+    internal Tensor Loss(Tensor x, Tensor y)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!x.shape.SequenceEqual(y.shape) || x.dim() != 4 || x.shape[1] != 3)
@@ -138,7 +144,7 @@ public sealed class Lpips : IFrameMetric
     }
 
     /// <summary>The five per-layer terms whose sum is <see cref="Forward"/>: [N, 5] (float32).</summary>
-    public Tensor ForwardPerLayer(Tensor x, Tensor y)
+    internal Tensor ForwardPerLayer(Tensor x, Tensor y)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(x);
@@ -252,6 +258,7 @@ public sealed class Lpips : IFrameMetric
         }
     }
 
+    /// <summary>Frees the trunk and the heads.</summary>
     public void Dispose()
     {
         if (_disposed) return;

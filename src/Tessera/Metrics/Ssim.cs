@@ -9,7 +9,9 @@ namespace Tessera.Metrics;
 /// </summary>
 public static class Ssim
 {
+    /// <summary>Side of the Gaussian window in pixels.</summary>
     public const int WindowSize = 11;
+    /// <summary>Standard deviation of the Gaussian window in pixels.</summary>
     public const double Sigma = 1.5;
 
     /// <summary>Per-frame SSIM for two videos [B, 3, T, H, W] (or [3, T, H, W]) in [-1, 1].</summary>

@@ -6,6 +6,7 @@ namespace Tessera.Models;
 /// </summary>
 public abstract record ModelConfig
 {
+    /// <summary>The preset name, or "custom" for a config read from a file without one.</summary>
     public string Name { get; init; } = "custom";
 
     /// <summary>The registered family this config belongs to (<see cref="ModelFamilyProvider.Name"/>).</summary>

@@ -1,7 +1,7 @@
 namespace Tessera.Models;
 
 /// <summary>Facts about Tessera's conversion of official weights.</summary>
-public static class ModelConversion
+internal static class ModelConversion
 {
     /// <summary>
     /// Raised whenever a conversion would write a different file for the same checkpoint, so that converted models
@@ -15,7 +15,7 @@ public static class ModelConversion
 /// a preset), the family's own extra inputs by name (see <see cref="ModelFamilyProvider.ConversionInputs"/>), and the
 /// Tessera model file to write.
 /// </summary>
-public sealed record ConversionRequest
+internal sealed record ConversionRequest
 {
     public required string Checkpoint { get; init; }
     public string? ConfigFile { get; init; }
@@ -31,4 +31,4 @@ public sealed record ConversionRequest
 }
 
 /// <summary>What a conversion wrote: the model's config and its parameter count.</summary>
-public sealed record ConversionResult(ModelConfig Config, long Parameters);
+internal sealed record ConversionResult(ModelConfig Config, long Parameters);

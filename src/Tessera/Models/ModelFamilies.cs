@@ -9,7 +9,7 @@ namespace Tessera.Models;
 /// The registered model families, and what the family-neutral layers do through them: resolve a model argument,
 /// build and load a model, and read or write the config a model or token file carries in its metadata.
 /// </summary>
-public static class ModelFamilies
+internal static class ModelFamilies
 {
     public const string FamilyKey = "model_family";
     public const string ConfigKey = "model_config";

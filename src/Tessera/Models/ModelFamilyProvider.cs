@@ -7,7 +7,7 @@ namespace Tessera.Models;
 /// (de)serialising them for file metadata, building a model and loading its weights. Register one instance
 /// per family in <see cref="ModelFamilies"/>.
 /// </summary>
-public abstract class ModelFamilyProvider
+internal abstract class ModelFamilyProvider
 {
     /// <summary>The name files record as <c>model_family</c>, e.g. <c>vidtok</c>.</summary>
     public abstract string Name { get; }
@@ -54,7 +54,7 @@ public abstract class ModelFamilyProvider
     /// Per clip of a code, the words its tokens stand for, grouped (e.g. spatial, temporal), with the vocabulary a
     /// model file's metadata records; null when the family has no words.
     /// </summary>
-    public virtual IReadOnlyList<WordGroup>? Words(Tessera.Inference.TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile) => null;
+    public virtual IReadOnlyList<PhraseGroup>? Words(Tessera.Inference.TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile) => null;
 
     /// <summary>Which of the family's models stream long videos (see <see cref="ModelCard.Streams"/>), for error messages.</summary>
     public virtual string StreamingModels => "none";

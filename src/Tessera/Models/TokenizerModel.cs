@@ -9,7 +9,7 @@ namespace Tessera.Models;
 /// <see cref="Decode"/> returns; everything between pixels and codes is the family's. Both methods run inside
 /// the facade's no_grad and dispose scope. Disposing the model frees its weights.
 /// </summary>
-public abstract class TokenizerModel : nn.Module
+internal abstract class TokenizerModel : nn.Module
 {
     protected TokenizerModel(string name) : base(name) { }
 

@@ -9,7 +9,7 @@ namespace Tessera.Nn;
 /// how many trailing frames each layer must leave out of its cache (decoding with a one-latent overlap).
 /// One instance per video and direction; the model modules are stateless.
 /// </summary>
-public sealed class CausalCache : IDisposable
+internal sealed class CausalCache : IDisposable
 {
     private readonly Dictionary<nn.Module, Tensor> frames = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<nn.Module, int> offsets = new(ReferenceEqualityComparer.Instance);

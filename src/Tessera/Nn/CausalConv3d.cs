@@ -6,7 +6,7 @@ namespace Tessera.Nn;
 /// VidTok's CausalConv3d/CausalConv1d: pads only the past in time (kT − strideT frames), pads space
 /// symmetrically with zeros, then convolves. Child <c>conv</c> holds the official weight shape.
 /// </summary>
-public sealed class CausalConv3d : StreamModule
+internal sealed class CausalConv3d : StreamModule
 {
     private readonly Conv conv;
     private readonly int timePad;

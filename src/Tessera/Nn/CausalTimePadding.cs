@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Tessera.Nn;
 
 /// <summary>How a causal layer fills the frames before the first one.</summary>
-public enum CausalPadding
+internal enum CausalPadding
 {
     /// <summary>VidTok v1.0: zero frames.</summary>
     Zeros,

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Nn;
 
 /// <summary>Which axes besides a channel group a <see cref="ChannelGroupNorm"/> takes its statistics over.</summary>
-public enum NormScope
+internal enum NormScope
 {
     /// <summary>Each frame on its own: (channels of a group, H, W) per (b, t). VidTok's per-frame 2-D layout.</summary>
     Frame,
@@ -27,7 +27,7 @@ public enum NormScope
 /// GroupNorm with 32 groups and eps 1e-6 (VidTok's <c>norm_type: groupnorm</c>) on [B, C, T, H, W], with the statistics
 /// taken over the axes the reference's layout at that layer implies. Keys <c>weight</c>/<c>bias</c>, as torch.nn.GroupNorm.
 /// </summary>
-public sealed class ChannelGroupNorm : nn.Module<Tensor, Tensor>
+internal sealed class ChannelGroupNorm : nn.Module<Tensor, Tensor>
 {
     public const int Groups = 32;
 

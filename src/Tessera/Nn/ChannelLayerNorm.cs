@@ -7,7 +7,7 @@ namespace Tessera.Nn;
 /// VidTok's <c>LayerNorm</c> wrapper: a LayerNorm over the channel axis (dim 1) at every position,
 /// whatever the layout. Its only child is <c>norm</c>, so the keys are <c>norm.weight</c>/<c>norm.bias</c>.
 /// </summary>
-public sealed class ChannelLayerNorm : nn.Module<Tensor, Tensor>
+internal sealed class ChannelLayerNorm : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm;
 

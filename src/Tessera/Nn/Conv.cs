@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Nn;
 
 /// <summary>Which axes of a [B, C, T, H, W] tensor a convolution kernel spans.</summary>
-public enum KernelAxes
+internal enum KernelAxes
 {
     /// <summary>A Conv2d kernel [out, in, k, k], applied to every frame.</summary>
     Spatial2d,
@@ -20,7 +20,7 @@ public enum KernelAxes
 /// and 1-D temporal kernels as (1,k,k) and (k,1,1) kernels gives the reference's results without folding
 /// time into the batch (and back) around every block.
 /// </summary>
-public sealed class Conv : StreamModule
+internal sealed class Conv : StreamModule
 {
     private readonly Parameter weight;
     private readonly Parameter bias;

@@ -9,7 +9,7 @@ namespace Tessera.Nn;
 /// and neither would be reproducible from its seed. A generator seeded with s gives the same weights as
 /// <c>manual_seed(s)</c> followed by the construction, without touching process-wide state.
 /// </summary>
-public static class InitRandom
+internal static class InitRandom
 {
     [ThreadStatic] private static Generator? current;
 

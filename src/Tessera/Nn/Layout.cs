@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Tessera.Nn;
 
 /// <summary>Moves the channel axis between dim 1 ([B, C, ...]) and the last dim ([B, ..., C]) as a view.</summary>
-public static class Layout
+internal static class Layout
 {
     public static Tensor ChannelsLast(Tensor x)
     {

@@ -6,7 +6,7 @@ namespace Tessera.Quantizers;
 /// VidTok's KL bottleneck: the encoder emits [mean ‖ log-variance] along channels; log-variance is
 /// clamped to [-30, 20]. The mode (mean) is the deterministic latent; a sample is mean + σ·ε.
 /// </summary>
-public sealed class DiagonalGaussian(int channels)
+internal sealed class DiagonalGaussian(int channels)
 {
     public int Channels => channels;
 

@@ -8,7 +8,7 @@ namespace Tessera.Quantizers;
 /// bound by a shifted tanh, round half-to-even, scale to codes in [-1, 1), and mixed-radix indices whose
 /// least significant digit is channel 0. Holds no parameters.
 /// </summary>
-public sealed class Fsq
+internal sealed class Fsq
 {
     private readonly int[] levels;
     private readonly long[] basis;

@@ -14,17 +14,22 @@ namespace Tessera.Tokens;
 /// </summary>
 public static class TokenFile
 {
+    /// <summary>The <c>format</c> metadata value of token files this version writes and reads.</summary>
     public const string Format = "tessera.tokens/1";
+    /// <summary>Tensor name of a one-group discrete code (VidTok).</summary>
     public const string TokensKey = "tokens";
+    /// <summary>Tensor name of a continuous code.</summary>
     public const string LatentsKey = "latents";
+    /// <summary>Metadata key holding the batch size of a file that stores a batch (its tensors keep the leading B axis).</summary>
     public const string BatchKey = "batch";
 
     /// <summary>The posterior's log-variance beside <c>latents</c> (same shape), stored on request so trainers can resample.</summary>
     public const string LogVarKey = "logvar";
 
     /// <summary>
-    /// Writes a code atomically (temporary file, then rename): one clip without the batch axis, a batch with it and its
-    /// size recorded as <c>batch</c>. The code stays the caller's.
+    /// Writes <paramref name="code"/> and <paramref name="info"/> to <paramref name="path"/> atomically (a temporary file
+    /// renamed into place, so a failed write leaves an existing file as it was). A one-video code is stored without the
+    /// batch axis; a batch keeps it and records its size under <see cref="BatchKey"/>. The code is not disposed.
     /// </summary>
     public static void Save(string path, VideoCode code, TokenFileInfo info)
     {
@@ -113,6 +118,7 @@ public static class TokenFile
     /// (and disposes) the returned code.
     /// </summary>
     /// <exception cref="TokenFileFormatException">The file is missing, corrupt, or does not fit the model.</exception>
+    /// <returns>The code (the caller owns and disposes it) and the file's metadata.</returns>
     public static (VideoCode Code, TokenFileInfo Info) Load(string path, ModelConfig? config = null)
     {
         StateDict file;
@@ -226,6 +232,7 @@ public static class TokenFile
     }
 
     /// <summary>Reads only the metadata of a token file (source, fps, the model it was made with).</summary>
+    /// <exception cref="TokenFileFormatException">The file is missing or malformed.</exception>
     public static TokenFileInfo ReadInfo(string path)
     {
         try

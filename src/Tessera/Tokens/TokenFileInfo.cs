@@ -42,6 +42,7 @@ public sealed record TokenFileInfo
     /// <summary>SHA-256 of the weights file, lowercase hex.</summary>
     public string? WeightsSha256 { get; init; }
 
+    /// <summary>The Tessera version that wrote the file (defaults to this one's, <see cref="TesseraInfo.Version"/>).</summary>
     public string TesseraVersion { get; init; } = TesseraInfo.Version;
 
     /// <summary>Also store a continuous code's posterior log-variance (<see cref="Inference.Latents.LogVar"/>) as tensor <c>logvar</c>.</summary>

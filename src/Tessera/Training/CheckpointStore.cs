@@ -10,7 +10,7 @@ namespace Tessera.Training;
 /// atomically (temporary file, then rename) so a run killed at any moment leaves only whole files; older
 /// ones are pruned to the last <c>keep</c>.
 /// </summary>
-public sealed partial class CheckpointStore(string runDirectory, int keep = 3)
+internal sealed partial class CheckpointStore(string runDirectory, int keep = 3)
 {
     public string Directory { get; } = Path.Combine(runDirectory, "checkpoints");
 

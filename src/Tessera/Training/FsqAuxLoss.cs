@@ -22,7 +22,7 @@ public sealed record FsqAuxLossOptions(
     int TokenChunk = 0);
 
 /// <summary>The FSQ auxiliary loss and its parts (0-dim float32 tensors; <see cref="AuxLoss"/> keeps the graph).</summary>
-public sealed record FsqAuxLossResult(
+internal sealed record FsqAuxLossResult(
     Tensor AuxLoss, Tensor PerSampleEntropy, Tensor CodebookEntropy, Tensor Commitment, double EntropyWeight) : IDisposable
 {
     /// <summary>Disposes the four tensors.</summary>
@@ -40,7 +40,7 @@ public sealed record FsqAuxLossResult(
 /// − γ·entropy of the batch-mean code distribution, over a softmax of 2·inv_t·⟨z, c_k⟩ across all implicit codes
 /// (the unbounded latent z, before tanh), and commitment = mean((z − codes)²) with codes detached.
 /// </summary>
-public sealed class FsqAuxLoss
+internal sealed class FsqAuxLoss
 {
     private const long AutoChunkProbabilities = 1L << 24;
     private readonly Fsq fsq;

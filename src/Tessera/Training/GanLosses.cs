@@ -4,7 +4,7 @@ using static TorchSharp.torch.nn.functional;
 namespace Tessera.Training;
 
 /// <summary>The adversarial loss terms of VidTok's loss, as functions of discriminator logits.</summary>
-public static class GanLosses
+internal static class GanLosses
 {
     /// <summary>0.5·(mean relu(1 − real) + mean relu(1 + fake)).</summary>
     public static Tensor HingeDLoss(Tensor logitsReal, Tensor logitsFake)

@@ -9,7 +9,7 @@ namespace Tessera.Training;
 /// (losses, optimiser steps, gradient clipping, EMA), its share of a checkpoint, and the reconstruction the
 /// held-out evaluation scores. Families create it through <see cref="ModelFamilyProvider.CreateTrainingObjective"/>.
 /// </summary>
-public interface ITrainingObjective : IDisposable
+internal interface ITrainingObjective : IDisposable
 {
     /// <summary>The trained model (float32 master weights).</summary>
     TokenizerModel Model { get; }
@@ -40,4 +40,4 @@ public interface ITrainingObjective : IDisposable
 }
 
 /// <summary>What a family's objective is built from: the run's config, the perceptual distance (if any), the report sink and the finiteness guard.</summary>
-public sealed record TrainingContext(TrainConfig Config, Func<Tensor, Tensor, Tensor>? Perceptual, Action<string> Report, TrainingGuard Guard);
+internal sealed record TrainingContext(TrainConfig Config, Func<Tensor, Tensor, Tensor>? Perceptual, Action<string> Report, TrainingGuard Guard);

@@ -6,7 +6,7 @@ namespace Tessera.Training;
 /// Exponential moving averages of the mean real and fake discriminator logits for the LeCam regulariser, kept as
 /// plain doubles (the reference keeps Python floats, so they are not part of any state dict).
 /// </summary>
-public sealed class LeCamEma(double init = 0.0, double decay = 0.999)
+internal sealed class LeCamEma(double init = 0.0, double decay = 0.999)
 {
     /// <summary>EMA of mean D(x).</summary>
     public double LogitsReal { get; set; } = init;

@@ -9,7 +9,7 @@ namespace Tessera.Training;
 /// The run's curves as one picture: total loss, reconstruction (L1) loss and, when evaluated, held-out PSNR,
 /// drawn as SVG and rasterised to PNG with FFmpeg (librsvg). A plot that cannot be drawn is skipped, never fatal.
 /// </summary>
-public static class LossPlot
+internal static class LossPlot
 {
     private const int Width = 640, Height = 200;
 

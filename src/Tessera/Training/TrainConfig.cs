@@ -10,12 +10,19 @@ namespace Tessera.Training;
 /// </summary>
 public sealed record TrainConfig
 {
+    /// <summary>The model to train (a preset's or a config file's).</summary>
     public required ModelConfig Model { get; init; }
+    /// <summary>Reconstruction, perceptual and GAN loss settings.</summary>
     public LossConfig Loss { get; init; } = new();
+    /// <summary>FSQ entropy and commitment terms (FSQ models only).</summary>
     public FsqAuxLossOptions FsqAux { get; init; } = new();
+    /// <summary>What one training clip is.</summary>
     public ClipSpec Clip { get; init; } = new();
+    /// <summary>Clips per step.</summary>
     public int BatchSize { get; init; } = 1;
+    /// <summary>Adam learning rate of the autoencoder and the discriminator.</summary>
     public double LearningRate { get; init; } = 1e-5;
+    /// <summary>Global gradient-norm clip.</summary>
     public double GradClip { get; init; } = 20.0;
 
     /// <summary>LitEma decay of shadow weights; null trains without EMA.</summary>
@@ -23,10 +30,12 @@ public sealed record TrainConfig
 
     /// <summary>Iterations (each one autoencoder and one discriminator step).</summary>
     public long MaxSteps { get; init; } = 1000;
+    /// <summary>Seed of initialisation, clip sampling and losses; one seed gives one run.</summary>
     public int Seed { get; init; } = 23;
 
     /// <summary>Stage 2 of VidTok's recipe: the encoder is frozen (and run without gradients), so latents stay compatible.</summary>
     public bool FixEncoder { get; init; }
+    /// <summary>The decoder is frozen; only the encoder (and bottleneck) train.</summary>
     public bool FixDecoder { get; init; }
 
     /// <summary>
@@ -46,10 +55,15 @@ public sealed record TrainConfig
     /// </summary>
     public bool SkipDiscriminatorBeforeStart { get; init; }
 
+    /// <summary>Iterations between rows of <c>train_log.csv</c>.</summary>
     public int LogEvery { get; init; } = 10;
+    /// <summary>Iterations between held-out evaluations (<c>eval_log.csv</c>).</summary>
     public int EvalEvery { get; init; } = 500;
+    /// <summary>Held-out clips per evaluation.</summary>
     public int EvalClips { get; init; } = 8;
+    /// <summary>Iterations between checkpoints.</summary>
     public int CheckpointEvery { get; init; } = 200;
+    /// <summary>Newest checkpoints kept in the run directory; older ones are deleted.</summary>
     public int KeepCheckpoints { get; init; } = 3;
 
     /// <summary>Batches decoded ahead on background threads.</summary>
@@ -58,6 +72,8 @@ public sealed record TrainConfig
     /// <summary>Settings only the model's family reads (e.g. a curriculum stage); null for none.</summary>
     public FamilyTrainingOptions? Family { get; init; }
 
+    /// <summary>Checks the settings and the family's constraints.</summary>
+    /// <exception cref="ConfigException">A setting is out of range or the family refuses the combination.</exception>
     public void Validate()
     {
         if (BatchSize <= 0) throw new ConfigException($"batch size must be positive, got {BatchSize}");

@@ -8,6 +8,8 @@ namespace Tessera.Training;
 /// </summary>
 public static class TrainConfigYaml
 {
+    /// <summary>Reads the training configuration at <paramref name="path"/>.</summary>
+    /// <exception cref="ConfigException">The file is missing, malformed or inconsistent.</exception>
     public static TrainConfig Load(string path)
     {
         return ModelFamilies.ForTrainingConfig(path).ReadTrainConfig(path);

@@ -21,6 +21,12 @@ public sealed partial class Trainer : IDisposable
     private readonly Action<string> report;
 
     /// <param name="perceptual">LPIPS distance per frame (x, x̂ [N,3,H,W] → [N]) or null to train without the perceptual term.</param>
+    /// <param name="config">The run settings; validated here.</param>
+    /// <param name="runDirectory">Where checkpoints and logs go (created when missing); a run there resumes from its newest checkpoint.</param>
+    /// <param name="train">The training videos.</param>
+    /// <param name="evalData">Held-out videos for <see cref="Evaluate"/> and the periodic evaluation; null for none.</param>
+    /// <param name="report">Receives progress and warning lines; null for none.</param>
+    /// <exception cref="ConfigException">The settings are invalid, or the model does not take <see cref="ClipSpec.Frames"/> frames.</exception>
     public Trainer(TrainConfig config, string runDirectory, VideoDataset train, VideoDataset? evalData,
         Func<Tensor, Tensor, Tensor>? perceptual = null, Action<string>? report = null)
     {
@@ -39,7 +45,7 @@ public sealed partial class Trainer : IDisposable
     }
 
     /// <summary>The trained model (float32 master weights).</summary>
-    public TokenizerModel Model => objective.Model;
+    internal TokenizerModel Model => objective.Model;
 
     /// <summary>Whether the passes run on a bfloat16 working copy (false when bf16 was off or refused by the self-check).</summary>
     public bool Bf16Active => objective.ReducedPrecision;
@@ -100,6 +106,7 @@ public sealed partial class Trainer : IDisposable
         }
     }
 
+    /// <summary>Frees the model, optimiser state and held-out clips; the run directory is kept.</summary>
     public void Dispose()
     {
         eval?.Dispose();
@@ -108,4 +115,8 @@ public sealed partial class Trainer : IDisposable
 }
 
 /// <summary>Where a run is: iterations done of the total, the last total loss, iterations per second.</summary>
+/// <param name="Step">Iterations completed.</param>
+/// <param name="MaxSteps"><see cref="TrainConfig.MaxSteps"/>.</param>
+/// <param name="Loss">The last iteration's total loss, when the objective reports one.</param>
+/// <param name="StepsPerSecond">Iterations per second since this <see cref="Trainer.Run"/> call began.</param>
 public readonly record struct TrainingProgress(long Step, long MaxSteps, double? Loss, double StepsPerSecond);

@@ -6,10 +6,12 @@ namespace Tessera.Training;
 /// Stops a run (<see cref="TrainingDivergedException"/>) when a loss or gradient is NaN or infinite, before the
 /// optimiser step, naming the step, the terms, the newest finite checkpoint and what to change.
 /// </summary>
-public sealed class TrainingGuard(CheckpointStore store, double learningRate)
+internal sealed class TrainingGuard(CheckpointStore store, double learningRate)
 {
     /// <param name="step">Iterations completed before the failing one.</param>
     /// <param name="reducedPrecision">Whether the failing pass ran on a bfloat16 working copy.</param>
+    /// <param name="phase">What the values are, for the message (e.g. "autoencoder loss").</param>
+    /// <param name="values">The terms to check by name; null values are skipped.</param>
     public void EnsureFinite(long step, bool reducedPrecision, string phase, params (string Term, double? Value)[] values)
     {
         var bad = values.Where(v => v.Value is { } x && !double.IsFinite(x)).ToList();

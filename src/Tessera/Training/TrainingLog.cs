@@ -7,7 +7,7 @@ namespace Tessera.Training;
 /// A CSV log with a fixed header whose first column is the step. Reopening a log for a resumed run drops
 /// the rows after the checkpoint's step, so the file reads as one uninterrupted run.
 /// </summary>
-public sealed class TrainingLog
+internal sealed class TrainingLog
 {
     private readonly string path;
     private readonly string[] columns;

@@ -10,7 +10,7 @@ namespace Tessera.Training;
 /// discriminator's hinge/vanilla loss with LeCam regularisation. Registered state: <c>logvar</c> and
 /// <c>discriminator.main.*</c>, matching the official <c>loss.*</c> keys (LPIPS weights are not part of it).
 /// </summary>
-public sealed class VidTokLoss : nn.Module
+internal sealed class VidTokLoss : nn.Module
 {
     private readonly Parameter logvar;
     private readonly nn.Module<Tensor, Tensor> discriminator;

@@ -7,7 +7,7 @@ namespace Tessera.Training;
 /// the doubles are the values the reference logs (train/total_loss, nll_loss, rec_loss, p_loss, d_weight,
 /// disc_factor, g_loss, logvar and each weighted regulariser by name).
 /// </summary>
-public sealed record GeneratorLossResult(
+internal sealed record GeneratorLossResult(
     Tensor Loss,
     double Total,
     double Nll,
@@ -28,7 +28,7 @@ public sealed record GeneratorLossResult(
 /// logged train/disc_loss, logits_real, logits_fake, disc_factor, non_saturated_d_loss and lecam_loss (null
 /// when LeCam is off).
 /// </summary>
-public sealed record DiscriminatorLossResult(
+internal sealed record DiscriminatorLossResult(
     Tensor Loss,
     double DiscLoss,
     double LogitsReal,

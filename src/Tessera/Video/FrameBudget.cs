@@ -4,7 +4,7 @@ namespace Tessera.Video;
 /// Limits on the frame sizes an input can make Tessera allocate, checked before any frame buffer exists: a source frame
 /// (what FFmpeg decodes), the frames the model sees (after --size), and the bytes one decode batch holds.
 /// </summary>
-public static class FrameBudget
+internal static class FrameBudget
 {
     /// <summary>Largest source frame Tessera decodes: 8192x8192.</summary>
     public const long MaxSourcePixels = 8192L * 8192;

@@ -8,7 +8,7 @@ namespace Tessera.Video;
 /// <c>_upsample_bilinear2d_aa</c> (what torchvision <c>Resize(antialias=True)</c> and PIL bilinear use: a triangle
 /// filter widened by the scale factor when downscaling, weights renormalised at the borders) and rounded back to uint8.
 /// </summary>
-public static class FrameResize
+internal static class FrameResize
 {
     /// <summary>
     /// The size torchvision <c>Resize(shortSide)</c> gives an <paramref name="height"/>×<paramref name="width"/> image:

@@ -1,7 +1,7 @@
 namespace Tessera.Video;
 
 /// <summary>VidTok's frame-rate sampling rule.</summary>
-public static class FrameSampling
+internal static class FrameSampling
 {
     /// <summary>
     /// <c>max(1, round(sourceFps / targetFps))</c> with Python's round (half to even); 1 when <paramref name="targetFps"/> is null.

@@ -48,6 +48,7 @@ public sealed record ReadOptions
     /// <summary>Frames decoded per batch before resizing; bounds memory for large sources (default 16).</summary>
     public int BatchFrames { get; init; } = 16;
 
+    /// <summary>The defaults: native size and rate, every frame, errors fail the read.</summary>
     public static ReadOptions Default { get; } = new();
 
     internal void Validate(string path)

@@ -52,9 +52,13 @@ public sealed class VideoClip : IDisposable
         }
     }
 
+    /// <summary>Frames per second.</summary>
     public double Fps { get; }
+    /// <summary>T, the number of frames.</summary>
     public int FrameCount => (int)_frames.shape[0];
+    /// <summary>H in pixels.</summary>
     public int Height => (int)_frames.shape[1];
+    /// <summary>W in pixels.</summary>
     public int Width => (int)_frames.shape[2];
 
     /// <summary>Where the clip was read from; null for clips built in memory.</summary>
@@ -103,6 +107,7 @@ public sealed class VideoClip : IDisposable
         return clip;
     }
 
+    /// <summary>Frees <see cref="Frames"/>; later access throws <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
         if (_disposed) return;

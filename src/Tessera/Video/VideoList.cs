@@ -8,7 +8,7 @@ namespace Tessera.Video;
 /// by its <c>split</c> column. Used by <c>tessera eval</c> and by training's data set alike.
 /// Listing does not open the videos: a listed file that is missing or unreadable is the reader's error.
 /// </summary>
-public static class VideoList
+internal static class VideoList
 {
     /// <summary>File extensions taken from a folder (case-insensitive).</summary>
     public static readonly IReadOnlySet<string> Extensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)

@@ -19,6 +19,8 @@ namespace Tessera.Video;
 /// </summary>
 public static class VideoWriter
 {
+    /// <summary>Writes <paramref name="clip"/> to <paramref name="path"/> (format by extension, see above) atomically: a temporary file is renamed into place, so a failed write leaves any existing file untouched. The clip is not disposed.</summary>
+    /// <exception cref="InvalidVideoException">The format is unknown, the clip does not fit it, or encoding fails.</exception>
     public static void Write(string path, VideoClip clip, WriteOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -25,5 +25,6 @@ public sealed record WriteOptions
     /// <summary>libx264 preset (default "medium").</summary>
     public string Preset { get; init; } = "medium";
 
+    /// <summary>H.264 at CRF 18, preset "medium".</summary>
     public static WriteOptions Default { get; } = new();
 }

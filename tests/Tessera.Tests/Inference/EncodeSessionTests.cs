@@ -90,8 +90,10 @@ public sealed class EncodeSessionTests
     [Theory]
     [InlineData(VidTokFamily.CausalV1_0)]
     [InlineData(VidTokFamily.NonCausal)]
-    public void ModelsThatDoNotStream_AreRefusedByTheirCard(VidTokFamily family)
+    public void ModelsThatDoNotStream_AreRefusedByTheirCard(object familyValue)
     {
+        // xunit theory parameters must be public types; VidTokFamily is internal to the library.
+        var family = (VidTokFamily)familyValue;
         using var tokenizer = new VideoTokenizer(TinyModels.Model(family));
         var e = Assert.Throws<InvalidInputException>(() => tokenizer.StartEncode());
         Assert.Contains("does not stream", e.Message);

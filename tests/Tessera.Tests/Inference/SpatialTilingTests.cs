@@ -74,8 +74,9 @@ public sealed class SpatialTilingTests
     [InlineData(VidTokFamily.CausalV1_1)]
     [InlineData(VidTokFamily.CausalV1_0)]
     [InlineData(VidTokFamily.NonCausal)]
-    public void OneTileCoveringTheFrame_IsTheUntiledPass(VidTokFamily family)
+    public void OneTileCoveringTheFrame_IsTheUntiledPass(object familyValue)
     {
+        var family = (VidTokFamily)familyValue;
         using var model = TinyModels.Model(family);
         using var plain = new VideoTokenizer(model);
         using var tiled = new VideoTokenizer(model, new TokenizerOptions { Tile = new TileSize(64, 64, 16) });

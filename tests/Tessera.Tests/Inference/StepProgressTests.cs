@@ -18,8 +18,10 @@ public sealed class StepProgressTests
     [InlineData(VidTokFamily.NonCausal, 8, 0)]
     [InlineData(VidTokFamily.CausalV1_1, 9, 0)]     // whole clip: one chunk
     [InlineData(VidTokFamily.CausalV1_1, 33, 8)]    // long video: 1 + 4 chunks
-    public void EncodeAndDecode_ReportMonotoneStepsUpToTheTotal(VidTokFamily family, int frames, int chunk)
+    public void EncodeAndDecode_ReportMonotoneStepsUpToTheTotal(object familyValue, int frames, int chunk)
     {
+        // xunit theory parameters must be public types; VidTokFamily is internal to the library.
+        var family = (VidTokFamily)familyValue;
         var recorder = new Recorder();
         using var tokenizer = new VideoTokenizer(TinyModels.Model(family), new TokenizerOptions { TemporalChunk = chunk, Progress = recorder });
         using var video = rand([1, 3, frames, 16, 16], generator: new Generator(1)) * 2 - 1;

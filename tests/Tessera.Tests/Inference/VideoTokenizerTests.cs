@@ -22,8 +22,10 @@ public sealed class VideoTokenizerTests
     [InlineData(VidTokFamily.CausalV1_1, 22)]
     [InlineData(VidTokFamily.NonCausal, 3)]
     [InlineData(VidTokFamily.NonCausal, 8)]
-    public void Decode_ReturnsExactlyTheEncodedFrames(VidTokFamily family, int frames)
+    public void Decode_ReturnsExactlyTheEncodedFrames(object familyValue, int frames)
     {
+        // xunit theory parameters must be public types; VidTokFamily is internal to the library.
+        var family = (VidTokFamily)familyValue;
         using var tokenizer = new VideoTokenizer(TinyModels.Model(family), new TokenizerOptions { TemporalChunk = 8 });
         using var scope = NewDisposeScope();
         var x = Video(frames);
@@ -37,8 +39,10 @@ public sealed class VideoTokenizerTests
     [Theory]
     [InlineData(VidTokFamily.CausalV1_0, 6, "1 + 4k")]
     [InlineData(VidTokFamily.NonCausal, 6, "multiple of 4")]
-    public void RefusePolicy_NamesTheCountsTheModelTakes(VidTokFamily family, int frames, string expected)
+    public void RefusePolicy_NamesTheCountsTheModelTakes(object familyValue, int frames, string expected)
     {
+        // xunit theory parameters must be public types; VidTokFamily is internal to the library.
+        var family = (VidTokFamily)familyValue;
         using var tokenizer = new VideoTokenizer(TinyModels.Model(family), new TokenizerOptions { Frames = FramePolicy.Refuse });
         using var x = Video(frames);
         var e = Assert.Throws<InvalidInputException>(() => tokenizer.Encode(x));

@@ -19,7 +19,7 @@ public abstract class TokenizerContract
     protected ModelCard Card => Config.Card;
 
     // Random weights; no fact compares two models, so the global seed is left alone for tests running alongside.
-    protected TokenizerModel CreateModel() => ModelFamilies.Create(Config);
+    private protected TokenizerModel CreateModel() => ModelFamilies.Create(Config);
 
     /// <summary>A frame count the card's rule accepts, past the first one.</summary>
     protected int AcceptedFrames => Card.Frames.Step == 0 ? Card.Frames.First : Card.Frames.First + Card.Frames.Step;

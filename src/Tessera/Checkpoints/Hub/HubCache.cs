@@ -7,7 +7,7 @@ namespace Tessera.Checkpoints.Hub;
 /// <c>snapshots/&lt;commit&gt;/&lt;path&gt;</c> links to it, <c>refs/&lt;revision&gt;</c> holds the commit a branch or tag
 /// pointed at, and <c>.locks/models--owner--name/&lt;etag&gt;.lock</c> is held while a blob is downloaded.
 /// </summary>
-public sealed partial class HubCache(string root)
+internal sealed partial class HubCache(string root)
 {
     public string Root { get; } = root;
 

@@ -11,7 +11,7 @@ namespace Tessera.Checkpoints.Hub;
 /// (resumed with a Range request after a broken transfer), checked against the hash and size, and renamed into place.
 /// A file already in the cache for its revision is used without any request.
 /// </summary>
-public sealed class HubClient : IDisposable
+internal sealed class HubClient : IDisposable
 {
     private const int Attempts = 3;
     private const int MaxRedirects = 10;

@@ -6,7 +6,7 @@ namespace Tessera.Checkpoints.Hub;
 /// One file of a Hugging Face Hub model repository at a revision (a branch, tag or commit), written
 /// <c>hf:&lt;owner&gt;/&lt;repo&gt;[@revision]/&lt;path&gt;</c>; the revision defaults to <c>main</c>.
 /// </summary>
-public sealed record HubFile(string Repo, string Revision, string Path)
+internal sealed record HubFile(string Repo, string Revision, string Path)
 {
     public const string Scheme = "hf:";
     public const string DefaultRevision = "main";

@@ -7,8 +7,10 @@ namespace Tessera.Checkpoints.Hub;
 /// </summary>
 public sealed record HubSettings
 {
+    /// <summary>The Hub's address when <c>HF_ENDPOINT</c> is not set.</summary>
     public const string DefaultEndpoint = "https://huggingface.co";
 
+    /// <summary>The Hub's base address (<c>HF_ENDPOINT</c>).</summary>
     public string Endpoint { get; init; } = DefaultEndpoint;
 
     /// <summary>The hub cache folder (<c>models--owner--name/…</c> inside).</summary>
@@ -23,8 +25,10 @@ public sealed record HubSettings
     /// <summary>How long the Hub may stay silent (an answer to a request, the next bytes of a transfer) before the attempt counts as broken.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The settings the process environment gives.</summary>
     public static HubSettings FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
+    /// <summary>The settings <paramref name="env"/> gives (a variable's value or null).</summary>
     public static HubSettings FromEnvironment(Func<string, string?> env)
     {
         var home = NonEmpty(env("HF_HOME")) ?? System.IO.Path.Combine(

@@ -31,7 +31,7 @@ public static class PretrainedModels
     /// official preset without weights, an <c>hf:</c> checkpoint named like a preset, or a preset/config with <c>hf:</c> weights.
     /// A conversion takes the EMA weights when asked, so the converted file is loaded plainly (<see cref="ResolvedModel.UseEma"/> false).
     /// </summary>
-    public static async Task<ResolvedModel> ResolveAsync(HubClient hub, string model, string? weights, bool useEma,
+    internal static async Task<ResolvedModel> ResolveAsync(HubClient hub, string model, string? weights, bool useEma,
         IProgress<HubProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         HubCachedFile? hubWeights = null;
@@ -58,7 +58,7 @@ public static class PretrainedModels
     }
 
     /// <summary>The Tessera model file converted from a cached Hub checkpoint, converting it the first time.</summary>
-    public static string Converted(HubClient hub, HubCachedFile checkpoint, string? preset, string? configFile, bool useEma)
+    internal static string Converted(HubClient hub, HubCachedFile checkpoint, string? preset, string? configFile, bool useEma)
     {
         var (config, _) = ModelFamilies.Resolve(preset ?? configFile!);
         var family = ModelFamilies.ForConversion(configFile, preset);
@@ -85,4 +85,4 @@ public static class PretrainedModels
 }
 
 /// <summary>Local arguments for <see cref="Inference.VideoTokenizer.Load"/>: model, weights, and whether to take EMA weights from them.</summary>
-public sealed record ResolvedModel(string Model, string? Weights, bool UseEma);
+internal sealed record ResolvedModel(string Model, string? Weights, bool UseEma);

@@ -4,7 +4,7 @@ using System.Text;
 namespace Tessera.Checkpoints.Pickle;
 
 /// <summary>A Python tuple (immutable; structural equality so it can be a dict key).</summary>
-public sealed class PickleTuple : IEquatable<PickleTuple>
+internal sealed class PickleTuple : IEquatable<PickleTuple>
 {
     /// <summary>Tuples nested deeper than this are refused (hashing and comparing them recurses).</summary>
     public const int MaxDepth = 1000;
@@ -37,7 +37,7 @@ public sealed class PickleTuple : IEquatable<PickleTuple>
 }
 
 /// <summary>An ordered Python dict (also OrderedDict). Attributes set by BUILD (e.g. <c>_metadata</c>) are kept apart.</summary>
-public sealed class PickleDict
+internal sealed class PickleDict
 {
     private readonly OrderedDictionary<object, object?> _items = new(PickleKey.Comparer);
 
@@ -54,14 +54,14 @@ public sealed class PickleDict
 }
 
 /// <summary>A Python set or frozenset.</summary>
-public sealed class PickleSet(bool frozen)
+internal sealed class PickleSet(bool frozen)
 {
     public bool Frozen { get; } = frozen;
     public List<object?> Items { get; } = [];
 }
 
 /// <summary>A reference to a Python global (class or function) by name. It is never resolved or called.</summary>
-public sealed record PickleGlobal(string Module, string Name)
+internal sealed record PickleGlobal(string Module, string Name)
 {
     public string FullName => $"{Module}.{Name}";
     public override string ToString() => FullName;
@@ -71,7 +71,7 @@ public sealed record PickleGlobal(string Module, string Name)
 /// An inert stand-in for an object of a class that is not on the allowlist: the class name and whatever the
 /// pickle passed to it (REDUCE/NEWOBJ arguments, BUILD state, appended items) are recorded, nothing runs.
 /// </summary>
-public sealed class PickleObject(PickleGlobal type, PickleTuple args)
+internal sealed class PickleObject(PickleGlobal type, PickleTuple args)
 {
     public PickleGlobal Type { get; } = type;
     public PickleTuple Args { get; } = args;
@@ -83,7 +83,7 @@ public sealed class PickleObject(PickleGlobal type, PickleTuple args)
 }
 
 /// <summary>Helpers for Python-like key equality (1 == 1.0 == True is not modelled; ints, strings, tuples, bytes are).</summary>
-public static class PickleKey
+internal static class PickleKey
 {
     /// <summary>Stand-in for a None dict key.</summary>
     public static readonly object None = new NoneKey();

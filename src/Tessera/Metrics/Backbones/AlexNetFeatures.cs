@@ -7,7 +7,7 @@ namespace Tessera.Metrics.Backbones;
 /// relu1..relu5 (layers 0–1, 2–4, 5–7, 8–9, 10–11; the final pool, index 12, is unused).
 /// Loads <c>features.N.weight/bias</c> from torchvision's <c>alexnet-owt-7be5be79.pth</c> directly.
 /// </summary>
-public sealed class AlexNetFeatures : LpipsFeatureNet
+internal sealed class AlexNetFeatures : LpipsFeatureNet
 {
     public AlexNetFeatures() : base(nameof(AlexNetFeatures), Layers(), [2, 5, 8, 10, 12], [64, 192, 384, 256, 256]) { }
 

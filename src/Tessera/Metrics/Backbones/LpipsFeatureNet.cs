@@ -7,7 +7,7 @@ namespace Tessera.Metrics.Backbones;
 /// An ImageNet convolutional trunk laid out like torchvision's <c>features</c> Sequential (keys
 /// <c>features.{index}.weight/bias</c>), returning the activations after the last layer of each slice.
 /// </summary>
-public abstract class LpipsFeatureNet : nn.Module<Tensor, Tensor[]>
+internal abstract class LpipsFeatureNet : nn.Module<Tensor, Tensor[]>
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> features;
     private readonly int[] _sliceEnds;
@@ -15,6 +15,7 @@ public abstract class LpipsFeatureNet : nn.Module<Tensor, Tensor[]>
     /// <param name="layers">torchvision's <c>features</c> children in order (trailing parameter-free layers may be left out).</param>
     /// <param name="sliceEnds">exclusive end index of each slice; one output per slice.</param>
     /// <param name="channels">channels of each slice's output.</param>
+    /// <param name="name">The module name.</param>
     protected LpipsFeatureNet(string name, IEnumerable<nn.Module<Tensor, Tensor>> layers, int[] sliceEnds, int[] channels) : base(name)
     {
         features = new ModuleList<nn.Module<Tensor, Tensor>>(layers.ToArray());

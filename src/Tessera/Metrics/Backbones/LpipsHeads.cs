@@ -7,7 +7,7 @@ namespace Tessera.Metrics.Backbones;
 /// The five LPIPS v0.1 linear heads: <c>lin{k}.model.1.weight</c> [1, C_k, 1, 1], a 1×1 convolution without bias
 /// preceded by a Dropout (<c>model.0</c>) that is inactive at evaluation and therefore never applied here.
 /// </summary>
-public sealed class LpipsHeads : nn.Module
+internal sealed class LpipsHeads : nn.Module
 {
     private readonly NetLinLayer lin0, lin1, lin2, lin3, lin4;
 

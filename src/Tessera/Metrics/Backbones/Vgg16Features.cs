@@ -7,7 +7,7 @@ namespace Tessera.Metrics.Backbones;
 /// relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (layers 0–3, 4–8, 9–15, 16–22, 23–29; the final pool, index 30, is unused).
 /// Loads <c>features.N.weight/bias</c> from torchvision's <c>vgg16-397923af.pth</c> directly.
 /// </summary>
-public sealed class Vgg16Features : LpipsFeatureNet
+internal sealed class Vgg16Features : LpipsFeatureNet
 {
     public Vgg16Features() : base(nameof(Vgg16Features), Layers(), [4, 9, 16, 23, 30], [64, 128, 256, 512, 512]) { }
 

@@ -11,7 +11,7 @@ namespace Tessera.Metrics.Fvd;
 /// negative eigenvalues (rounding) clamped to 0, and negative eigenvalues of S are clamped the same way.
 /// This agrees with scipy.linalg.sqrtm's trace without its complex round-off or the ε-offset retry.
 /// </summary>
-public static class FrechetDistance
+internal static class FrechetDistance
 {
     /// <summary>Distance between feature sets [N, D] and [M, D] (N, M ≥ 2).</summary>
     public static double Compute(Tensor a, Tensor b)

@@ -34,7 +34,7 @@ internal static class SamePadding
 /// pytorch-i3d's <c>Unit3D</c>: SAME padding, a Conv3d (bias-free unless asked) named
 /// <c>conv3d</c>, an optional BatchNorm3d named <c>bn</c> (eps 0.001, momentum 0.01) and an optional ReLU.
 /// </summary>
-public sealed class I3dUnit3d : nn.Module<Tensor, Tensor>
+internal sealed class I3dUnit3d : nn.Module<Tensor, Tensor>
 {
     private readonly Conv3d conv3d;
     private readonly BatchNorm3d? bn;
@@ -65,7 +65,7 @@ public sealed class I3dUnit3d : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>pytorch-i3d's <c>MaxPool3dSamePadding</c>: zero SAME padding, then max pooling without padding.</summary>
-public sealed class I3dMaxPoolSame : nn.Module<Tensor, Tensor>
+internal sealed class I3dMaxPoolSame : nn.Module<Tensor, Tensor>
 {
     private readonly long[] kernel;
     private readonly long[] stride;
@@ -87,12 +87,13 @@ public sealed class I3dMaxPoolSame : nn.Module<Tensor, Tensor>
 /// An Inception block of I3D: branches <c>b0</c> (1×1×1), <c>b1a→b1b</c> (1×1×1 → 3×3×3),
 /// <c>b2a→b2b</c> (1×1×1 → 3×3×3) and <c>b3a→b3b</c> (3×3×3 max pool, stride 1 → 1×1×1), concatenated on channels.
 /// </summary>
-public sealed class I3dInceptionBlock : nn.Module<Tensor, Tensor>
+internal sealed class I3dInceptionBlock : nn.Module<Tensor, Tensor>
 {
     private readonly I3dUnit3d b0, b1a, b1b, b2a, b2b, b3b;
     private readonly I3dMaxPoolSame b3a;
 
     /// <param name="outs">The six widths: b0, b1a, b1b, b2a, b2b, b3b.</param>
+    /// <param name="inChannels">Input channels.</param>
     public I3dInceptionBlock(long inChannels, long[] outs) : base(nameof(I3dInceptionBlock))
     {
         long[] one = [1, 1, 1], three = [3, 3, 3];
@@ -125,7 +126,7 @@ public sealed class I3dInceptionBlock : nn.Module<Tensor, Tensor>
 /// 16×224×224 gives one output position. Always runs in evaluation mode (BatchNorm uses running statistics,
 /// dropout is off).
 /// </summary>
-public sealed class InceptionI3d : nn.Module<Tensor, Tensor>
+internal sealed class InceptionI3d : nn.Module<Tensor, Tensor>
 {
     /// <summary>Width of the pooled features (<see cref="PooledFeatures"/>).</summary>
     public const int PooledDim = 1024;

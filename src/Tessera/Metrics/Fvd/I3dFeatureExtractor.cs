@@ -54,7 +54,7 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
     private int _scriptDim = 400;
 
     /// <summary>Wraps a C# I3D (its weights already loaded); takes ownership.</summary>
-    public I3dFeatureExtractor(InceptionI3d net, I3dOutput output = I3dOutput.Logits)
+    internal I3dFeatureExtractor(InceptionI3d net, I3dOutput output = I3dOutput.Logits)
     {
         _net = net;
         _output = output;
@@ -62,7 +62,7 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
     }
 
     /// <summary>Wraps a TorchScript I3D; takes ownership. Only <see cref="I3dOutput.Logits"/> (what the module returns).</summary>
-    public I3dFeatureExtractor(TorchScriptVideoModel script)
+    internal I3dFeatureExtractor(TorchScriptVideoModel script)
     {
         _script = script;
         _output = I3dOutput.Logits;
@@ -100,11 +100,12 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
     }
 
     /// <summary>The C# network, or null for a TorchScript backend.</summary>
-    public InceptionI3d? Network => _net;
+    internal InceptionI3d? Network => _net;
 
     /// <summary>The TorchScript module, or null for the C# backend.</summary>
-    public TorchScriptVideoModel? Script => _script;
+    internal TorchScriptVideoModel? Script => _script;
 
+    /// <inheritdoc/>
     public string Name => _script is not null ? "i3d_torchscript" : _output == I3dOutput.Logits ? "i3d_logits400" : "i3d_pool1024";
 
     /// <summary>
@@ -114,7 +115,7 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
     public int FeatureDim => _script is not null ? _scriptDim : _output == I3dOutput.Logits ? _net!.NumClasses : InceptionI3d.PooledDim;
 
     /// <summary>Clips [B, 3, T, H, W] in [-1, 1] resized to 224×224 per frame (bilinear, align_corners = false), float32.</summary>
-    public static Tensor Preprocess(Tensor clips)
+    internal static Tensor Preprocess(Tensor clips)
     {
         if (clips.dim() != 5 || clips.shape[1] != 3)
             throw new InvalidInputException($"I3D expects clips [B, 3, T, H, W], got [{string.Join(", ", clips.shape)}]");
@@ -130,6 +131,11 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
         return x.contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Features [B, D] float64 (D = <see cref="FeatureDim"/>) for clips [B, 3, T, H, W] in [-1, 1] (clamped, resized to
+    /// 224×224 per frame). Runs without gradients; the caller owns and disposes the result.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The clips are not [B, 3, T, H, W], or a TorchScript model returns another shape.</exception>
     public Tensor Features(Tensor clips)
     {
         using var scope = NewDisposeScope();
@@ -153,6 +159,7 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
         return f.to_type(ScalarType.Float64).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Frees the network.</summary>
     public void Dispose()
     {
         _net?.Dispose();

@@ -8,7 +8,9 @@ namespace Tessera.Metrics.Fvd;
 
 /// <summary>One parameter of a TorchScript <c>forward</c> after <c>self</c>, as its serialized code declares it.</summary>
 /// <param name="Default">The default as written in the code (<c>False</c>, <c>224</c>, …), or null when it has none.</param>
-public sealed record ScriptParameter(string Name, string Type, string? Default);
+/// <param name="Name">The parameter name.</param>
+/// <param name="Type">Its declared type as written in the code.</param>
+internal sealed record ScriptParameter(string Name, string Type, string? Default);
 
 /// <summary>
 /// A TorchScript module (a <c>torch.jit.save</c> archive) loaded through TorchSharp's <c>torch.jit.load</c> and
@@ -18,7 +20,7 @@ public sealed record ScriptParameter(string Name, string Type, string? Default);
 /// filling the parameters before it with their declared defaults (literals <c>True</c>/<c>False</c>, integers,
 /// floats and <c>None</c>). A module whose <c>forward</c> takes only the clip works without any of that.
 /// </summary>
-public sealed class TorchScriptVideoModel : IDisposable
+internal sealed class TorchScriptVideoModel : IDisposable
 {
     private readonly jit.ScriptModule _module;
 

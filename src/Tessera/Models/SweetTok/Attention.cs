@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok;
 
 /// <summary>Where a self-attention gets its position information.</summary>
-public enum SpatialPosition
+internal enum SpatialPosition
 {
     None,
     /// <summary>2-D rotary embedding on q and k (spatial calls only).</summary>
@@ -20,7 +20,7 @@ public enum SpatialPosition
 /// top-left lower-triangular mask and nothing else (the reference's ALiBi bias is never applied on its SDPA path).
 /// Keys: norm, [context_norm], to_q, to_kv, q_scale, k_scale, to_out, [null_kv], [spatial_rel_pos_bias].
 /// </summary>
-public sealed class Attention : nn.Module
+internal sealed class Attention : nn.Module
 {
     private const double Scale = 8.0;
 

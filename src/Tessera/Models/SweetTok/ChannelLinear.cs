@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// A Linear over the channel axis of [B, C, ...] (the reference wraps it in Rearranges, so its key is <c>1</c>):
 /// SweetTok's pre/post-VQ projections and the proxy's post-VQ projection.
 /// </summary>
-public sealed class ChannelLinear : nn.Module<Tensor, Tensor>
+internal sealed class ChannelLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Linear linear;
 

@@ -8,9 +8,11 @@ namespace Tessera.Models.SweetTok;
 /// no temporary holds more than one chunk of classes: at the official 8,192 proxy codes × 5,120 positions the
 /// logits alone are 168 MB per clip.
 /// </summary>
-public static class ChunkedCrossEntropy
+internal static class ChunkedCrossEntropy
 {
     /// <param name="chunk">Classes per chunk (≥ 1).</param>
+    /// <param name="logits">Logits [B, K, ...].</param>
+    /// <param name="targets">Class ids [B, ...] in [0, K).</param>
     public static Tensor Compute(Tensor logits, Tensor targets, int chunk)
     {
         if (chunk <= 0) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "chunk must be positive");

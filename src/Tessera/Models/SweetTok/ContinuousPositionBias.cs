@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// (OmniTokenizer's temporal stacks). The reference computes it on its SDPA path and never adds it, so it only
 /// exists to hold the checkpoint's weights. Keys: net.0.0, net.1.0, net.2.
 /// </summary>
-public sealed class ContinuousPositionBias : nn.Module
+internal sealed class ContinuousPositionBias : nn.Module
 {
     private readonly ModuleList<nn.Module> net;
 

@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// back; 2 and 3 are GEGLU and dropout). The first half of the projection is the value, the second the gate
 /// (exact-erf GELU). inner = ⌊mult·(2/3)·dim⌋.
 /// </summary>
-public sealed class FeedForward : nn.Module<Tensor, Tensor>
+internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm;
     private readonly Linear project_in;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// OmniTokenizer's LayerNorm (eps 1e-5): a learned <c>gamma</c> and a <c>beta</c> that is a persistent buffer, so it
 /// is in every checkpoint. Real checkpoints hold zeros there, but the buffer is loaded and applied like a bias.
 /// </summary>
-public sealed class GammaLayerNorm : nn.Module<Tensor, Tensor>
+internal sealed class GammaLayerNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter gamma;
     private readonly Tensor beta;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// torch_geometric's <c>GCNConv</c>: a bias-free linear map, a sum of neighbour messages weighted by the
 /// normalised adjacency (source → target), then the bias. Keys: lin.weight, bias.
 /// </summary>
-public sealed class GcnConv : nn.Module
+internal sealed class GcnConv : nn.Module
 {
     private readonly Linear lin;
     private readonly Parameter bias;
@@ -33,7 +33,7 @@ public sealed class GcnConv : nn.Module
 }
 
 /// <summary>The quantiser's two-layer GCN (ReLU between; its dropout is off at inference). Keys: conv1, conv2.</summary>
-public sealed class Gcn : nn.Module
+internal sealed class Gcn : nn.Module
 {
     private readonly GcnConv conv1;
     private readonly GcnConv conv2;

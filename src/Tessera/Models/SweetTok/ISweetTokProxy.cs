@@ -6,7 +6,7 @@ namespace Tessera.Models.SweetTok;
 /// The frozen tokenizer SweetTok's stage 1 distils: its code ids on the latent grid are the decoder's targets, and
 /// it decodes code ids back to pixels (the held-out evaluation of a stage-1 run).
 /// </summary>
-public interface ISweetTokProxy : IDisposable
+internal interface ISweetTokProxy : IDisposable
 {
     /// <summary>What the proxy is, for messages (model name and file).</summary>
     string Description { get; }

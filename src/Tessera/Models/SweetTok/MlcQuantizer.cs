@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// The two language codebooks of one branch, [n1, e] and [n2, e]: adjectives and nouns (spatial) or adverbs and
 /// verbs (temporal). In a model file they are stored as is, so inference needs no prior.
 /// </summary>
-public sealed record MlcCodebooks(Tensor First, Tensor Second) : IDisposable
+internal sealed record MlcCodebooks(Tensor First, Tensor Second) : IDisposable
 {
     public void Dispose()
     {
@@ -20,7 +20,7 @@ public sealed record MlcCodebooks(Tensor First, Tensor Second) : IDisposable
 /// One branch's quantised queries: the vectors [B, 2e, 1, L] (straight-through), the top-k indices into the
 /// first codebook [B, L, k] (nearest first), the nearest indices into the second [B, L], and the legacy VQ losses.
 /// </summary>
-public sealed record MlcResult(Tensor Quantized, Tensor FirstIndices, Tensor SecondIndices, Tensor QuantizerLoss,
+internal sealed record MlcResult(Tensor Quantized, Tensor FirstIndices, Tensor SecondIndices, Tensor QuantizerLoss,
     Tensor CommitmentLoss, Tensor CodebookLoss) : IDisposable
 {
     public void Dispose()
@@ -36,7 +36,7 @@ public sealed record MlcResult(Tensor Quantized, Tensor FirstIndices, Tensor Sec
 /// Euclidean distance to the GCN-refined, unnormalised word embeddings. Keys: gcn.*, and for the temporal branch
 /// the unused <c>code_book_mapping</c> MLP the reference also owns.
 /// </summary>
-public sealed class MlcQuantizer : nn.Module
+internal sealed class MlcQuantizer : nn.Module
 {
     private readonly Gcn gcn;
     private readonly Sequential? code_book_mapping;
@@ -81,6 +81,7 @@ public sealed class MlcQuantizer : nn.Module
     }
 
     /// <param name="z">Unit-norm queries [B, 2e, 1, L].</param>
+    /// <param name="books">The refined codebooks (<see cref="Refine"/>).</param>
     public MlcResult forward(Tensor z, MlcCodebooks books)
     {
         using var scope = NewDisposeScope();

@@ -9,7 +9,7 @@ namespace Tessera.Models.SweetTok;
 /// One branch's prior as the official quantiser builds it from its pickle: the word graph (features ordered first
 /// part of speech, then second) and both word lists in codebook order.
 /// </summary>
-public sealed record OfficialPrior(WordGraph Graph, IReadOnlyList<string> FirstWords, IReadOnlyList<string> SecondWords) : IDisposable
+internal sealed record OfficialPrior(WordGraph Graph, IReadOnlyList<string> FirstWords, IReadOnlyList<string> SecondWords) : IDisposable
 {
     public void Dispose() => Graph.Dispose();
 }
@@ -26,7 +26,7 @@ public sealed record OfficialPrior(WordGraph Graph, IReadOnlyList<string> FirstW
 /// duplicates and self-loops are kept (the GCN normalisation handles them).</item>
 /// </list>
 /// </summary>
-public static class OfficialPriors
+internal static class OfficialPriors
 {
     /// <summary>Counts at or below this drop a spatial word (the official quantiser keeps count &gt; 10).</summary>
     public const long MinCountExclusive = 10;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// OmniTokenizer's transformer encoder (the proxy's): patch tokens, a spatial stack per latent frame (PEG, RoPE,
 /// window layers), then a causal temporal stack per grid position. [B, 3, T, H, W] → [B, dim, T', h, w].
 /// </summary>
-public sealed class OmniTokenizerEncoder : nn.Module<Tensor, Tensor>
+internal sealed class OmniTokenizerEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly PatchEmbedding to_patch_emb_first_frame;
     private readonly PatchEmbedding to_patch_emb;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// Linear tube embedding: [B, C, t·pt, h·p, w·p] → [B, t, h, w, dim], the features of a tube ordered
 /// (c, pt, py, px), then LayerNorm → Linear → LayerNorm. Keys 1, 2, 3 (key 0 is the reference's Rearrange).
 /// </summary>
-public sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class PatchEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm_in;
     private readonly Linear project;

@@ -4,13 +4,13 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok;
 
 /// <summary>[B, T, H, W] of a token stack: how a PEG reads its tokens back into a video.</summary>
-public readonly record struct VideoShape(long B, long T, long H, long W);
+internal readonly record struct VideoShape(long B, long T, long H, long W);
 
 /// <summary>
 /// Position-encoding generator: a depthwise 3×3×3 conv over the token video, zero-padded (time 2,0 when causal,
 /// else 1,1). The caller adds the residual.
 /// </summary>
-public sealed class Peg : nn.Module<Tensor, VideoShape, Tensor>
+internal sealed class Peg : nn.Module<Tensor, VideoShape, Tensor>
 {
     private readonly Conv3d dsconv;
     private readonly bool causal;

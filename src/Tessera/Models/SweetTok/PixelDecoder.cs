@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// as a raw reshape), a spatial stack per latent frame, then per-token pixels for the first frame and for each
 /// temporal tube. [B, dim, T', h, w] → [B, 3, 1 + (T'−1)·pt, h·p, w·p], unclamped.
 /// </summary>
-public sealed class PixelDecoder : nn.Module<Tensor, Tensor>
+internal sealed class PixelDecoder : nn.Module<Tensor, Tensor>
 {
     private readonly Transformer dec_spatial_transformer;
     private readonly Transformer dec_temporal_transformer;

@@ -6,7 +6,7 @@ namespace Tessera.Models.SweetTok;
 /// OmniTokenizer's EMA <c>Codebook</c> as buffers (embeddings, N, z_avg, codebook_usage). SweetTok's stage-2
 /// path reads only <c>embeddings</c>; the others are training state kept so checkpoints load strictly.
 /// </summary>
-public sealed class ProxyCodebook : nn.Module
+internal sealed class ProxyCodebook : nn.Module
 {
     private readonly Tensor embeddings;
 

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// <c>pre_vq_conv</c>, <c>codebook</c>, <c>decoder</c>, <c>post_vq_conv</c>). Its codes are SweetTok's stage-1
 /// targets; its decoder, codebook and post-VQ projection seed SweetTok's <c>pixel_*</c> modules.
 /// </summary>
-public sealed class ProxyTokenizer : nn.Module
+internal sealed class ProxyTokenizer : nn.Module
 {
     private readonly OmniTokenizerEncoder encoder;
     private readonly ChannelLinear pre_vq_conv;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// y = n div ⌊√N⌋). Each head's D dims form D/2 consecutive pairs; pair 2k turns by x·f_k and pair 2k+1 by y·f_k,
 /// with f_k = 10000^(−4k/D), k &lt; D/4. Applied in fp32 to q and k laid out [B, N, heads, D].
 /// </summary>
-public static class Rope2d
+internal static class Rope2d
 {
     private const double Theta = 10000.0;
 

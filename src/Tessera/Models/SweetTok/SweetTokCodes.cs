@@ -6,7 +6,7 @@ namespace Tessera.Models.SweetTok;
 /// The discrete tokens of a batch of clips (int64): per spatial query two adjectives (nearest first) and a noun,
 /// per temporal query two adverbs and a verb. Adjective [B, L_s, 2], Noun [B, L_s], Adverb [B, L_t, 2], Verb [B, L_t].
 /// </summary>
-public sealed record SweetTokCodes(Tensor Adjective, Tensor Noun, Tensor Adverb, Tensor Verb) : IDisposable
+internal sealed record SweetTokCodes(Tensor Adjective, Tensor Noun, Tensor Adverb, Tensor Verb) : IDisposable
 {
     /// <summary>
     /// The official <c>encode</c> layout [B, 3·L_s + 3·L_t]: adjectives token-major and interleaved, nouns, adverbs
@@ -28,7 +28,7 @@ public sealed record SweetTokCodes(Tensor Adjective, Tensor Noun, Tensor Adverb,
 }
 
 /// <summary>Everything <c>encode</c> produces: the codes, the quantised vectors [B, dim, 1, L] and the summed VQ losses.</summary>
-public sealed record SweetTokEncoding(SweetTokCodes Codes, Tensor SpatialQuantized, Tensor TemporalQuantized,
+internal sealed record SweetTokEncoding(SweetTokCodes Codes, Tensor SpatialQuantized, Tensor TemporalQuantized,
     Tensor QuantizerLoss, Tensor CommitmentLoss, Tensor CodebookLoss) : IDisposable
 {
     public void Dispose()

@@ -5,7 +5,7 @@ namespace Tessera.Models.SweetTok;
 /// code hard-codes most of these inside function bodies; here they are named like the official config keys and
 /// the <c>tessera:</c> YAML section (<c>dim</c>, <c>enc_block</c>, <c>pix_dim</c>, ...).
 /// </summary>
-public sealed record SweetTokConfig : ModelConfig
+internal sealed record SweetTokConfig : ModelConfig
 {
     public override string FamilyName => SweetTokFamilyProvider.FamilyName;
 

@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// like the <c>tessera:</c> YAML section (<c>dim</c>, <c>enc_block</c>, <c>pix_dim</c>, ...). Every key is written;
 /// reading refuses unknown and missing keys.
 /// </summary>
-public static class SweetTokConfigJson
+internal static class SweetTokConfigJson
 {
     private sealed record Field(string Key, Func<SweetTokConfig, JsonNode?> Get, Func<SweetTokConfig, JsonNode, SweetTokConfig> Set);
 

@@ -9,7 +9,7 @@ namespace Tessera.Models.SweetTok;
 /// position's frames cross-attend to that position's refined temporal latent. Output: logits over the proxy
 /// codebook, [B, K, T', g, g].
 /// </summary>
-public sealed class SweetTokDecoder : nn.Module
+internal sealed class SweetTokDecoder : nn.Module
 {
     private readonly Parameter spatial_latent_tokens_positional_embedding;
     private readonly Parameter temporal_latent_tokens_positional_embedding;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok;
 
 /// <summary>What the encoder hands on: the patch tokens and both query latents, each [B, dim, 1, L].</summary>
-public sealed record EncoderOutput(Tensor PatchTokens, Tensor Spatial, Tensor Temporal) : IDisposable
+internal sealed record EncoderOutput(Tensor PatchTokens, Tensor Spatial, Tensor Temporal) : IDisposable
 {
     public void Dispose()
     {
@@ -20,7 +20,7 @@ public sealed record EncoderOutput(Tensor PatchTokens, Tensor Spatial, Tensor Te
 /// position) cross-attend to a causal temporal transformer over the differences of consecutive latent frames at
 /// their own position. Neither branch sees the other.
 /// </summary>
-public sealed class SweetTokEncoder : nn.Module
+internal sealed class SweetTokEncoder : nn.Module
 {
     private readonly Parameter spatial_latent_tokens_positional_embedding;
     private readonly Parameter temporal_latent_tokens_positional_embedding;

@@ -10,7 +10,7 @@ namespace Tessera.Models.SweetTok;
 /// SweetTok's registration: its preset, official training YAMLs, Tessera model files (weights + language codebooks +
 /// words) and conversion from the official checkpoint and word-prior pickles.
 /// </summary>
-public sealed class SweetTokFamilyProvider : ModelFamilyProvider
+internal sealed class SweetTokFamilyProvider : ModelFamilyProvider
 {
     public const string FamilyName = "sweettok";
     public const string SpatialPriorInput = "spatial-prior";
@@ -162,7 +162,7 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
             request.Inputs.GetValueOrDefault(ProxyInput) ?? options.ProxyPath);
     }
 
-    public override IReadOnlyList<WordGroup>? Words(TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile)
+    public override IReadOnlyList<PhraseGroup>? Words(TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile)
     {
         var vocabulary = SweetTokVocabulary.ReadFrom(modelMetadata, modelFile)
             ?? throw new CheckpointFormatException($"model file '{modelFile}' records no words (metadata '{SweetTokVocabulary.MetadataPrefix}*'); convert it with its priors");
@@ -173,7 +173,7 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
             Phrases("temporal", "adverb adverb verb", code[SweetTokCard.Adverb][clip], code[SweetTokCard.Verb][clip], vocabulary.Adverbs, vocabulary.Verbs),
         ];
 
-        static WordGroup Phrases(string name, string pattern, Tensor first, Tensor second, IReadOnlyList<string> firstWords, IReadOnlyList<string> secondWords)
+        static PhraseGroup Phrases(string name, string pattern, Tensor first, Tensor second, IReadOnlyList<string> firstWords, IReadOnlyList<string> secondWords)
         {
             var k = (int)first.shape[1];
             using var firstIds = first.to_type(ScalarType.Int32).contiguous();
@@ -183,7 +183,7 @@ public sealed class SweetTokFamilyProvider : ModelFamilyProvider
             var phrases = Enumerable.Range(0, n.Length)
                 .Select(i => new WordPhrase(i, a.Skip(i * k).Take(k).Select(j => firstWords[j]).Append(secondWords[n[i]]).ToArray()))
                 .ToArray();
-            return new WordGroup(name, pattern, phrases);
+            return new PhraseGroup(name, pattern, phrases);
         }
     }
 

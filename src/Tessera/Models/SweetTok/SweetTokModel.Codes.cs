@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok;
 
 // Pixels to word tokens and back, under the family seam: the four card groups as int32 ids.
-public sealed partial class SweetTokModel
+internal sealed partial class SweetTokModel
 {
     public override VideoCode Encode(Tensor video, int frames, TokenizerOptions options)
     {

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
 
-public sealed partial class SweetTokModel
+internal sealed partial class SweetTokModel
 {
     private ISweetTokProxy? proxyPixels;
     private bool softProxyCodes;

@@ -11,7 +11,7 @@ namespace Tessera.Models.SweetTok;
 /// family seam with the four word groups. The language codebooks are not part of the state dict; set them with
 /// <see cref="SetCodebooks"/> (from a model file) or <see cref="RefineCodebooks"/> (from the priors).
 /// </summary>
-public sealed partial class SweetTokModel : TokenizerModel
+internal sealed partial class SweetTokModel : TokenizerModel
 {
     private readonly Parameter latent_spatial_tokens;
     private readonly Parameter latent_temporal_tokens;

@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// the OmniTokenizer proxy (8192 codes × 8, pixel decoder <c>tttt</c> + 4 temporal layers). The prior width D_llm
 /// is not recoverable from the release; 4096 (a Qwen-7B hidden state) is a placeholder that a checkpoint overrides.
 /// </summary>
-public static class SweetTokPresets
+internal static class SweetTokPresets
 {
     public const string Official = "sweettok_17x256x256";
 

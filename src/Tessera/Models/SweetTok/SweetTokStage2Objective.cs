@@ -17,7 +17,7 @@ namespace Tessera.Models.SweetTok;
 /// × the perceptual distance of one random frame per clip + from <see cref="SweetTokTrainingOptions.DiscriminatorStart"/>
 /// discriminator_weight × (−mean D(x̂)) against a 3-D PatchGAN trained with hinge + LeCam.
 /// </summary>
-public sealed class SweetTokStage2Objective : ITrainingObjective
+internal sealed class SweetTokStage2Objective : ITrainingObjective
 {
     private static readonly string[] Columns = ["total", "rec", "p", "g_loss", "disc_loss", "logits_real", "logits_fake", "lecam", "lr", "grad_norm", "sec_per_step"];
     private static readonly string[] NoDecayNames = ["ln", "bias", "latent_tokens", "mask_token", "embedding", "norm", "gamma"];

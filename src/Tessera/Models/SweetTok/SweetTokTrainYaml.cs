@@ -10,7 +10,7 @@ namespace Tessera.Models.SweetTok;
 /// via <see cref="SweetTokYaml"/>) plus the <c>tessera:</c> section, which holds the model sizes and these
 /// training keys (<see cref="TrainingKeys"/>): the proxy, the priors, steps, batch, clip rate and CPU-sized schedules.
 /// </summary>
-public static class SweetTokTrainYaml
+internal static class SweetTokTrainYaml
 {
     /// <summary>The <c>tessera:</c> keys that configure training rather than the model.</summary>
     public static readonly IReadOnlySet<string> TrainingKeys = new HashSet<string>(StringComparer.Ordinal)

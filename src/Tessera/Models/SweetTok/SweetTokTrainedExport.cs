@@ -9,7 +9,7 @@ namespace Tessera.Models.SweetTok;
 /// (raw or EMA weights), the GCN-refined language codebooks and word lists from the run's priors, the VidTok-FSQ
 /// proxy as the pixel path (stage 2: with the decoder the run fine-tuned) and the training provenance.
 /// </summary>
-public static class SweetTokTrainedExport
+internal static class SweetTokTrainedExport
 {
     public const string TrainingFormat = "tessera.train/1";
 

@@ -15,7 +15,7 @@ namespace Tessera.Models.SweetTok;
 /// on 1-D, norm, bias, token and embedding parameters), warm-up + cosine, gradient clipping, EMA. The held-out
 /// reconstruction is the argmax code per position decoded by the proxy.
 /// </summary>
-public sealed class SweetTokTrainingObjective : ITrainingObjective
+internal sealed class SweetTokTrainingObjective : ITrainingObjective
 {
     private static readonly string[] Columns = ["total", "ce", "quantizer_loss", "commitment", "codebook", "accuracy", "lr", "grad_norm", "sec_per_step"];
     private static readonly string[] NoDecayNames = ["ln", "bias", "latent_tokens", "mask_token", "embedding", "norm", "gamma"];

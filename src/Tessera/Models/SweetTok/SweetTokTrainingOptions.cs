@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// the MLC quantisers refine, the loss weights and the official optimiser (AdamW groups, warm-up + cosine).
 /// Defaults are the official stage-1 UCF values.
 /// </summary>
-public sealed record SweetTokTrainingOptions : FamilyTrainingOptions
+internal sealed record SweetTokTrainingOptions : FamilyTrainingOptions
 {
     /// <summary>1: proxy-code cross-entropy; 2: pixels through the proxy's decoder from soft codes.</summary>
     public int Stage { get; init; } = 1;

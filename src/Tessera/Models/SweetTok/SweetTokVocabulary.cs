@@ -6,7 +6,7 @@ namespace Tessera.Models.SweetTok;
 /// The words behind the four codebooks, in row order: adjectives and nouns (spatial), adverbs and verbs (temporal).
 /// A model file keeps each list as a JSON array in its metadata (<c>words.adjective</c>, ...).
 /// </summary>
-public sealed record SweetTokVocabulary(IReadOnlyList<string> Adjectives, IReadOnlyList<string> Nouns, IReadOnlyList<string> Adverbs, IReadOnlyList<string> Verbs)
+internal sealed record SweetTokVocabulary(IReadOnlyList<string> Adjectives, IReadOnlyList<string> Nouns, IReadOnlyList<string> Adverbs, IReadOnlyList<string> Verbs)
 {
     public const string MetadataPrefix = "words.";
 

@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// keys) and Tessera model files, which add the GCN-refined language codebooks (<c>language_codebook.adjective</c>,
 /// ...) and the word lists, so inference needs no prior pickle.
 /// </summary>
-public static class SweetTokWeights
+internal static class SweetTokWeights
 {
     public const string Format = "tessera.model/1";
     public const string CodebookPrefix = "language_codebook.";

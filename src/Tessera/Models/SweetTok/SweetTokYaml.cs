@@ -11,7 +11,7 @@ namespace Tessera.Models.SweetTok;
 /// <c>window_size</c>, <c>spatial_depth</c>, <c>temporal_depth</c>, <c>e_dim</c>, <c>proxy_code_dim</c>, <c>pix_*</c>,
 /// <c>grid_size</c>, <c>image_size</c>, ...); absent keys keep the official values. Other sections are ignored.
 /// </summary>
-public static class SweetTokYaml
+internal static class SweetTokYaml
 {
     public const string ModelTypePath = "model.vq_model.model_type";
     public const string SectionName = "tessera";

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// The inverse of <see cref="PatchEmbedding"/> in OmniTokenizer's decoder: Linear(dim → c·pt·p·p) per token, then
 /// [B, t, h, w, (c pt p p)] → [B, c, t·pt, h·p, w·p]. Key 0 (key 1 is the reference's Rearrange).
 /// </summary>
-public sealed class ToPixels : nn.Module<Tensor, Tensor>
+internal sealed class ToPixels : nn.Module<Tensor, Tensor>
 {
     private readonly Linear project;
     private readonly long channels;

@@ -8,18 +8,18 @@ namespace Tessera.Models.SweetTok;
 /// <see cref="AfterLayers"/>, the stream is regrouped per grid position and passed through the next block of
 /// <see cref="Blocks"/>, cross-attending to the matching entry of <see cref="Contexts"/>.
 /// </summary>
-public sealed record TemporalHook(IReadOnlyList<Transformer> Blocks, IReadOnlyList<Tensor> Contexts, IReadOnlyCollection<int> AfterLayers);
+internal sealed record TemporalHook(IReadOnlyList<Transformer> Blocks, IReadOnlyList<Tensor> Contexts, IReadOnlyCollection<int> AfterLayers);
 
 /// <summary>
 /// How one stack is called: the token video shape (for PEG and regrouping), whether rotary positions apply, and
 /// the cross-attention context — one tensor for every layer, or one per layer (<c>multi_cross</c>; layer i reads
 /// entry i, the count advancing on every layer, window layers included).
 /// </summary>
-public readonly record struct TransformerCall(VideoShape? Shape = null, bool IsSpatial = true, Tensor? Context = null,
+internal readonly record struct TransformerCall(VideoShape? Shape = null, bool IsSpatial = true, Tensor? Context = null,
     IReadOnlyList<Tensor>? Contexts = null, TemporalHook? Temporal = null);
 
 /// <summary>OmniTokenizer's block-string <c>Transformer</c>. Keys: layers.i.slot.*, norm_out.</summary>
-public sealed class Transformer : nn.Module
+internal sealed class Transformer : nn.Module
 {
     private readonly ModuleList<TransformerLayer> layers;
     private readonly GammaLayerNorm norm_out;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// One layer of a <see cref="Transformer"/>: the reference's 4-slot list [PEG, self-attention or window attention,
 /// cross-attention, FF]. Empty slots are absent but keep their index in the keys (layers.i.1.*, layers.i.3.*).
 /// </summary>
-public sealed class TransformerLayer : nn.Module
+internal sealed class TransformerLayer : nn.Module
 {
     public TransformerLayer(TransformerSpec spec, char kind) : base(nameof(TransformerLayer))
     {

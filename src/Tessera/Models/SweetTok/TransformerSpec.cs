@@ -5,7 +5,7 @@ namespace Tessera.Models.SweetTok;
 /// layer: <c>'t'</c> (PEG, self-attention, cross-attention, FF), <c>'w'</c> (window attention, FF) or <c>'c'</c>
 /// (cross-attention, FF).
 /// </summary>
-public sealed record TransformerSpec(long Dim, string Block, long DimHead, long Heads)
+internal sealed record TransformerSpec(long Dim, string Block, long DimHead, long Heads)
 {
     public double FfMult { get; init; } = 4.0;
     public bool Peg { get; init; }

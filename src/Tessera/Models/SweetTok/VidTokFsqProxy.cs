@@ -12,7 +12,7 @@ namespace Tessera.Models.SweetTok;
 /// its decoder. Its latent grid (T' = 1 + (T − 1)/4 for the causal 4×8×8 models, H/8 × W/8) must be the SweetTok
 /// decoder's.
 /// </summary>
-public sealed class VidTokFsqProxy : ISweetTokProxy
+internal sealed class VidTokFsqProxy : ISweetTokProxy
 {
     private readonly VidTokModel model;
     private readonly Fsq fsq;

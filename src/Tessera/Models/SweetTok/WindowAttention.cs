@@ -8,7 +8,7 @@ namespace Tessera.Models.SweetTok;
 /// (dim/heads)^−½, plus the relative-position bias looked up from a (2w−1)²×heads table. Keys: norm,
 /// relative_position_bias_table, relative_position_index (a persistent int64 buffer), qkv, proj.
 /// </summary>
-public sealed class WindowAttention : nn.Module<Tensor, Tensor>
+internal sealed class WindowAttention : nn.Module<Tensor, Tensor>
 {
     private readonly GammaLayerNorm norm;
     private readonly Parameter relative_position_bias_table;

@@ -7,7 +7,7 @@ namespace Tessera.Models.SweetTok;
 /// second] (adjectives then nouns, or adverbs then verbs) and directed edges [2, E] (row 0 source, row 1 target;
 /// the official builder lists every pair both ways and keeps duplicates).
 /// </summary>
-public sealed record WordGraph(Tensor Features, Tensor EdgeIndex, long FirstCount) : IDisposable
+internal sealed record WordGraph(Tensor Features, Tensor EdgeIndex, long FirstCount) : IDisposable
 {
     public long NodeCount => Features.shape[0];
 

@@ -7,7 +7,7 @@ namespace Tessera.Models.VidTok;
 /// Single-head self-attention among the H·W positions of each frame (frames act as the head axis),
 /// scale 1/√C, with 1×1×1 projections and a residual. Keys: norm.norm.* (or norm.* with groupnorm), q, k, v, proj_out.
 /// </summary>
-public sealed class AttnBlock : StreamModule
+internal sealed class AttnBlock : StreamModule
 {
     private readonly nn.Module<Tensor, Tensor> norm;
     private readonly StreamModule q;

@@ -10,7 +10,7 @@ namespace Tessera.Models.VidTok;
 /// v1.0 drops its first tdf − 1 output frames (the frames the encoder's front padding produced);
 /// v1.1 returns all tdf·T' frames and leaves trimming to the caller.
 /// </summary>
-public sealed class Decoder : StreamModule
+internal sealed class Decoder : StreamModule
 {
     private readonly StreamModule conv_in;
     private readonly MidBlock mid;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.VidTok;
 
 /// <summary>Spatial ÷2 per frame: zero-pad right and bottom by one, then a 3×3 stride-2 conv. Key: conv.*</summary>
-public sealed class Downsample : StreamModule
+internal sealed class Downsample : StreamModule
 {
     private readonly Conv conv;
 

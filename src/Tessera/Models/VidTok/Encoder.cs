@@ -9,7 +9,7 @@ namespace Tessera.Models.VidTok;
 /// [B, z or 2z, T', H', W'] before the bottleneck. Each level runs (spatial block, temporal block) pairs,
 /// then the spatial and, where configured, temporal down-samplers.
 /// </summary>
-public sealed class Encoder : StreamModule
+internal sealed class Encoder : StreamModule
 {
     private readonly StreamModule conv_in;
     private readonly ModuleList<Level> down;

@@ -8,7 +8,7 @@ namespace Tessera.Models.VidTok;
 /// One resolution level of the encoder or decoder (the anonymous <c>nn.Module()</c> entries of
 /// <c>down</c>, <c>down_temporal</c>, <c>up</c>, <c>up_temporal</c>). Keys: block.{j}.*, [downsample.*], [upsample.*].
 /// </summary>
-public sealed class Level : nn.Module
+internal sealed class Level : nn.Module
 {
     private readonly ModuleList<StreamModule> block;
     private readonly ModuleList<StreamModule> attn = new();   // always empty in VidTok; kept so the tree matches

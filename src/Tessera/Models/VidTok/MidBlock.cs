@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.VidTok;
 
 /// <summary>The bottleneck stage: 3-D residual block, per-frame attention, 3-D residual block. Keys: block_1, attn_1, block_2.</summary>
-public sealed class MidBlock : StreamModule
+internal sealed class MidBlock : StreamModule
 {
     private readonly StreamModule block_1;
     private readonly StreamModule attn_1;

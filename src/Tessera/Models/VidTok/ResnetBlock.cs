@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 namespace Tessera.Models.VidTok;
 
 /// <summary>Builds one convolution of a residual block: (in channels, out channels, kernel) → layer.</summary>
-public delegate StreamModule ConvFactory(long inChannels, long outChannels, int kernel);
+internal delegate StreamModule ConvFactory(long inChannels, long outChannels, int kernel);
 
 /// <summary>Builds one normalisation layer over the given channel count.</summary>
-public delegate nn.Module<Tensor, Tensor> NormFactory(long channels);
+internal delegate nn.Module<Tensor, Tensor> NormFactory(long channels);
 
 /// <summary>
 /// Pre-activation residual block: norm1 → SiLU → conv1 → norm2 → SiLU → conv2, plus a 1×1 shortcut
@@ -15,7 +15,7 @@ public delegate nn.Module<Tensor, Tensor> NormFactory(long channels);
 /// non-causal 3-D mid blocks and its temporal 1-D blocks; only the convolution kind differs.
 /// Keys: norm1.norm.* (layernorm) or norm1.* (groupnorm), conv1.*, norm2.*, conv2.*, [nin_shortcut.*].
 /// </summary>
-public sealed class ResnetBlock : StreamModule
+internal sealed class ResnetBlock : StreamModule
 {
     private readonly nn.Module<Tensor, Tensor> norm1;
     private readonly StreamModule conv1;

@@ -9,7 +9,7 @@ namespace Tessera.Models.VidTok;
 /// stride-2 3×3×3 conv. Causal: one extra frame in front (zeros in v1.0; frame 0 or the previous chunk's
 /// last frame in v1.1). Non-causal: one zero frame at the end. Keys: mix_factor, conv.*
 /// </summary>
-public sealed class TimeDownsample : StreamModule
+internal sealed class TimeDownsample : StreamModule
 {
     private readonly Parameter mix_factor;
     private readonly StreamModule conv;

@@ -8,7 +8,7 @@ namespace Tessera.Models.VidTok;
 /// Temporal ×2 (TimeUpsampleResCausal2x / TimeUpsampleRes2x): blends the ×2 upsampled input with a
 /// 3×3×3 conv of it. Keys: mix_factor, conv.*
 /// </summary>
-public sealed class TimeUpsample : StreamModule
+internal sealed class TimeUpsample : StreamModule
 {
     private readonly Parameter mix_factor;
     private readonly StreamModule conv;
@@ -19,6 +19,8 @@ public sealed class TimeUpsample : StreamModule
     /// <param name="causal">Causal padding of the conv, or null for the non-causal model.</param>
     /// <param name="firstSegment">v1.1 trilinear: how many leading latent-derived frames are interpolated as their own
     /// sequence on the first chunk (1 for the deepest temporal upsampler, doubling for each further one).</param>
+    /// <param name="channels">Input and output channels.</param>
+    /// <param name="interpolation">How frames are doubled in time before the conv.</param>
     public TimeUpsample(long channels, CausalPadding? causal, TemporalInterpolation interpolation, int firstSegment) : base(nameof(TimeUpsample))
     {
         mix_factor = AlphaBlender.NewMixFactor();

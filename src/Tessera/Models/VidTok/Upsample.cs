@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.VidTok;
 
 /// <summary>Spatial ×2 per frame: nearest-neighbour, then a 3×3 conv. Key: conv.*</summary>
-public sealed class Upsample : StreamModule
+internal sealed class Upsample : StreamModule
 {
     private readonly Conv conv;
 

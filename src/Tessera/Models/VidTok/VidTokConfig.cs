@@ -1,7 +1,7 @@
 namespace Tessera.Models.VidTok;
 
 /// <summary>Which of the three official VidTok implementations a model follows.</summary>
-public enum VidTokFamily
+internal enum VidTokFamily
 {
     /// <summary><c>model_3dcausal</c>: zero front padding; takes 1+4k frames.</summary>
     CausalV1_0,
@@ -11,19 +11,19 @@ public enum VidTokFamily
     NonCausal,
 }
 
-public enum NormType { LayerNorm, GroupNorm }
+internal enum NormType { LayerNorm, GroupNorm }
 
-public enum TemporalInterpolation { Nearest, Trilinear }
+internal enum TemporalInterpolation { Nearest, Trilinear }
 
 /// <summary>The bottleneck between encoder and decoder.</summary>
-public abstract record Bottleneck
+internal abstract record Bottleneck
 {
     /// <summary>Channels of the latent the decoder consumes.</summary>
     public abstract int LatentChannels { get; }
 }
 
 /// <summary>Finite scalar quantisation (Mentzer et al. 2023) with one level count per latent channel.</summary>
-public sealed record FsqBottleneck(IReadOnlyList<int> Levels) : Bottleneck
+internal sealed record FsqBottleneck(IReadOnlyList<int> Levels) : Bottleneck
 {
     public override int LatentChannels => Levels.Count;
     public long CodebookSize => Levels.Aggregate(1L, (a, l) => a * l);
@@ -33,7 +33,7 @@ public sealed record FsqBottleneck(IReadOnlyList<int> Levels) : Bottleneck
 }
 
 /// <summary>Diagonal Gaussian (KL) bottleneck: the encoder emits mean and log-variance.</summary>
-public sealed record KlBottleneck(int Channels) : Bottleneck
+internal sealed record KlBottleneck(int Channels) : Bottleneck
 {
     public override int LatentChannels => Channels;
 }
@@ -42,7 +42,7 @@ public sealed record KlBottleneck(int Channels) : Bottleneck
 /// Every knob of a VidTok encoder/decoder pair, named like the official YAML keys.
 /// Lists default to the official layout when null (see <see cref="SpatialDownsampleLevels"/> and friends).
 /// </summary>
-public sealed record VidTokConfig : ModelConfig
+internal sealed record VidTokConfig : ModelConfig
 {
     public VidTokFamily Family { get; init; } = VidTokFamily.CausalV1_0;
     public int Ch { get; init; } = 128;

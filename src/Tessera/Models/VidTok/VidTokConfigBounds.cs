@@ -4,7 +4,7 @@ namespace Tessera.Models.VidTok;
 /// Upper bounds on what a config (a YAML file, a model file's metadata) may ask Tessera to build, checked before any
 /// tensor is allocated: every official VidTok model sits far below them, a hostile file asking for gigabytes does not.
 /// </summary>
-public static class VidTokConfigBounds
+internal static class VidTokConfigBounds
 {
     public const int MaxCh = 1024;
     public const int MaxChMultLevels = 8;

@@ -9,7 +9,7 @@ namespace Tessera.Models.VidTok;
 /// (<c>causal_v1_0</c>, <c>layernorm</c>, <c>trilinear</c>); <c>spatial_ds</c>/<c>spatial_us</c>/<c>tempo_ds</c>/<c>tempo_us</c>
 /// are omitted when unset; the bottleneck is <c>{"type":"fsq","levels":[...]}</c> or <c>{"type":"kl","z_channels":n}</c>.
 /// </summary>
-public static class VidTokConfigJson
+internal static class VidTokConfigJson
 {
     private static readonly (VidTokFamily Value, string Name)[] Families =
         [(VidTokFamily.CausalV1_0, "causal_v1_0"), (VidTokFamily.CausalV1_1, "causal_v1_1"), (VidTokFamily.NonCausal, "noncausal")];

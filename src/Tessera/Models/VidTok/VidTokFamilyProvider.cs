@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace Tessera.Models.VidTok;
 
 /// <summary>VidTok's registration: its 23 presets, official YAML configs, Tessera model files and official checkpoints.</summary>
-public sealed class VidTokFamilyProvider : ModelFamilyProvider
+internal sealed class VidTokFamilyProvider : ModelFamilyProvider
 {
     public const string FamilyName = "vidtok";
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.VidTok;
 
 // Pixels to codes and back: v1.0's leading frames, v1.1's long-video chunking, the FSQ or KL bottleneck.
-public sealed partial class VidTokModel
+internal sealed partial class VidTokModel
 {
     public override bool UsesChunking(int frames, TokenizerOptions options) =>
         Config.Family == VidTokFamily.CausalV1_1 && options.TemporalChunk > 0 && frames > 1 + options.TemporalChunk;

@@ -11,7 +11,7 @@ namespace Tessera.Models.VidTok;
 /// tensors in, tensors out, with an explicit cache; <c>VidTokModel.Codes.cs</c> turns them into codes for the
 /// VideoTokenizer facade.
 /// </summary>
-public sealed partial class VidTokModel : TokenizerModel, IStreamingTokenizer
+internal sealed partial class VidTokModel : TokenizerModel, IStreamingTokenizer
 {
     private readonly Encoder encoder;
     private readonly Decoder decoder;

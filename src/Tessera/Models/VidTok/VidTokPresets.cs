@@ -8,7 +8,7 @@ namespace Tessera.Models.VidTok;
 /// Every entry mirrors its official YAML knob for knob; <c>VidTokPresetsTests</c> proves it against the
 /// upstream files when a mirror of microsoft/VidTok is available.
 /// </summary>
-public static class VidTokPresets
+internal static class VidTokPresets
 {
     private const VidTokFamily V10 = VidTokFamily.CausalV1_0, V11 = VidTokFamily.CausalV1_1, NC = VidTokFamily.NonCausal;
     private static readonly int[] L4 = [1, 2, 4, 4], L5 = [1, 2, 4, 4, 4];

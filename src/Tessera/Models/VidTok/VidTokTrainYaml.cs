@@ -9,7 +9,7 @@ namespace Tessera.Models.VidTok;
 /// lightning sections, where they apply) plus an optional <c>tessera:</c> section for what the official files
 /// do not say or leave as placeholders (clip size, steps, evaluation, EMA). JSON works too (it is YAML).
 /// </summary>
-public static class VidTokTrainYaml
+internal static class VidTokTrainYaml
 {
     private static readonly HashSet<string> TesseraKeys =
     [

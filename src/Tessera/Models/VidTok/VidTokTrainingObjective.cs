@@ -15,7 +15,7 @@ namespace Tessera.Models.VidTok;
 /// with learned log-variance, adaptive adversarial term, FSQ aux or KL loss; gradients clipped; Adam) and one
 /// discriminator step (hinge + LeCam; clipped; Adam), then EMA. Optionally the passes run on a bfloat16 working copy.
 /// </summary>
-public sealed class VidTokTrainingObjective : ITrainingObjective
+internal sealed class VidTokTrainingObjective : ITrainingObjective
 {
     private static readonly string[] TrainingStatePrefixes = ["loss.", "model_ema.", "optimizer.", "rng."];
 

@@ -6,7 +6,7 @@ namespace Tessera.Models.VidTok;
 /// Reads VidTok weights from Tessera model files (safetensors with the config in metadata), official
 /// Lightning checkpoints (.ckpt) or plain state dicts, and writes Tessera model files.
 /// </summary>
-public static class VidTokWeights
+internal static class VidTokWeights
 {
     public const string Format = "tessera.model/1";
 

@@ -9,7 +9,7 @@ namespace Tessera.Models.VidTok;
 /// Keys absent from the YAML take the defaults of the official Python constructors (e.g. <c>norm_type</c>
 /// groupnorm, <c>ch_mult</c> [1,2,4,8], <c>double_z</c> true, <c>time_downsample_factor</c> 4).
 /// </summary>
-public static class VidTokYaml
+internal static class VidTokYaml
 {
     private const string EngineV10 = "vidtok.models.autoencoder.AutoencodingEngine";
     private const string EngineV11 = "vidtok.models.autoencoder_v1_1.AutoencodingEngine";

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Training.Data;
 
 /// <summary>Decodes a <see cref="ClipRequest"/> into a training clip [3, T, S, S], float32 in [-1, 1].</summary>
-public sealed class ClipDecoder(VideoDataset dataset, ClipSpec spec)
+internal sealed class ClipDecoder(VideoDataset dataset, ClipSpec spec)
 {
     public Tensor Decode(ClipRequest request)
     {

@@ -7,7 +7,7 @@ namespace Tessera.Training.Data;
 /// background threads so the model does not wait on FFmpeg. A clip whose video fails to decode is replaced
 /// deterministically by another clip and the video is reported once.
 /// </summary>
-public sealed class ClipLoader : IDisposable
+internal sealed class ClipLoader : IDisposable
 {
     private const int MaxAttempts = 8;
     private readonly VideoDataset dataset;
@@ -21,6 +21,12 @@ public sealed class ClipLoader : IDisposable
     private long nextBatch;
 
     /// <param name="startBatch">Batches already consumed (a resumed run continues from here).</param>
+    /// <param name="dataset">The videos clips are drawn from.</param>
+    /// <param name="spec">What one clip is.</param>
+    /// <param name="seed">Seed of the clip sampler; one seed gives one sequence of batches.</param>
+    /// <param name="batchSize">Clips per batch.</param>
+    /// <param name="prefetch">Batches decoded ahead on background threads.</param>
+    /// <param name="report">Receives one line per video that cannot be read (once per video); null for none.</param>
     public ClipLoader(VideoDataset dataset, ClipSpec spec, int seed, int batchSize, long startBatch = 0, int prefetch = 2, Action<string>? report = null)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize));

@@ -6,7 +6,7 @@ namespace Tessera.Training.Data;
 /// (VidTok's sampling: interval round(src_fps / fps), start in [0, total − span − 1]). A run resumed at
 /// position i therefore sees exactly the clips an uninterrupted run would.
 /// </summary>
-public sealed class ClipSampler(IReadOnlyList<long> frameCounts, IReadOnlyList<double> fps, ClipSpec spec, int seed)
+internal sealed class ClipSampler(IReadOnlyList<long> frameCounts, IReadOnlyList<double> fps, ClipSpec spec, int seed)
 {
     public int VideoCount => frameCounts.Count;
 

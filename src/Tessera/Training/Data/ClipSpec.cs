@@ -3,8 +3,11 @@ namespace Tessera.Training.Data;
 /// <summary>What a training clip is: frame count, sampling rate and square size (VidTok: 17 frames at 3 fps).</summary>
 public sealed record ClipSpec
 {
+    /// <summary>Frames per clip; the model's frame rule must accept it (VidTok causal: 17).</summary>
     public int Frames { get; init; } = 17;
+    /// <summary>Frame rate the clip is sampled at from the source video.</summary>
     public double Fps { get; init; } = 3;
+    /// <summary>Side of the square crop in pixels.</summary>
     public int Size { get; init; } = 128;
 
     /// <summary>Random crop after the short-side resize (training); centre crop when false (evaluation).</summary>
@@ -15,4 +18,4 @@ public sealed record ClipSpec
 }
 
 /// <summary>One clip to decode: which video, the first source frame, and the crop randomness.</summary>
-public readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX);
+internal readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX);

@@ -14,9 +14,15 @@ public sealed class VideoDataset
         Skipped = skipped;
     }
 
+    /// <summary>The usable videos, probed (size, rate, frame count).</summary>
     public IReadOnlyList<VideoSource> Videos { get; }
+    /// <summary>Videos left out, with the reason.</summary>
     public IReadOnlyList<(string Path, string Reason)> Skipped { get; }
 
+    /// <summary>Probes every video of <paramref name="source"/>: a video file, a folder of videos, or a list file (one path per line, or a split file when <paramref name="split"/> is given).</summary>
+    /// <param name="source">A video, a folder or a list file.</param>
+    /// <param name="split">The split to take from a list that has splits; null for all.</param>
+    /// <exception cref="InvalidVideoException">No video of the source can be probed.</exception>
     public static VideoDataset Load(string source, string? split = null)
     {
         var videos = new List<VideoSource>();
@@ -39,6 +45,6 @@ public sealed class VideoDataset
         return new VideoDataset(videos, skipped);
     }
 
-    public ClipSampler Sampler(ClipSpec spec, int seed) =>
+    internal ClipSampler Sampler(ClipSpec spec, int seed) =>
         new(Videos.Select(v => v.FrameCount!.Value).ToArray(), Videos.Select(v => v.Fps).ToArray(), spec, seed);
 }

@@ -9,7 +9,7 @@ namespace Tessera.Training.Discriminators;
 /// keep PyTorch's default distribution U(±1/√fan_in); with a generator they are re-drawn from it, so that no initial
 /// value depends on libtorch's global generator (shared by every thread of the process).
 /// </summary>
-public static class DiscriminatorInit
+internal static class DiscriminatorInit
 {
     /// <summary>Re-initialises every convolution and BatchNorm inside <paramref name="module"/>, drawing from <paramref name="generator"/> when given.</summary>
     public static void Apply(nn.Module module, Generator? generator = null)

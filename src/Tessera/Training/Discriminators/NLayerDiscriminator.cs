@@ -11,7 +11,7 @@ namespace Tessera.Training.Discriminators;
 /// sit under <c>main.{i}</c> exactly like the reference Sequential, so official <c>loss.discriminator.*</c>
 /// weights load by name.
 /// </summary>
-public sealed class NLayerDiscriminator : Module<Tensor, Tensor>
+internal sealed class NLayerDiscriminator : Module<Tensor, Tensor>
 {
     private readonly Sequential main;
 

@@ -9,7 +9,7 @@ namespace Tessera.Training.Discriminators;
 /// strides 2 (first), (2,2,2) (second), (1,2,2) (later downsampling layers), then a stride-1 conv + BatchNorm3d +
 /// LeakyReLU and a stride-1 conv to one logit channel. Keys <c>main.{i}</c> as in the reference.
 /// </summary>
-public sealed class NLayerDiscriminator3D : Module<Tensor, Tensor>
+internal sealed class NLayerDiscriminator3D : Module<Tensor, Tensor>
 {
     private readonly Sequential main;
 

@@ -9,7 +9,7 @@ namespace Tessera.Training.Optim;
 /// Parameters without a gradient are skipped and get no state, as in torch. The state is exposed as named
 /// tensors (<c>{prefix}{name}.step|exp_avg|exp_avg_sq</c>) for saving and restoring.
 /// </summary>
-public sealed class Adam : IDisposable
+internal sealed class Adam : IDisposable
 {
     private readonly (string Name, Parameter Param)[] parameters;
     private readonly Dictionary<string, State> state = new();
@@ -18,6 +18,12 @@ public sealed class Adam : IDisposable
 
     /// <summary>Creates the optimiser over named parameters (names must be unique; they key the saved state).</summary>
     /// <param name="weightDecay">AdamW's decoupled weight decay (p ← p·(1 − lr·wd) before the update) for the parameters <paramref name="decays"/> selects by name; 0 is plain Adam.</param>
+    /// <param name="parameters">The named parameters to update.</param>
+    /// <param name="lr">Learning rate.</param>
+    /// <param name="beta1">Decay of the first-moment average.</param>
+    /// <param name="beta2">Decay of the second-moment average.</param>
+    /// <param name="eps">Added to the root of the second moment.</param>
+    /// <param name="decays">Selects by name the parameters that get weight decay; null for all.</param>
     public Adam(IEnumerable<(string Name, Parameter Param)> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
         double weightDecay = 0, Func<string, bool>? decays = null)
     {

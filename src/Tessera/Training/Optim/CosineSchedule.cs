@@ -5,7 +5,7 @@ namespace Tessera.Training.Optim;
 /// end + (peak − end)·½(1 + cos π·progress), progress = (t − warmup)/(total − warmup). t counts completed steps,
 /// so a resumed run recomputes the same rate.
 /// </summary>
-public static class CosineSchedule
+internal static class CosineSchedule
 {
     public static double At(long step, double peak, double end, long warmup, long total)
     {

@@ -8,7 +8,7 @@ namespace Tessera.Training.Optim;
 /// after n updates. State tensors are named as the official checkpoint's <c>model_ema.decay</c>,
 /// <c>model_ema.num_updates</c> (int32) and <c>model_ema.&lt;parameter name without dots&gt;</c>.
 /// </summary>
-public sealed class Ema : IDisposable
+internal sealed class Ema : IDisposable
 {
     private readonly Dictionary<string, Tensor> shadow = new();
     private readonly Dictionary<string, string> shadowName = new();

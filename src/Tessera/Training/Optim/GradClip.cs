@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Training.Optim;
 
 /// <summary>Gradient clipping as torch.nn.utils.clip_grad_norm_.</summary>
-public static class GradClip
+internal static class GradClip
 {
     /// <summary>
     /// Scales all gradients in place by min(1, maxNorm / (total + 1e-6)), where total is the 2-norm of the

@@ -50,22 +50,26 @@ public sealed class SweetTokConfigTests(ITestOutputHelper output)
         Assert.Throws<ConfigException>(() => SweetTokPresets.Get("sweettok_nope"));
     }
 
-    public static TheoryData<string, Func<SweetTokConfig, SweetTokConfig>> Broken => new()
+    public static TheoryData<string, object> Broken => new()
     {
-        { "frames - 1", c => c with { Frames = 16 } },
-        { "patch_size", c => c with { ImageSize = 100 } },
-        { "2 x e_dim", c => c with { EDim = 128 } },
-        { "one temporal query per position", c => c with { NumTemporalLatentTokens = 256 } },
-        { "block 'x'", c => c with { EncBlock = "ttxwtttt" } },
-        { "same depth", c => c with { DecBlock = "tttt" } },
-        { "window_size 5", c => c with { WindowSize = 5 } },
-        { "multiple of 4", c => c with { DimHead = 66 } },
+        { "frames - 1", Edit(c => c with { Frames = 16 }) },
+        { "patch_size", Edit(c => c with { ImageSize = 100 }) },
+        { "2 x e_dim", Edit(c => c with { EDim = 128 }) },
+        { "one temporal query per position", Edit(c => c with { NumTemporalLatentTokens = 256 }) },
+        { "block 'x'", Edit(c => c with { EncBlock = "ttxwtttt" }) },
+        { "same depth", Edit(c => c with { DecBlock = "tttt" }) },
+        { "window_size 5", Edit(c => c with { WindowSize = 5 }) },
+        { "multiple of 4", Edit(c => c with { DimHead = 66 }) },
     };
+
+    private static object Edit(Func<SweetTokConfig, SweetTokConfig> edit) => edit;
 
     [Theory]
     [MemberData(nameof(Broken))]
-    public void Validate_NamesTheBrokenKey(string expected, Func<SweetTokConfig, SweetTokConfig> edit)
+    public void Validate_NamesTheBrokenKey(string expected, object editValue)
     {
+        // xunit theory parameters must be public types; SweetTokConfig is internal to the library.
+        var edit = (Func<SweetTokConfig, SweetTokConfig>)editValue;
         var ex = Assert.Throws<ConfigException>(() => edit(SweetTokPresets.Get(SweetTokPresets.Official)).Validate());
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }

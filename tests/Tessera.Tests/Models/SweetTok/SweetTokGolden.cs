@@ -16,7 +16,7 @@ public sealed class SweetTokGoldenFixture : IDisposable
     public SweetTokGoldenFixture() => model = new(() => golden.Value.BuildModel());
 
     internal SweetTokGolden Golden => golden.Value;
-    public SweetTokModel Model => model.Value;
+    internal SweetTokModel Model => model.Value;
 
     public void Dispose()
     {

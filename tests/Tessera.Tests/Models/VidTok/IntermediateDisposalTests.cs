@@ -17,8 +17,10 @@ public sealed class IntermediateDisposalTests
     [InlineData(VidTokFamily.CausalV1_1, false)]
     [InlineData(VidTokFamily.CausalV1_0, true)]
     [InlineData(VidTokFamily.NonCausal, true)]
-    public void EncodeAndDecode_LeaveOnlyTheirOutputsInTheScope(VidTokFamily family, bool fsq)
+    public void EncodeAndDecode_LeaveOnlyTheirOutputsInTheScope(object familyValue, bool fsq)
     {
+        // xunit theory parameters must be public types; VidTokFamily is internal to the library.
+        var family = (VidTokFamily)familyValue;
         using var model = TinyModels.Model(family, fsq);
         model.eval();
         using var grad = no_grad();

@@ -249,7 +249,7 @@ public sealed class VidTokConfigValidateTests
 {
     private static readonly VidTokConfig Good = VidTokPresets.Get("vidtok_kl_causal_488_4chn");
 
-    public static TheoryData<string, VidTokConfig, string> Broken => new()
+    public static TheoryData<string, object, string> Broken => new()
     {
         { "ch", Good with { Ch = 0 }, "ch must be positive, got 0" },
         { "ch_mult", Good with { ChMult = [1] }, "ch_mult needs at least 2 positive entries" },
@@ -268,8 +268,10 @@ public sealed class VidTokConfigValidateTests
 
     [Theory]
     [MemberData(nameof(Broken))]
-    public void Validate_RejectsBrokenSettings(string label, VidTokConfig config, string expected)
+    public void Validate_RejectsBrokenSettings(string label, object configValue, string expected)
     {
+        // xunit theory parameters must be public types; VidTokConfig is internal to the library.
+        var config = (VidTokConfig)configValue;
         var e = Assert.Throws<ConfigException>(config.Validate);
         Assert.StartsWith("config 'vidtok_kl_causal_488_4chn': ", e.Message);
         Assert.Contains(expected, e.Message);

@@ -3,14 +3,14 @@ using System.Globalization;
 namespace Tessera.Models.SweetTok.Priors;
 
 /// <summary>The four WordNet parts of speech a SweetTok prior uses, with their database file suffixes.</summary>
-public enum WordNetPos { Noun, Verb, Adjective, Adverb }
+internal enum WordNetPos { Noun, Verb, Adjective, Adverb }
 
 /// <summary>
 /// The parts of a WordNet 3.x database (<c>index.*</c>, <c>data.*</c>, <c>cntlist.rev</c>, e.g. Debian's
 /// <c>/usr/share/wordnet</c>) a word prior needs: the lemmas of each part of speech with a usage count, and the
 /// word-level relations between synsets. Malformed lines give an error naming the file and the line.
 /// </summary>
-public sealed class WordNetLexicon
+internal sealed class WordNetLexicon
 {
     private readonly Dictionary<WordNetPos, Dictionary<string, long>> counts = [];
 

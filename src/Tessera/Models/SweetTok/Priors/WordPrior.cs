@@ -7,7 +7,10 @@ namespace Tessera.Models.SweetTok.Priors;
 /// <summary>One part of speech of a word prior: its words, how often each occurs, and one vector per word.</summary>
 /// <param name="Name">The part of speech: <c>adjective</c>, <c>noun</c>, <c>adverb</c> or <c>verb</c>.</param>
 /// <param name="Vectors">Row-major <c>Words.Count × Dim</c> float32 word vectors.</param>
-public sealed record WordGroup(string Name, IReadOnlyList<string> Words, IReadOnlyList<long> Counts, float[] Vectors, int Dim)
+/// <param name="Words">The words, in vocabulary order.</param>
+/// <param name="Counts">How often each word occurs in the captions the prior was built from.</param>
+/// <param name="Dim">Width of one word vector.</param>
+internal sealed record WordGroup(string Name, IReadOnlyList<string> Words, IReadOnlyList<long> Counts, float[] Vectors, int Dim)
 {
     public int Count => Words.Count;
     public ReadOnlySpan<float> Vector(int i) => Vectors.AsSpan(i * Dim, Dim);
@@ -18,7 +21,7 @@ public sealed record WordGroup(string Name, IReadOnlyList<string> Words, IReadOn
 /// adverbs), <see cref="Second"/> the argmin half (nouns or verbs); <see cref="Edges"/> are word pairs (either
 /// order; the official quantiser adds the reverse direction itself). <see cref="Info"/> records how it was made.
 /// </summary>
-public sealed record WordPrior(string Kind, WordGroup First, WordGroup Second, IReadOnlyList<(string A, string B)> Edges,
+internal sealed record WordPrior(string Kind, WordGroup First, WordGroup Second, IReadOnlyList<(string A, string B)> Edges,
     IReadOnlyDictionary<string, string> Info)
 {
     public const string Format = "tessera.word_prior.v1";

@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok.Priors;
 
 /// <summary>Where a prior's edges come from.</summary>
-public enum PriorEdgeSource { WordNet, Knn, Both }
+internal enum PriorEdgeSource { WordNet, Knn, Both }
 
 /// <summary>Sizes and edge choices for <see cref="WordPriorBuilder"/>.</summary>
-public sealed record WordPriorOptions
+internal sealed record WordPriorOptions
 {
     public int Adjectives { get; init; } = 1000;
     public int Nouns { get; init; } = 2000;
@@ -34,7 +34,7 @@ public sealed record WordPriorOptions
 /// the word decide the order), nouns that are also chosen adjectives left out (the official adjective/noun loader
 /// excludes them), and edges from WordNet relations and/or k nearest neighbours. Deterministic for the same inputs.
 /// </summary>
-public static class WordPriorBuilder
+internal static class WordPriorBuilder
 {
     /// <summary>Every lemma that could be chosen (for loading only the vectors that matter).</summary>
     public static HashSet<string> Candidates(WordNetLexicon wordnet) =>

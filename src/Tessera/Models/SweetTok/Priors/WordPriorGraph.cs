@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok.Priors;
 
 /// <summary>The word graph SweetTok's MLC quantiser builds from a prior, by the official loader's rules.</summary>
-public static class WordPriorGraph
+internal static class WordPriorGraph
 {
     /// <summary>Count threshold of the official adjective/noun loader: words with a count of 10 or less are dropped.</summary>
     public const long MinAdjectiveNounCount = 11;

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Tessera.Models.SweetTok.Priors;
 
 /// <summary>A source of word vectors for a word prior.</summary>
-public interface IWordVectors
+internal interface IWordVectors
 {
     int Dim { get; }
     /// <summary>What the vectors are (file and kind), recorded in the prior's metadata.</summary>
@@ -23,7 +23,7 @@ public interface IWordVectors
 /// (<c>{"dimensions": D, "vectors": {word: [v_1..v_D, l2norm, rank], ...}}</c>) or the plain GloVe text format
 /// (<c>word v_1 ... v_D</c> per line, in frequency order). Only the words asked for are kept.
 /// </summary>
-public sealed class GloveVectors : IWordVectors
+internal sealed class GloveVectors : IWordVectors
 {
     private readonly Dictionary<string, (float[] Vector, int Rank)> words = new(StringComparer.Ordinal);
 
@@ -128,7 +128,7 @@ public sealed class GloveVectors : IWordVectors
 /// (bare, or with the byte-level <c>Ġ</c> / SentencePiece <c>▁</c> word-start marker) takes that row; otherwise the
 /// mean of the rows of its greedy longest-match sub-tokens. Rows are converted to float32 on demand.
 /// </summary>
-public sealed class EmbeddingMatrixVectors : IWordVectors, IDisposable
+internal sealed class EmbeddingMatrixVectors : IWordVectors, IDisposable
 {
     private static readonly string[] WordStarts = ["Ġ", "▁", ""];
     private readonly Dictionary<string, long> vocab;
