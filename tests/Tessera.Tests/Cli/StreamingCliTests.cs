@@ -88,6 +88,39 @@ public sealed class StreamingCliTests(ITestOutputHelper log)
         Assert.True(TestMedia.Equal(b.Frames, a.Frames), "streamed reconstruction differs from the whole-clip one");
     }
 
+    [Fact]
+    public void AVideoThatBreaksMidStream_FailsNamingIt_AndLeavesTheOutputsAsTheyWere()
+    {
+        using var dir = new TempDir();
+        var model = TinyModel(dir, fsq: true);
+        // The index first, then cut at three quarters: FFmpeg decodes about 60 of the 120 frames (well past the 18 read
+        // ahead) and then reports the truncation.
+        var full = dir.File("full.mp4");
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=8", "-frames:v", "120", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", full);
+        var bytes = File.ReadAllBytes(full);
+        var input = dir.File("broken.mp4");
+        File.WriteAllBytes(input, bytes[..(bytes.Length * 3 / 4)]);
+        File.Delete(full);
+        var tokens = dir.File("tokens.safetensors");
+        var video = dir.File("video.mkv");
+        File.WriteAllText(tokens, "an earlier token file");
+        File.WriteAllText(video, "an earlier video");
+        var before = dir.Entries().Order().ToArray();
+
+        foreach (var args in new[] { new[] { "encode", input, "-m", model, "-o", tokens }, ["reconstruct", input, "-m", model, "-o", video] })
+        {
+            var r = CliRunner.Run([.. args, "--chunk", "8"]);
+            Assert.True(r.ExitCode != 0, $"{args[0]} succeeded on a broken video");
+            Assert.Contains("as they are read", r.Error); // it failed mid-stream, not before
+            Assert.Contains("broken.mp4", r.Error);
+            Assert.Contains("truncated", r.Error, StringComparison.OrdinalIgnoreCase);
+        }
+        Assert.Equal("an earlier token file", File.ReadAllText(tokens));
+        Assert.Equal("an earlier video", File.ReadAllText(video));
+        Assert.Equal(before, dir.Entries().Order().ToArray());
+    }
+
     /// <summary>
     /// The done-when of issue 11 at test scale, through the real binary: a streamed video 12 times longer than a 17-frame
     /// clip peaks within 10% of the clip's resident memory, plus 16 MiB for what differs between two runs of the same
