@@ -27,6 +27,18 @@ internal sealed class FramePieces : IDisposable
 
     public VideoFrameStream Stream => stream;
 
+    /// <summary>
+    /// Frames the stream will probably give, for progress reports: the container's frame count after the start time and
+    /// the frame sampling, capped by --frames; 0 when the container does not say.
+    /// </summary>
+    public int ExpectedFrames(ReadOptions read)
+    {
+        var source = stream.Source;
+        if (source.FrameCount is not { } count || !(source.Fps > 0)) return read.FrameCount ?? 0;
+        var left = Math.Max(0, count - source.Start * source.Fps) * stream.Fps / source.Fps;
+        return (int)Math.Min(Math.Ceiling(left), read.FrameCount ?? int.MaxValue);
+    }
+
     public static FramePieces Open(string input, ReadOptions read, VideoTokenizer tokenizer)
     {
         var stream = VideoFrameStream.Open(input, read);

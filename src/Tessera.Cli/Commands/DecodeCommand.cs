@@ -80,7 +80,7 @@ public static class DecodeCommand
         var watch = Stopwatch.StartNew();
         var chunk = tokenizer.Options.TemporalChunk;
         ctx.Progress($"decoding {EncodeCommand.Describe(code)} in chunks of {chunk} frames, writing each as it comes");
-        using var session = tokenizer.StartDecode();
+        using var session = tokenizer.StartDecode((int)code.GridSize.Time);
         VideoFrameSink? sink = null;
         try
         {

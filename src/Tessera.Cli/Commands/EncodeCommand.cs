@@ -42,7 +42,7 @@ public static class EncodeCommand
             using var pieces = FramePieces.Open(input, read, tokenizer);
             return pieces.WholeClip is { } shortClip
                 ? EncodeWhole(ctx, tokenizer, shortClip, input, model, weights, output, recordPaths)
-                : EncodeStreamed(ctx, tokenizer, pieces, input, model, weights, output, recordPaths);
+                : EncodeStreamed(ctx, tokenizer, pieces, pieces.ExpectedFrames(read), input, model, weights, output, recordPaths);
         }
         using var clip = VideoReader.Read(input, read);
         return EncodeWhole(ctx, tokenizer, clip, input, model, weights, output, recordPaths);
@@ -68,13 +68,13 @@ public static class EncodeCommand
     }
 
     // Frames flow from FFmpeg into an encode session a chunk at a time, and each chunk's code into the token file's parts.
-    private static ExitCode EncodeStreamed(CliContext ctx, VideoTokenizer tokenizer, FramePieces pieces, string input, string model, string? weights, string output, bool recordPaths)
+    private static ExitCode EncodeStreamed(CliContext ctx, VideoTokenizer tokenizer, FramePieces pieces, int expectedFrames, string input, string model, string? weights, string output, bool recordPaths)
     {
         var frames = pieces.Stream;
         var chunk = tokenizer.Options.TemporalChunk;
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding frames of {Sizes.Show(frames.Height, frames.Width)} as they are read, in chunks of {chunk}");
-        using var session = tokenizer.StartEncode();
+        using var session = tokenizer.StartEncode(expectedFrames);
         using var writer = new TokenFileWriter(output, tokenizer.Config, RecordedIdentity.Describe(frames, input, model, weights, recordPaths));
         void Drain()
         {

@@ -39,7 +39,7 @@ public static class ReconstructCommand
             using var pieces = FramePieces.Open(input, read, tokenizer);
             return pieces.WholeClip is { } shortClip
                 ? ReconstructWhole(ctx, tokenizer, shortClip, input, output)
-                : ReconstructStreamed(ctx, tokenizer, pieces, input, output);
+                : ReconstructStreamed(ctx, tokenizer, pieces, pieces.ExpectedFrames(read), output);
         }
         using var clip = VideoReader.Read(input, read);
         return ReconstructWhole(ctx, tokenizer, clip, input, output);
@@ -72,14 +72,15 @@ public static class ReconstructCommand
 
     // Frames flow from FFmpeg through an encode session into a decode session and on to the output as they come; each
     // input frame waits only until its reconstruction is out, for the metrics, which are averaged frame by frame.
-    private static ExitCode ReconstructStreamed(CliContext ctx, VideoTokenizer tokenizer, FramePieces pieces, string input, string? output)
+    private static ExitCode ReconstructStreamed(CliContext ctx, VideoTokenizer tokenizer, FramePieces pieces, int expectedFrames, string? output)
     {
         var frames = pieces.Stream;
         var chunk = tokenizer.Options.TemporalChunk;
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding and decoding frames of {Sizes.Show(frames.Height, frames.Width)} as they are read, in chunks of {chunk}");
-        using var encode = tokenizer.StartEncode();
-        using var decode = tokenizer.StartDecode();
+        using var encode = tokenizer.StartEncode(expectedFrames);
+        // The latents of the expected frames: 1 for frame 0, then one per temporal factor.
+        using var decode = tokenizer.StartDecode(expectedFrames > 0 ? 1 + (expectedFrames - 1 + tokenizer.Card.Compression.Time - 1) / tokenizer.Card.Compression.Time : 0);
         using var sink = output is null ? null : VideoFrameSink.Open(output, frames.Height, frames.Width, frames.Fps);
         var waiting = new List<Tensor>();
         var used = 0; // frames of waiting[0] already compared
