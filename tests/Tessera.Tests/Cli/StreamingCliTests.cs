@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Tessera.Cli;
 using Tessera.Models.VidTok;
 using Tessera.Tests.Inference;
 using Tessera.Tests.Video;
@@ -86,6 +87,31 @@ public sealed class StreamingCliTests(ITestOutputHelper log)
         using var b = VideoReader.Read(wholeOut);
         Assert.Equal(40, a.FrameCount);
         Assert.True(TestMedia.Equal(b.Frames, a.Frames), "streamed reconstruction differs from the whole-clip one");
+    }
+
+    [Fact]
+    public void StreamedRuns_OnATerminal_ReportProgressToTheEnd()
+    {
+        using var dir = new TempDir();
+        var model = TinyModel(dir, fsq: true);
+        var input = dir.File("input.mp4"); // an mp4 states its frame count, which the progress counts against
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x32:rate=8", "-frames:v", "33", "-c:v", "libx264", "-pix_fmt", "yuv420p", input);
+        var tokens = dir.File("tokens.safetensors");
+        foreach (var (args, stages) in new[]
+        {
+            (new[] { "encode", input, "-m", model, "-o", tokens }, new[] { "encode" }),
+            (["decode", tokens, "-o", dir.File("out.mkv")], ["decode"]),
+            (["reconstruct", input, "-m", model], ["encode", "decode"]),
+        })
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var code = TesseraCli.Run([.. args, "--chunk", "8"], stdout, stderr, null, true);
+            Assert.True(code == 0, stderr.ToString());
+            Assert.Contains("chunks of 8", stderr.ToString());
+            foreach (var stage in stages)
+                Assert.Matches($@"{stage} chunk (\d+)/\1, 100% \(step", stderr.ToString());
+        }
     }
 
     [Fact]
