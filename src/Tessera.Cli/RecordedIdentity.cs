@@ -18,6 +18,16 @@ internal static class RecordedIdentity
             OriginalSize = clip.Source is { } s ? (s.Height, s.Width) : null,
         };
 
+    /// <summary>The identity of a video read as a stream: the same fields a clip of it records.</summary>
+    public static TokenFileInfo Describe(VideoFrameStream frames, string input, string model, string? weights, bool recordPaths) =>
+        Describe(input, (frames.Height, frames.Width), model, weights, recordPaths) with
+        {
+            Source = recordPaths ? frames.Source.Path : Path.GetFileName(Path.TrimEndingDirectorySeparator(input)),
+            Fps = frames.Fps,
+            Start = frames.Source.Start,
+            OriginalSize = (frames.Source.Height, frames.Source.Width),
+        };
+
     /// <summary>The identity of an input that is not a video (a tensor file) at its processed (height, width).</summary>
     public static TokenFileInfo Describe(string input, (int Height, int Width) processed, string model, string? weights, bool recordPaths)
     {

@@ -56,12 +56,60 @@ internal static class DecodeCommand
         var (code, _) = TokenFile.Load(tokens, tokenizer.Config);
         using (code)
         {
+            if (StreamsTo(output, tokenizer, code))
+                return DecodeStreamed(ctx, tokenizer, code, output, fps ?? info.Fps ?? 30);
             var watch = Stopwatch.StartNew();
             ctx.Progress($"decoding {EncodeCommand.Describe(code)}");
             using var video = tokenizer.Decode(code);
             CliCancellation.ThrowIfCancelled();
             VideoOutput.Write(output, video, fps ?? info.Fps ?? 30, tokenizer.Card.Range);
             ctx.Out.WriteLine($"{code.Frames} frames of {Sizes.Show(video.shape[3], video.shape[4])} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+        }
+        return ExitCode.Ok;
+    }
+
+    /// <summary>
+    /// Whether the frames go to the output as they are decoded: a streaming model, a code long enough for the chunked
+    /// path (a shorter one decodes in one whole-clip pass, as before), one video, and an output written frame by frame
+    /// (a .safetensors tensor is written whole).
+    /// </summary>
+    internal static bool StreamsTo(string? output, VideoTokenizer tokenizer, VideoCode code) =>
+        tokenizer.Card.Streams && tokenizer.Options.TemporalChunk > 0 && tokenizer.UsesChunking(code.Frames) && CodePieces.CanSplit(code)
+        && (output is null || !output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase));
+
+    // The code goes into a decode session a chunk of latents at a time; the frames it gives go straight to FFmpeg.
+    private static ExitCode DecodeStreamed(CliContext ctx, VideoTokenizer tokenizer, VideoCode code, string output, double fps)
+    {
+        var watch = Stopwatch.StartNew();
+        var chunk = tokenizer.Options.TemporalChunk;
+        ctx.Progress($"decoding {EncodeCommand.Describe(code)} in chunks of {chunk} frames, writing each as it comes");
+        using var session = tokenizer.StartDecode((int)code.GridSize.Time);
+        VideoFrameSink? sink = null;
+        try
+        {
+            void Drain()
+            {
+                if (session.Pull() is not { } video) return;
+                using (video)
+                {
+                    sink ??= VideoFrameSink.Open(output, (int)video.shape[3], (int)video.shape[4], fps);
+                    VideoOutput.WriteFrames(sink, video, tokenizer.Card.Range);
+                }
+            }
+            foreach (var piece in CodePieces.Split(code, chunk / tokenizer.Card.Compression.Time))
+            {
+                using (piece) session.Push(piece);
+                Drain();
+                CliCancellation.ThrowIfCancelled();
+            }
+            session.Complete();
+            Drain();
+            sink!.Complete();
+            ctx.Out.WriteLine($"{code.Frames} frames of {Sizes.Show(sink.Height, sink.Width)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+        }
+        finally
+        {
+            sink?.Dispose();
         }
         return ExitCode.Ok;
     }
@@ -104,5 +152,13 @@ internal static class VideoOutput
         using var signed = range.ToSigned(video);
         using var clip = VideoClip.FromModelOutput(signed, fps);
         VideoWriter.Write(output, clip);
+    }
+
+    /// <summary>Appends decoded frames [1, 3, n, H, W] in the model's range to a video being written, quantised as <see cref="Write"/> does.</summary>
+    public static void WriteFrames(VideoFrameSink sink, Tensor video, ValueRange range)
+    {
+        using var signed = range.ToSigned(video);
+        using var clip = VideoClip.FromModelOutput(signed, 1);
+        sink.Write(clip.Frames);
     }
 }

@@ -37,13 +37,66 @@ internal static class EncodeCommand
         if (tensorInput) return EncodeTensor(ctx, tokenizer, input, model, weights, output, recordPaths);
         read = VideoInputs.ForModel(read, tokenizer.Card, ctx);
         ctx.Progress($"reading {input}");
+        if (Streams(tokenizer))
+        {
+            using var pieces = FramePieces.Open(input, read, tokenizer);
+            return pieces.WholeClip is { } shortClip
+                ? EncodeWhole(ctx, tokenizer, shortClip, input, model, weights, output, recordPaths)
+                : EncodeStreamed(ctx, tokenizer, pieces, pieces.ExpectedFrames(read), input, model, weights, output, recordPaths);
+        }
         using var clip = VideoReader.Read(input, read);
+        return EncodeWhole(ctx, tokenizer, clip, input, model, weights, output, recordPaths);
+    }
+
+    /// <summary>
+    /// Whether videos go through the model as they are read: the card says the model streams (its codes made chunk by
+    /// chunk equal one call's), and --strict-frames does not ask for the whole-clip frame-count check.
+    /// </summary>
+    internal static bool Streams(VideoTokenizer tokenizer) =>
+        tokenizer.Card.Streams && tokenizer.Options.TemporalChunk > 0 && tokenizer.Options.Frames != FramePolicy.Refuse;
+
+    private static ExitCode EncodeWhole(CliContext ctx, VideoTokenizer tokenizer, VideoClip clip, string input, string model, string? weights, string output, bool recordPaths)
+    {
+        var options = tokenizer.Options;
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}{(tokenizer.UsesChunking(clip.FrameCount) ? $" in chunks of {options.TemporalChunk}" : "")}");
         using var code = EncodeClip(tokenizer, clip);
         CliCancellation.ThrowIfCancelled();
         TokenFile.Save(output, code, RecordedIdentity.Describe(clip, input, model, weights, recordPaths));
         ctx.Out.WriteLine($"{Describe(code)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
+        return ExitCode.Ok;
+    }
+
+    // Frames flow from FFmpeg into an encode session a chunk at a time, and each chunk's code into the token file's parts.
+    private static ExitCode EncodeStreamed(CliContext ctx, VideoTokenizer tokenizer, FramePieces pieces, int expectedFrames, string input, string model, string? weights, string output, bool recordPaths)
+    {
+        var frames = pieces.Stream;
+        var chunk = tokenizer.Options.TemporalChunk;
+        var watch = Stopwatch.StartNew();
+        ctx.Progress($"encoding frames of {Sizes.Show(frames.Height, frames.Width)} as they are read, in chunks of {chunk}");
+        using var session = tokenizer.StartEncode(expectedFrames);
+        using var writer = new TokenFileWriter(output, tokenizer.Config, RecordedIdentity.Describe(frames, input, model, weights, recordPaths));
+        void Drain()
+        {
+            if (session.Pull() is not { } code) return;
+            using (code) writer.Append(code);
+        }
+        while (pieces.Next(chunk) is { } piece)
+        {
+            using (piece)
+            {
+                using var signed = VideoClip.ToModelInput(piece);
+                using var x = tokenizer.Card.Range.FromSigned(signed);
+                session.Push(x);
+            }
+            Drain();
+            CliCancellation.ThrowIfCancelled();
+        }
+        session.Complete();
+        Drain();
+        writer.Complete();
+        var (written, _) = TokenFile.Load(output, tokenizer.Config);
+        using (written) ctx.Out.WriteLine($"{Describe(written)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         return ExitCode.Ok;
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Tessera.Inference;
 using Tessera.Metrics;
 using Tessera.Video;
+using static TorchSharp.torch;
 
 namespace Tessera.Cli.Commands;
 
@@ -33,7 +34,19 @@ internal static class ReconstructCommand
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
         read = VideoInputs.ForModel(read, tokenizer.Card, ctx);
         ctx.Progress($"reading {input}");
+        if (EncodeCommand.Streams(tokenizer) && (output is null || !output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)))
+        {
+            using var pieces = FramePieces.Open(input, read, tokenizer);
+            return pieces.WholeClip is { } shortClip
+                ? ReconstructWhole(ctx, tokenizer, shortClip, input, output)
+                : ReconstructStreamed(ctx, tokenizer, pieces, pieces.ExpectedFrames(read), output);
+        }
         using var clip = VideoReader.Read(input, read);
+        return ReconstructWhole(ctx, tokenizer, clip, input, output);
+    }
+
+    private static ExitCode ReconstructWhole(CliContext ctx, VideoTokenizer tokenizer, VideoClip clip, string input, string? output)
+    {
         using var x = clip.ToModelInput();
 
         var watch = Stopwatch.StartNew();
@@ -51,25 +64,112 @@ internal static class ReconstructCommand
         CliCancellation.ThrowIfCancelled();
         if (output is not null) VideoOutput.Write(output, decoded, clip.Fps, tokenizer.Card.Range);
 
-        var pixels = (double)clip.FrameCount * clip.Height * clip.Width;
-        var o = ctx.Out;
-        o.WriteLine($"input        {clip.Source?.Path ?? input}: {clip.FrameCount} frames, {Sizes.Show(clip.Height, clip.Width)}, {clip.Fps:0.###} fps");
-        o.WriteLine($"model        {tokenizer.Card.Name} ({tokenizer.Card.Family}, {tokenizer.Card.Compression})");
-        o.WriteLine($"code         {EncodeCommand.Describe(code)}");
-        switch (code)
+        var tally = new CodeTally();
+        tally.Add(code);
+        Report(ctx, tokenizer, clip.Source?.Path ?? input, clip.FrameCount, clip.Height, clip.Width, clip.Fps, tally, psnr, ssim, encodeSeconds, decodeSeconds, output);
+        return ExitCode.Ok;
+    }
+
+    // Frames flow from FFmpeg through an encode session into a decode session and on to the output as they come; each
+    // input frame waits only until its reconstruction is out, for the metrics, which are averaged frame by frame.
+    private static ExitCode ReconstructStreamed(CliContext ctx, VideoTokenizer tokenizer, FramePieces pieces, int expectedFrames, string? output)
+    {
+        var frames = pieces.Stream;
+        var chunk = tokenizer.Options.TemporalChunk;
+        var watch = Stopwatch.StartNew();
+        ctx.Progress($"encoding and decoding frames of {Sizes.Show(frames.Height, frames.Width)} as they are read, in chunks of {chunk}");
+        using var encode = tokenizer.StartEncode(expectedFrames);
+        // The latents of the expected frames: 1 for frame 0, then one per temporal factor.
+        using var decode = tokenizer.StartDecode(expectedFrames > 0 ? 1 + (expectedFrames - 1 + tokenizer.Card.Compression.Time - 1) / tokenizer.Card.Compression.Time : 0);
+        using var sink = output is null ? null : VideoFrameSink.Open(output, frames.Height, frames.Width, frames.Fps);
+        var waiting = new List<Tensor>();
+        var used = 0; // frames of waiting[0] already compared
+        var tally = new CodeTally();
+        double psnr = 0, ssim = 0;
+        var compared = 0;
+        try
         {
-            case TokenIds ids:
-                var bits = ids.Bits;
-                o.WriteLine($"rate         {bits / pixels:0.####} bits per pixel; compression {pixels * 24 / bits:0.#}x vs 24-bit RGB");
-                break;
-            case Latents l:
-                o.WriteLine($"rate         {l.Values.numel():N0} latent values for {pixels * 3:N0} pixel values ({pixels * 3 / l.Values.numel():0.#}x fewer)");
-                break;
+            Tensor Originals(int n)
+            {
+                var parts = new List<Tensor>();
+                for (var have = 0; have < n;)
+                {
+                    var head = waiting[0];
+                    var take = Math.Min(n - have, (int)head.shape[0] - used);
+                    parts.Add(head.narrow(0, used, take));
+                    (have, used) = (have + take, used + take);
+                    if (used < head.shape[0]) continue;
+                    waiting.RemoveAt(0);
+                    head.Dispose(); // the view above keeps what it needs
+                    used = 0;
+                }
+                var all = cat(parts, 0);
+                foreach (var p in parts) p.Dispose();
+                return all;
+            }
+            void Compare(Tensor decoded)
+            {
+                using var scope = NewDisposeScope();
+                var n = (int)decoded.shape[2];
+                var x = VideoClip.ToModelInput(Originals(n));
+                var y = tokenizer.Card.Range.ToSigned(decoded);
+                psnr += Psnr.PerFrame(x, y).Sum();
+                ssim += Ssim.PerFrame(x, y).Sum();
+                compared += n;
+                if (sink is not null) VideoOutput.WriteFrames(sink, decoded, tokenizer.Card.Range);
+            }
+            void Drain()
+            {
+                if (encode.Pull() is { } code)
+                    using (code)
+                    {
+                        tally.Add(code);
+                        decode.Push(code);
+                    }
+                if (decode.Pull() is { } video)
+                    using (video) Compare(video);
+            }
+            while (pieces.Next(chunk) is { } piece)
+            {
+                waiting.Add(piece);
+                using (var signed = VideoClip.ToModelInput(piece))
+                using (var x = tokenizer.Card.Range.FromSigned(signed))
+                    encode.Push(x);
+                Drain();
+                CliCancellation.ThrowIfCancelled();
+            }
+            encode.Complete();
+            Drain();
+            decode.Complete();
+            Drain();
+            sink?.Complete();
         }
+        finally
+        {
+            foreach (var t in waiting) t.Dispose();
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        Report(ctx, tokenizer, frames.Source.Path, compared, frames.Height, frames.Width, frames.Fps, tally, psnr / compared, ssim / compared, seconds, null, output);
+        return ExitCode.Ok;
+    }
+
+    private static void Report(CliContext ctx, VideoTokenizer tokenizer, string source, int frameCount, int height, int width, double fps, CodeTally code,
+        double psnr, double ssim, double encodeSeconds, double? decodeSeconds, string? output)
+    {
+        var pixels = (double)frameCount * height * width;
+        var o = ctx.Out;
+        o.WriteLine($"input        {source}: {frameCount} frames, {Sizes.Show(height, width)}, {fps:0.###} fps");
+        o.WriteLine($"model        {tokenizer.Card.Name} ({tokenizer.Card.Family}, {tokenizer.Card.Compression})");
+        o.WriteLine($"code         {code.Describe(tokenizer)}");
+        if (code.IsDiscrete)
+            o.WriteLine($"rate         {code.Bits / pixels:0.####} bits per pixel; compression {pixels * 24 / code.Bits:0.#}x vs 24-bit RGB");
+        else
+            o.WriteLine($"rate         {code.Count:N0} latent values for {pixels * 3:N0} pixel values ({pixels * 3 / code.Count:0.#}x fewer)");
         o.WriteLine($"PSNR         {psnr:0.00} dB");
         o.WriteLine($"SSIM         {ssim:0.0000}");
-        o.WriteLine($"time         encode {encodeSeconds:0.00} s, decode {decodeSeconds:0.00} s ({clip.FrameCount / (encodeSeconds + decodeSeconds):0.00} frames/s)");
+        o.WriteLine(decodeSeconds is { } d
+            ? $"time         encode {encodeSeconds:0.00} s, decode {d:0.00} s ({frameCount / (encodeSeconds + d):0.00} frames/s)"
+            : $"time         encode and decode, streamed together, {encodeSeconds:0.00} s ({frameCount / encodeSeconds:0.00} frames/s)");
         if (output is not null) o.WriteLine($"written      {output}");
-        return ExitCode.Ok;
     }
 }

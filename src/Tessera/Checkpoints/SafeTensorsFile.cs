@@ -91,8 +91,16 @@ internal static partial class SafeTensorsFile
         }
     }
 
-    private static byte[] BuildHeader(List<(string name, Tensor t)> list, IReadOnlyDictionary<string, string>? metadata)
+    private static byte[] BuildHeader(List<(string name, Tensor t)> list, IReadOnlyDictionary<string, string>? metadata) =>
+        BuildHeader(list.Select(e => (e.name, e.t.dtype, e.t.shape)), metadata);
+
+    /// <summary>
+    /// The header (JSON padded to 8 bytes, without the length in front) of a file holding tensors of these dtypes and
+    /// shapes in this order: what a writer that streams the data itself puts before it.
+    /// </summary>
+    internal static byte[] BuildHeader(IEnumerable<(string Name, ScalarType DType, long[] Shape)> entries, IReadOnlyDictionary<string, string>? metadata)
     {
+        var list = entries.ToList();
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
@@ -104,13 +112,13 @@ internal static partial class SafeTensorsFile
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, t) in list)
+            foreach (var (name, dtype, shape) in list)
             {
-                long size = CheckpointDTypes.ByteSize(t.shape, t.dtype);
+                long size = CheckpointDTypes.ByteSize(shape, dtype);
                 w.WriteStartObject(name);
-                w.WriteString("dtype", CheckpointDTypes.ToSafetensors(t.dtype));
+                w.WriteString("dtype", CheckpointDTypes.ToSafetensors(dtype));
                 w.WriteStartArray("shape");
-                foreach (var d in t.shape) w.WriteNumberValue(d);
+                foreach (var d in shape) w.WriteNumberValue(d);
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(offset);

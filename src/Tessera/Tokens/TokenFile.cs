@@ -80,16 +80,26 @@ public static class TokenFile
             Latents l => [(LatentsKey, Clips(l.Values).to_type(ScalarType.Float32).contiguous())],
             _ => throw new ArgumentException("unknown code type", nameof(code)),
         };
+        var meta = Metadata(code.Config, code.Frames, code.LeadingFrames, code.BatchSize, info);
+        // Detached: the caller disposes them, also across awaits (dispose scopes are per thread).
+        foreach (var (_, t) in tensors) t.DetachFromDisposeScope();
+        return (tensors, meta);
+    }
+
+    /// <summary>The metadata of a token file: format, frame counts, the model's config and card, and where the code came from.</summary>
+    internal static Dictionary<string, string> Metadata(ModelConfig config, int frames, int leading, long batch, TokenFileInfo info)
+    {
+        var card = config.Card;
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
-            ["frames"] = code.Frames.ToString(CultureInfo.InvariantCulture),
-            ["leading_frames"] = code.LeadingFrames.ToString(CultureInfo.InvariantCulture),
-            ["compression"] = card.Compression.ToString(),
+            ["frames"] = frames.ToString(CultureInfo.InvariantCulture),
+            ["leading_frames"] = leading.ToString(CultureInfo.InvariantCulture),
+            ["compression"] = config.Card.Compression.ToString(),
             ["tessera_version"] = info.TesseraVersion,
         };
-        if (batched) meta[BatchKey] = code.BatchSize.ToString(CultureInfo.InvariantCulture);
-        ModelFamilies.WriteConfig(meta, code.Config);
+        if (batch != 1) meta[BatchKey] = batch.ToString(CultureInfo.InvariantCulture);
+        ModelFamilies.WriteConfig(meta, config);
         if (card.IsDiscrete)
         {
             meta["token_groups"] = string.Join(",", card.TokenGroups.Select(g => g.Name));
@@ -108,9 +118,7 @@ public static class TokenFile
         if (info.OriginalSize is { } o) meta["original_size"] = $"{o.Height}x{o.Width}";
         if (info.ProcessedSize is { } p) meta["processed_size"] = $"{p.Height}x{p.Width}";
         foreach (var (k, v) in info.Extra ?? new Dictionary<string, string>()) meta.TryAdd(k, v);
-        // Detached: the caller disposes them, also across awaits (dispose scopes are per thread).
-        foreach (var (_, t) in tensors) t.DetachFromDisposeScope();
-        return (tensors, meta);
+        return meta;
     }
 
     /// <summary>

@@ -71,10 +71,19 @@ public sealed class VideoClip : IDisposable
     /// float32 [1, 3, T, H, W] in [-1, 1]: <c>(x / 255 - 0.5) / 0.5</c>, as torchvision ToTensor + Normalize(0.5, 0.5).
     /// The result belongs to the caller's dispose scope.
     /// </summary>
-    public Tensor ToModelInput()
+    public Tensor ToModelInput() => ToModelInput(Frames);
+
+    /// <summary>
+    /// float32 [1, 3, n, H, W] in [-1, 1] from uint8 RGB frames [n, H, W, 3] (a piece of a <see cref="VideoFrameStream"/>),
+    /// as <see cref="ToModelInput()"/> maps a clip's frames. The result belongs to the caller's dispose scope.
+    /// </summary>
+    public static Tensor ToModelInput(Tensor frames)
     {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (frames.dtype != ScalarType.Byte || frames.dim() != 4 || frames.shape[3] != 3)
+            throw new InvalidInputException($"video frames must be a uint8 tensor [n, H, W, 3], got {frames.dtype} [{string.Join(", ", frames.shape)}]");
         using var scope = NewDisposeScope();
-        var x = Frames.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f);
+        var x = frames.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f);
         return x.permute(3, 0, 1, 2).unsqueeze(0).contiguous().MoveToOuterDisposeScope();
     }
 
