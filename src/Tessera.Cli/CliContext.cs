@@ -60,7 +60,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, bool? int
         InvalidVideoException or InvalidInputException or TokenFileFormatException => ExitCode.InvalidInput,
         CheckpointFormatException or ConfigException or Checkpoints.Hub.HubException => ExitCode.CheckpointError,
         UsageException => ExitCode.UsageError,
-        IOException or UnauthorizedAccessException or Training.TrainingDivergedException => ExitCode.Failure,
+        IOException or UnauthorizedAccessException or Training.TrainingDivergedException or NumericalException => ExitCode.Failure,
         OverflowException or ArgumentException or InvalidDataException or FormatException => ExitCode.InvalidInput,
         OutOfMemoryException or InsufficientExecutionStackException or ExternalException => ExitCode.Failure,
         _ => null,

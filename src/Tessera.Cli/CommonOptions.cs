@@ -46,6 +46,21 @@ internal static class CommonOptions
         Description = "Pixels neighbouring tiles share and blend across (default: a quarter of the tile's short side, a multiple of 8)",
     };
 
+    public static Option<string> DType() => new("--dtype")
+    {
+        Description = "Encoder/decoder number format: float32 (default), bfloat16 (codes and video stay float32; fast only on CPUs with AVX512-BF16 or AMX), or auto (bfloat16 where the CPU has it)",
+        DefaultValueFactory = _ => "float32",
+    };
+
+    /// <summary>--dtype as the tokenizer takes it.</summary>
+    public static ComputePrecision ParseDType(string? text) => text?.ToLowerInvariant() switch
+    {
+        null or "float32" or "fp32" => ComputePrecision.Float32,
+        "bfloat16" or "bf16" => ComputePrecision.BFloat16,
+        "auto" => ComputePrecision.Auto,
+        _ => throw new UsageException($"--dtype must be float32, bfloat16 or auto, got '{text}'"),
+    };
+
     /// <summary>--tile / --tile-overlap as the tokenizer takes them; null without --tile.</summary>
     public static TileSize? ParseTile(string? tile, int? overlap)
     {

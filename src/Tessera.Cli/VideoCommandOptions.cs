@@ -19,6 +19,7 @@ internal sealed class VideoCommandOptions
     public Option<int> Chunk { get; } = CommonOptions.Chunk();
     public Option<string> Tile { get; } = CommonOptions.Tile();
     public Option<int?> TileOverlap { get; } = CommonOptions.TileOverlap();
+    public Option<string> DType { get; } = CommonOptions.DType();
     public Option<bool> StrictFrames { get; } = CommonOptions.StrictFrames();
     public Option<int> Threads { get; } = CommonOptions.Threads();
     public Option<bool> Quiet { get; } = CommonOptions.Quiet();
@@ -32,7 +33,7 @@ internal sealed class VideoCommandOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
-        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, Tile, TileOverlap, StrictFrames, Threads, Quiet })
+        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, Tile, TileOverlap, DType, StrictFrames, Threads, Quiet })
             command.Options.Add(option);
     }
 
@@ -41,5 +42,5 @@ internal sealed class VideoCommandOptions
 
     public TokenizerOptions Tokenizer(CliContext ctx, ParseResult r) =>
         CommonOptions.Tokenizer(ctx, r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads))
-            with { Tile = CommonOptions.ParseTile(r.GetValue(Tile), r.GetValue(TileOverlap)) };
+            with { Tile = CommonOptions.ParseTile(r.GetValue(Tile), r.GetValue(TileOverlap)), Precision = CommonOptions.ParseDType(r.GetValue(DType)) };
 }

@@ -33,3 +33,8 @@ public sealed class ConfigException(string message, Exception? inner = null) : T
 /// <param name="message">The input and the problem.</param>
 /// <param name="inner">The underlying error, if any.</param>
 public sealed class InvalidInputException(string message, Exception? inner = null) : TesseraException(message, inner);
+
+/// <summary>A computation that produced NaN or infinite values (e.g. a bfloat16 pass), stopped before writing them.</summary>
+/// <param name="message">The computation and what to do instead.</param>
+/// <param name="inner">The underlying error, if any.</param>
+public sealed class NumericalException(string message, Exception? inner = null) : TesseraException(message, inner);

@@ -28,12 +28,13 @@ internal static class DecodeCommand
         var chunk = CommonOptions.Chunk();
         var tile = CommonOptions.Tile();
         var tileOverlap = CommonOptions.TileOverlap();
+        var dtype = CommonOptions.DType();
         var threads = CommonOptions.Threads();
         var quiet = CommonOptions.Quiet();
-        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, tile, tileOverlap, threads, quiet };
+        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, tile, tileOverlap, dtype, threads, quiet };
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
             r.GetValue(fps), CommonOptions.Tokenizer(ctx, r.GetValue(chunk), false, r.GetValue(threads))
-                with { Tile = CommonOptions.ParseTile(r.GetValue(tile), r.GetValue(tileOverlap)) }, r.GetValue(ema))));
+                with { Tile = CommonOptions.ParseTile(r.GetValue(tile), r.GetValue(tileOverlap)), Precision = CommonOptions.ParseDType(r.GetValue(dtype)) }, r.GetValue(ema))));
         return command;
     }
 

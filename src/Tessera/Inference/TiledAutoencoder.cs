@@ -40,9 +40,18 @@ internal sealed class TiledAutoencoder(ICausalAutoencoder inner, TileSize tile, 
 /// <summary>The one place a model's encoder/decoder pair is wrapped for <see cref="TokenizerOptions.Tile"/>.</summary>
 internal static class Tiling
 {
-    /// <summary>The pair to run: <paramref name="model"/> itself, or tiled when the options ask for tiles.</summary>
-    public static ICausalAutoencoder For(ICausalAutoencoder model, TokenizerOptions options, ModelCard card) =>
-        options.Tile is { } tile ? new TiledAutoencoder(model, tile, card.Compression.Height) : model;
+    /// <summary>
+    /// The pair to run: <paramref name="model"/> itself, in bfloat16 when its weights are (<see cref="ReducedPrecision"/>),
+    /// and tiled when the options ask for tiles (tiles blend in float32).
+    /// </summary>
+    public static ICausalAutoencoder For(ICausalAutoencoder model, TokenizerOptions options, ModelCard card)
+    {
+        var net = model is TorchSharp.torch.nn.Module m && IsBFloat16(m) ? new ReducedPrecision(model) : model;
+        return options.Tile is { } tile ? new TiledAutoencoder(net, tile, card.Compression.Height) : net;
+    }
+
+    private static bool IsBFloat16(TorchSharp.torch.nn.Module module) =>
+        module.parameters().FirstOrDefault() is { } p && p.dtype == TorchSharp.torch.ScalarType.BFloat16;
 
     /// <summary>Why <paramref name="tile"/> cannot be used with a model, or null when it can.</summary>
     public static string? Check(TileSize tile, ModelCard card, bool tileable)

@@ -42,6 +42,14 @@ public sealed record TokenizerOptions
     public TileSize? Tile { get; init; }
 
     /// <summary>
+    /// The number format of the encoder and decoder (float32 by default). With <see cref="ComputePrecision.BFloat16"/>, or
+    /// <see cref="ComputePrecision.Auto"/> on a CPU with bfloat16 instructions, the tokenizer converts its model's weights to
+    /// bfloat16 when it is created; codes and videos stay float32, and a pass that produces NaN or infinite values throws
+    /// <see cref="NumericalException"/>. Convolutional models only.
+    /// </summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.Float32;
+
+    /// <summary>
     /// Receives progress after every block of the encoder or decoder (whole clips and each chunk of a long video), so a
     /// pass that takes minutes reports every few seconds. Reports arrive on the calling thread, in order.
     /// </summary>

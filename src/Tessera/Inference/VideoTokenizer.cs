@@ -1,3 +1,4 @@
+using TorchSharp;
 using Tessera.Models;
 using static TorchSharp.torch;
 
@@ -22,6 +23,12 @@ public sealed partial class VideoTokenizer : IDisposable
             throw new ConfigException($"temporal chunk must be a positive multiple of the temporal factor {factor} (or 0 to disable), got {Options.TemporalChunk}");
         if (Options.Tile is { } tile && Tiling.Check(tile, model.Card, model is ICausalAutoencoder) is { } problem)
             throw new ConfigException(problem);
+        if (Resolve(Options.Precision) == ComputePrecision.BFloat16 && (model is ICausalAutoencoder || Options.Precision == ComputePrecision.BFloat16))
+        {
+            if (model is not ICausalAutoencoder)
+                throw new ConfigException($"model '{model.Card.Name}' ({model.Card.Family}) computes in float32 only; bfloat16 inference applies to convolutional models");
+            model.to(ScalarType.BFloat16);
+        }
         model.eval();
     }
 
@@ -107,6 +114,13 @@ public sealed partial class VideoTokenizer : IDisposable
 
     /// <summary>Frees the model's weights; codes and tensors already returned stay valid.</summary>
     public void Dispose() => model.Dispose();
+
+    /// <summary><see cref="ComputePrecision.Auto"/> made concrete for this CPU (bfloat16 where it has bfloat16 instructions).</summary>
+    public static ComputePrecision Resolve(ComputePrecision precision) => precision switch
+    {
+        ComputePrecision.Auto => CpuInfo.HasNativeBf16 == true ? ComputePrecision.BFloat16 : ComputePrecision.Float32,
+        _ => precision,
+    };
 
     private int FramesToEncode(int frames)
     {
