@@ -7,7 +7,8 @@ namespace Tessera.Tests.Cli;
 /// <summary>
 /// The kill-and-resume check every trainable family passes through the CLI: a run trained without interruption, and the
 /// same run SIGKILLed once its first checkpoint exists and then continued with <c>--resume</c>, log the same loss at
-/// every step.
+/// every step. Every run is pinned to one thread: float sums depend on the thread count, and the in-process runs would
+/// otherwise inherit whatever count an earlier in-process command left on the test's thread (OpenMP keeps it per thread).
 /// </summary>
 internal static class KillAndResume
 {
@@ -15,12 +16,12 @@ internal static class KillAndResume
     public static (CliResult Whole, CliResult Resumed) AssertSameLossCurve(TempDir dir, string config, string videos, int maxSteps)
     {
         var reference = dir.File("reference");
-        var whole = CliRunner.Run("train", "-c", config, "--data", videos, "-o", reference);
+        var whole = CliRunner.Run("train", "-c", config, "--data", videos, "-o", reference, "--threads", "1");
         Assert.True(whole.ExitCode == 0, whole.Error);
 
         var killed = dir.File("killed");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "train", "-c", config, "--data", videos, "-o", killed })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "train", "-c", config, "--data", videos, "-o", killed, "--threads", "1" })
             info.ArgumentList.Add(arg);
         using (var p = Process.Start(info)!)
         {
@@ -35,7 +36,7 @@ internal static class KillAndResume
             p.WaitForExit();
         }
         Assert.True(new CheckpointStore(killed).List()[^1].Step < maxSteps, "the run finished before it could be killed");
-        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", killed, "--resume");
+        var resumed = CliRunner.Run("train", "-c", config, "--data", videos, "-o", killed, "--resume", "--threads", "1");
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("resumed from", resumed.Error);
 

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Inference;
 
 /// <summary>
-/// libtorch's thread count is one per process, and in-process CLI tests set it (--threads), so a test that reads it
-/// runs alone: xunit runs this collection after the parallel ones, with nothing beside it.
+/// libtorch keeps its thread count in OpenMP's per-thread setting, and in-process CLI tests set it (--threads) on xunit's
+/// threads, so this test runs alone (after the parallel collections) and reads the count only on its own thread, before
+/// and after blocking on the asynchronous load (an await could resume on a thread with another setting).
 /// </summary>
 [CollectionDefinition(nameof(ProcessWideThreads), DisableParallelization = true)]
 public sealed class ProcessWideThreads;
@@ -19,7 +20,7 @@ public sealed class ThreadCountTests : IDisposable
     public void Dispose() => dir.Dispose();
 
     [Fact]
-    public async Task LoadingAndEncoding_LeaveTheProcessThreadCountAlone()
+    public void LoadingAndEncoding_LeaveTheProcessThreadCountAlone()
     {
         var file = dir.File("tiny.safetensors");
         using (var model = TinyModels.Model(VidTokFamily.CausalV1_1, seed: 4)) VidTokWeights.Save(file, model);
@@ -31,7 +32,7 @@ public sealed class ThreadCountTests : IDisposable
             using var x = zeros(new long[] { 1, 3, 5, 16, 16 });
             using var code = t.Encode(x);
         }
-        using (await VideoTokenizer.LoadAsync(file, options: new TokenizerOptions { Threads = asked }))
+        using (VideoTokenizer.LoadAsync(file, options: new TokenizerOptions { Threads = asked }).GetAwaiter().GetResult())
             Assert.Equal(before, get_num_threads());
         Assert.Equal(before, get_num_threads());
     }
