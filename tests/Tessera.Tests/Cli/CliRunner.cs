@@ -18,7 +18,17 @@ internal static class CliRunner
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = TesseraCli.Run(args, stdout, stderr, null, null, hub);
-        return new CliResult(code, stdout.ToString(), stderr.ToString());
+        // `--threads` sets libtorch's thread count, which OpenMP keeps per OS thread: restore this xunit thread's
+        // count so a command cannot change the arithmetic (sum order) of whatever test runs on the thread next.
+        var threads = TorchSharp.torch.get_num_threads();
+        try
+        {
+            var code = TesseraCli.Run(args, stdout, stderr, null, null, hub);
+            return new CliResult(code, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
     }
 }
