@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Tessera.Models.VidTok;
 using Tessera.Training;
 using TorchSharp.Modules;
 using static Tessera.Tests.Training.TrainingFixtures;
 using static TorchSharp.torch;
 
-namespace Tessera.Tests.Training;
+namespace Tessera.Tests.Models.VidTok;
 
 public class VidTokLossTests
 {

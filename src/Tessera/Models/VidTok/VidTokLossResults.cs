@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Tessera.Training;
+namespace Tessera.Models.VidTok;
 
 /// <summary>
 /// The autoencoder (generator) step of <see cref="VidTokLoss"/>: <see cref="Loss"/> keeps the graph for backward;

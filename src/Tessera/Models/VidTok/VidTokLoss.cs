@@ -1,8 +1,9 @@
+using Tessera.Training;
 using Tessera.Training.Discriminators;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Tessera.Training;
+namespace Tessera.Models.VidTok;
 
 /// <summary>
 /// VidTok's training loss (GeneralLPIPSWithDiscriminator, dims 3): an L1 + perceptual reconstruction NLL with a
