@@ -35,6 +35,33 @@ public sealed class ClipPipelineTests : IDisposable
     }
 
     [Fact]
+    public void RandomFlip_MirrorsAboutHalfTheClips_AndLeavesEveryOtherDrawAlone()
+    {
+        var plain = new ClipSampler([300, 120, 50], [30, 25, 10], new ClipSpec { Frames = 5, Fps = 5, Size = 32 }, seed: 7);
+        var flipping = new ClipSampler([300, 120, 50], [30, 25, 10], new ClipSpec { Frames = 5, Fps = 5, Size = 32, RandomFlip = true }, seed: 7);
+        var a = Enumerable.Range(0, 400).Select(i => plain.Sample(i)).ToArray();
+        var b = Enumerable.Range(0, 400).Select(i => flipping.Sample(i)).ToArray();
+        Assert.All(a, r => Assert.False(r.Flip));
+        Assert.Equal(a, b.Select(r => r with { Flip = false }).ToArray());
+        Assert.InRange(b.Count(r => r.Flip), 150, 250);
+        var evaluation = new ClipSampler([300], [30], new ClipSpec { Frames = 5, Fps = 5, Size = 32, RandomFlip = true, RandomCrop = false }, seed: 7);
+        Assert.All(Enumerable.Range(0, 50), i => Assert.False(evaluation.Sample(i).Flip));
+    }
+
+    [Fact]
+    public void Decoder_MirrorsAFlippedClipLeftToRight()
+    {
+        var data = VideoDataset.Load(videos);
+        var decoder = new ClipDecoder(data, new ClipSpec { Frames = 5, Fps = 5, Size = 32 });
+        var request = new ClipRequest(0, 3, 1.0, 0.5, 0.25);
+        using var straight = decoder.Decode(request);
+        using var mirrored = decoder.Decode(request with { Flip = true });
+        using var back = mirrored.flip(3);
+        Assert.True(back.equal(straight).all().item<bool>());
+        Assert.False(mirrored.equal(straight).all().item<bool>());
+    }
+
+    [Fact]
     public void Loader_GivesTheSameBatchesWhateverThePrefetchAndStartPosition()
     {
         var data = VideoDataset.Load(videos);

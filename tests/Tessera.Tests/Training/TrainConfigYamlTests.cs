@@ -66,6 +66,9 @@ public sealed class TrainConfigYamlTests
         Assert.Empty(c.Loss.RegularizationWeights);
         Assert.Equal(0.0, c.FsqAux.EntropyLossWeight);
         Assert.Equal(5000, c.CheckpointEvery);
+        Assert.False(c.Clip.RandomFlip);                        // VidTok's data set does not flip
+        File.WriteAllText(path, Yaml("tessera: {random_flip: true}"));
+        Assert.True(TrainConfigYaml.Load(path).Clip.RandomFlip);
     }
 
     [Fact]

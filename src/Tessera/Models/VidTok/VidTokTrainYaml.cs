@@ -15,7 +15,7 @@ internal static class VidTokTrainYaml
     [
         "max_steps", "batch_size", "learning_rate", "frames", "fps", "size", "seed", "ema_decay", "fix_encoder", "fix_decoder",
         "init_from", "log_every", "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "perceptual_weight", "skip_discriminator_before_start", "bf16",
+        "disc_start", "perceptual_weight", "skip_discriminator_before_start", "bf16", "random_flip",
     ];
 
     public static TrainConfig Load(string path)
@@ -144,6 +144,7 @@ internal static class VidTokTrainYaml
                 Frames = t.GetInt("frames", c.Clip.Frames),
                 Fps = t.GetDouble("fps", c.Clip.Fps),
                 Size = t.GetInt("size", c.Clip.Size),
+                RandomFlip = t.GetBool("random_flip", c.Clip.RandomFlip),
             },
             Seed = t.GetInt("seed", c.Seed),
             EmaDecay = t.FindNonNull("ema_decay")?.AsDouble() ?? c.EmaDecay,

@@ -26,6 +26,7 @@ internal sealed class ClipDecoder(VideoDataset dataset, ClipSpec spec)
         var top = (int)Math.Round(request.CropY * (clip.Height - spec.Size));
         var left = (int)Math.Round(request.CropX * (clip.Width - spec.Size));
         var frames = clip.Frames.narrow(1, top, spec.Size).narrow(2, left, spec.Size);   // [T, S, S, 3] uint8
+        if (request.Flip) frames = frames.flip(2);
         if (frames.shape[0] < spec.Frames)
         {
             // Short videos are padded by repeating their last frame, as VidTok's data set does.

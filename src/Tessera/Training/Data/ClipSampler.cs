@@ -25,7 +25,9 @@ internal sealed class ClipSampler(IReadOnlyList<long> frameCounts, IReadOnlyList
         var scale = spec.RandomCrop ? 1 + rng.NextDouble() * (spec.MaxScale - 1) : 1;
         var cy = spec.RandomCrop ? rng.NextDouble() : 0.5;
         var cx = spec.RandomCrop ? rng.NextDouble() : 0.5;
-        return new ClipRequest(video, start, scale, cy, cx);
+        // Drawn last, so turning flips on leaves every other draw of the clip as it was.
+        var flip = spec.RandomCrop && spec.RandomFlip && rng.NextDouble() < 0.5;
+        return new ClipRequest(video, start, scale, cy, cx, flip);
     }
 
     private static int[] Permutation(int n, int seed)

@@ -15,7 +15,13 @@ public sealed record ClipSpec
 
     /// <summary>Short side is resized to Size·U(1, MaxScale) before cropping when random cropping.</summary>
     public double MaxScale { get; init; } = 1.25;
+
+    /// <summary>
+    /// Mirrors half the clips left to right when random cropping (VidTok's own data set does not; off by default so
+    /// its recipe is unchanged).
+    /// </summary>
+    public bool RandomFlip { get; init; }
 }
 
-/// <summary>One clip to decode: which video, the first source frame, and the crop randomness.</summary>
-internal readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX);
+/// <summary>One clip to decode: which video, the first source frame, the crop randomness and whether to mirror it.</summary>
+internal readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX, bool Flip = false);
