@@ -72,6 +72,28 @@ public sealed class TrainConfigYamlTests
     }
 
     [Fact]
+    public void LearningRateDecay_IsConstantUntilItsStart_ThenACosineToTheEndRate()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("train.yaml");
+        File.WriteAllText(path, Yaml("tessera: {max_steps: 1000, learning_rate: 2.0e-4, lr_decay_start: 600, end_lr: 1.0e-5}"));
+        var c = TrainConfigYaml.Load(path);
+        var o = Assert.IsType<Tessera.Models.VidTok.VidTokTrainingOptions>(c.Family);
+        double At(long step) => o.LearningRateAt(step, c.LearningRate, c.MaxSteps);
+        Assert.Equal(2e-4, At(0));
+        Assert.Equal(2e-4, At(600));
+        Assert.Equal(0.5 * (2e-4 + 1e-5), At(800), 12);
+        Assert.Equal(1e-5, At(1000), 12);
+        Assert.Equal(1e-5, At(1200), 12);
+        for (var s = 600; s < 1000; s += 10) Assert.True(At(s + 10) < At(s));
+        File.WriteAllText(path, Yaml(""));
+        var constant = Assert.IsType<Tessera.Models.VidTok.VidTokTrainingOptions>(TrainConfigYaml.Load(path).Family ?? new Tessera.Models.VidTok.VidTokTrainingOptions());
+        Assert.Equal(1e-5, constant.LearningRateAt(900, 1e-5, 1000));
+        File.WriteAllText(path, Yaml("tessera: {lr_decay_start: -5}"));
+        Assert.Contains("lr_decay_start", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path)).Message);
+    }
+
+    [Fact]
     public void UnknownTesseraKey_IsAnErrorNamingIt()
     {
         using var dir = new TempDir();

@@ -15,7 +15,7 @@ internal static class VidTokTrainYaml
     [
         "max_steps", "batch_size", "learning_rate", "frames", "fps", "size", "seed", "ema_decay", "fix_encoder", "fix_decoder",
         "init_from", "log_every", "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "perceptual_weight", "skip_discriminator_before_start", "bf16", "random_flip",
+        "disc_start", "perceptual_weight", "skip_discriminator_before_start", "bf16", "random_flip", "lr_decay_start", "end_lr",
     ];
 
     public static TrainConfig Load(string path)
@@ -129,6 +129,15 @@ internal static class VidTokTrainYaml
         return config;
     }
 
+    private static VidTokTrainingOptions ReadOptions(ConfigMapping t, VidTokTrainingOptions o)
+    {
+        var start = t.FindNonNull("lr_decay_start")?.AsLong() ?? o.LrDecayStart;
+        var end = t.GetDouble("end_lr", o.EndLearningRate);
+        if (start is < 0) throw t.Get("lr_decay_start").Error($"lr_decay_start must not be negative, got {start}");
+        if (end < 0) throw t.Get("end_lr").Error($"end_lr must not be negative, got {end}");
+        return o with { LrDecayStart = start, EndLearningRate = end };
+    }
+
     private static TrainConfig ReadTessera(ConfigMapping t, TrainConfig c)
     {
         foreach (var key in t.Keys)
@@ -159,6 +168,7 @@ internal static class VidTokTrainYaml
             Prefetch = t.GetInt("prefetch", c.Prefetch),
             SkipDiscriminatorBeforeStart = t.GetBool("skip_discriminator_before_start", c.SkipDiscriminatorBeforeStart),
             Bf16 = t.GetBool("bf16", c.Bf16),
+            Family = ReadOptions(t, c.Family as VidTokTrainingOptions ?? new VidTokTrainingOptions()),
             Loss = c.Loss with
             {
                 DiscStart = t.FindNonNull("disc_start")?.AsLong() ?? c.Loss.DiscStart,

@@ -104,6 +104,8 @@ internal sealed class VidTokTrainingObjective : ITrainingObjective
         // Lightning counts optimiser steps: two per iteration, which is what disc_start refers to.
         var globalStep = 2 * step;
 
+        if (config.Family is VidTokTrainingOptions options)
+            optG.LearningRate = optD.LearningRate = options.LearningRateAt(step, config.LearningRate, config.MaxSteps);
         var net = work ?? model;
         if (work is not null) CopyWeights(model, work);
         var (reconstruction, regularization, regLog) = Forward(net, x, step);
