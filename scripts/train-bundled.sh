@@ -10,7 +10,7 @@
 #        scripts/train-bundled.sh stop [fsq|kl ...]       stop the runs (the newest checkpoint stays valid)
 # Environment: TESSERA_RUNS (default /root/tessera-runs), TESSERA_BIN (default /root/tessera-bin; published from this
 # checkout with `dotnet publish -c Release` when missing; never republished under a running run), TESSERA_DATA
-# (default $TESSERA_RUNS/data), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (1000),
+# (default $TESSERA_RUNS/data), TESSERA_NICE (the runs' niceness, default 10; 19 lets a test run or build take the cores), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (1000),
 # STAGE2_SIZE (128), STAGE2_LR (1e-4). To train longer, raise them and run the script again (stop the runs first).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -122,7 +122,7 @@ start() {
     local dir="$runs/${configs[$name]}"
     mkdir -p "$dir"
     if running "$name"; then echo "$name: already running (pid $(cat "$dir/run.pid"))"; continue; fi
-    setsid nohup nice -n 10 "$0" _drive "$name" >> "$dir/run.log" 2>&1 < /dev/null &
+    setsid nohup nice -n "${TESSERA_NICE:-10}" "$0" _drive "$name" >> "$dir/run.log" 2>&1 < /dev/null &
     echo $! > "$dir/run.pid"
     echo "$name: started (pid $!), log $dir/run.log, runs in $dir"
   done
