@@ -23,7 +23,7 @@ internal static class CommonOptions
 
     public static Option<int> Chunk() => new("--chunk")
     {
-        Description = "Causal v1.1: frames per temporal chunk for long videos (0 = whole clip at once)",
+        Description = "Causal models: frames per temporal chunk for long videos (0 = whole clip at once)",
         DefaultValueFactory = _ => 16,
     };
 

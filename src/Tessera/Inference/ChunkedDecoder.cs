@@ -5,9 +5,10 @@ namespace Tessera.Inference;
 
 /// <summary>
 /// The decoder side of temporal chunking, fed any number of latent frames at a time: latent 0 alone, then
-/// <c>latentsPerChunk</c> latents per chunk. Every chunk but the last is decoded with one latent of look-ahead,
-/// because trilinear temporal upsampling blends each latent with the next, and the look-ahead's frames are dropped;
-/// so a chunk is decoded once the latent after it has arrived, and <see cref="Complete"/> decodes the rest without.
+/// <c>latentsPerChunk</c> latents per chunk. Every chunk but the last is decoded with the model's look-ahead
+/// (<see cref="ICausalAutoencoder.DecodeLookAhead"/>: one latent where trilinear temporal upsampling blends each latent
+/// with the next, none for a decoder causal in latent time), and the look-ahead's frames are dropped; so a chunk is
+/// decoded once the latents after it have arrived, and <see cref="Complete"/> decodes the rest without.
 /// </summary>
 internal sealed class ChunkedDecoder : IDisposable
 {
@@ -18,6 +19,7 @@ internal sealed class ChunkedDecoder : IDisposable
     private readonly FrameQueue queue = new();
     private readonly StepProgress? steps;
     private readonly CancellationToken cancellationToken;
+    private readonly int lookAhead;
     private int chunk;
 
     /// <param name="expectedChunks">Chunks the stream will have, for progress reports; 0 when unknown (no reports).</param>
@@ -34,7 +36,8 @@ internal sealed class ChunkedDecoder : IDisposable
         this.model = model;
         this.latentsPerChunk = latentsPerChunk;
         this.copyInput = copyInput;
-        model.PrepareOverlapDecode(cache);
+        lookAhead = model.DecodeLookAhead;
+        if (lookAhead > 0) model.PrepareOverlapDecode(cache);
         if (progress is not null && expectedChunks > 0)
             steps = new StepProgress(progress, "decode", model.DecodeSteps, expectedChunks);
     }
@@ -46,23 +49,24 @@ internal sealed class ChunkedDecoder : IDisposable
     {
         queue.Add(latents, copyInput);
         var outputs = new List<Tensor>();
-        while (queue.Count >= NextChunkLatents + 1)
-            outputs.Add(DecodeNext(NextChunkLatents, lookAhead: true));
+        while (queue.Count >= NextChunkLatents + lookAhead)
+            outputs.Add(DecodeNext(NextChunkLatents, withLookAhead: true));
         return outputs;
     }
 
     /// <summary>Decodes the latents left; null when none are left.</summary>
-    public Tensor? Complete() => queue.Count == 0 ? null : DecodeNext(queue.Count, lookAhead: false);
+    public Tensor? Complete() => queue.Count == 0 ? null : DecodeNext(queue.Count, withLookAhead: false);
 
-    private Tensor DecodeNext(int latents, bool lookAhead)
+    private Tensor DecodeNext(int latents, bool withLookAhead)
     {
         using var scope = NewDisposeScope();
-        var input = queue.Peek(lookAhead ? latents + 1 : latents);
+        var ahead = withLookAhead ? lookAhead : 0;
+        var input = queue.Peek(latents + ahead);
         cache.IsFirstChunk = chunk == 0;
         StepProgress.Attach(cache, steps, chunk, cancellationToken);
         var frames = model.DecodeRaw(input, cache);
-        if (lookAhead)
-            frames = frames[.., .., ..(int)(frames.shape[2] - model.TemporalFactor)].contiguous();
+        if (ahead > 0)
+            frames = frames[.., .., ..(int)(frames.shape[2] - ahead * model.TemporalFactor)].contiguous();
         queue.Drop(latents);
         chunk++;
         return frames.MoveToOuterDisposeScope();

@@ -5,7 +5,8 @@ namespace Tessera.Inference;
 /// <summary>
 /// Decodes one stream of codes across calls: <see cref="Push"/> codes (e.g. those an <see cref="EncodeSession"/>
 /// pulls), <see cref="Pull"/> the video frames decoded so far, <see cref="Complete"/> to decode the last chunk. A
-/// chunk is decoded once the latent frame after it has arrived (its look-ahead), so the frames equal those of
+/// chunk is decoded once the model's look-ahead has arrived (the next latent where the decoder blends each latent with
+/// the next, none where it is causal in latent time), so the frames equal those of
 /// <see cref="VideoTokenizer.Decode"/> on the whole code when that takes the chunked path; a code short enough for one
 /// whole-clip pass decodes within float rounding of it. Frames are unclamped, in the card's range.
 /// </summary>

@@ -21,6 +21,12 @@ internal interface ICausalAutoencoder
     /// <summary>Decoder output for latent [B, C, T', H', W'].</summary>
     Tensor DecodeRaw(Tensor latent, CausalCache cache);
 
-    /// <summary>Prepares a cache for decoding chunks that overlap by one latent frame.</summary>
+    /// <summary>
+    /// Latent frames each decoded chunk but the last must see beyond itself, their output frames dropped: 1 where the
+    /// decoder blends each latent with the next (trilinear temporal upsampling), 0 where it is causal in latent time.
+    /// </summary>
+    int DecodeLookAhead { get; }
+
+    /// <summary>Prepares a cache for decoding chunks that overlap by <see cref="DecodeLookAhead"/> latent frames (called only when that is positive).</summary>
     void PrepareOverlapDecode(CausalCache cache);
 }

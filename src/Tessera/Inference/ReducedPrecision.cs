@@ -20,6 +20,8 @@ internal sealed class ReducedPrecision(ICausalAutoencoder inner) : ICausalAutoen
 
     public Tensor DecodeRaw(Tensor latent, CausalCache cache) => Run(latent, cache, inner.DecodeRaw, "decoder");
 
+    public int DecodeLookAhead => inner.DecodeLookAhead;
+
     public void PrepareOverlapDecode(CausalCache cache) => inner.PrepareOverlapDecode(cache);
 
     private static Tensor Run(Tensor input, CausalCache cache, Func<Tensor, CausalCache, Tensor> pass, string what)

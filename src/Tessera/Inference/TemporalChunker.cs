@@ -7,8 +7,9 @@ namespace Tessera.Inference;
 /// past frames across chunk borders in a <see cref="Nn.CausalCache"/> (as VidTok v1.1's tile_encode/tile_decode
 /// with overlap). The first chunk is frame 0 alone (latent 0); each later encoder chunk holds
 /// <c>framesPerChunk</c> frames, a multiple of the temporal factor, so it needs no padding and the
-/// latents equal whole-clip encoding. Decoding gives every chunk but the last one extra latent of look-ahead,
-/// because trilinear temporal upsampling blends each latent with the next; its frames are dropped.
+/// latents equal whole-clip encoding. Decoding gives every chunk but the last the model's look-ahead (one extra latent
+/// where trilinear temporal upsampling blends each latent with the next, none for a decoder causal in latent time);
+/// its frames are dropped.
 /// Whole tensors in, whole tensors out: the chunking itself is <see cref="ChunkedEncoder"/>'s and <see cref="ChunkedDecoder"/>'s,
 /// which <see cref="EncodeSession"/> and <see cref="DecodeSession"/> feed piece by piece.
 /// </summary>
@@ -45,7 +46,7 @@ internal static class TemporalChunker
         }
     }
 
-    /// <summary>Decoder output [B, 3, tdf·T', H, W] for latent [B, z, T', H', W'], chunk by chunk with one latent of overlap.</summary>
+    /// <summary>Decoder output [B, 3, tdf·T', H, W] for latent [B, z, T', H', W'], chunk by chunk with the model's look-ahead.</summary>
     public static Tensor Decode(ICausalAutoencoder model, Tensor latent, int latentsPerChunk, IProgress<ChunkProgress>? progress = null)
     {
         var chunks = Chunks((int)latent.shape[2], latentsPerChunk).Count;

@@ -26,6 +26,8 @@ internal sealed class TiledAutoencoder(ICausalAutoencoder inner, TileSize tile, 
         SpatialTiles.Run(latent, (tile.Height / factor, tile.Width / factor), tile.Overlap / factor, factor,
             (i, count, part) => inner.DecodeRaw(part, TileCache(cache, i, count)));
 
+    public int DecodeLookAhead => inner.DecodeLookAhead;
+
     public void PrepareOverlapDecode(CausalCache cache) => inner.PrepareOverlapDecode(cache);
 
     // Only the last tile reports progress, so a pass still counts one step per block.

@@ -124,7 +124,7 @@ public sealed partial class VideoTokenizer : IDisposable
 
     private int FramesToEncode(int frames)
     {
-        if (UsesChunking(frames) || FrameRules.Accepts(Config, frames)) return frames;
+        if (FrameRules.Accepts(Config, frames)) return frames;
         if (Options.Frames == FramePolicy.Refuse)
             throw new InvalidInputException($"model '{Config.Name}' takes {FrameRules.Describe(Config)}; got {frames} (use the pad policy to repeat the last frame up to {FrameRules.NextAccepted(Config, frames)} and trim the output back)");
         return FrameRules.NextAccepted(Config, frames);

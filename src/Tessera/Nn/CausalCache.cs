@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Nn;
 
 /// <summary>
-/// Streaming state of one video passing through a causal VidTok v1.1 model chunk by chunk: whether
+/// Streaming state of one video passing through a causal VidTok model chunk by chunk: whether
 /// the current chunk is the first, the frames each causal layer keeps from the previous chunk, and
 /// how many trailing frames each layer must leave out of its cache (decoding with a one-latent overlap).
 /// One instance per video and direction; the model modules are stateless.
@@ -15,7 +15,7 @@ internal sealed class CausalCache : IDisposable
     private readonly Dictionary<nn.Module, int> offsets = new(ReferenceEqualityComparer.Instance);
     private readonly List<CausalCache> tiles = [];
 
-    /// <summary>True while the first chunk of a video is processed: layers pad by replicating frame 0.</summary>
+    /// <summary>True while the first chunk of a video is processed: layers pad with zeros (v1.0) or copies of frame 0 (v1.1).</summary>
     public bool IsFirstChunk { get; set; } = true;
 
     /// <summary>A cache that every call treats as the first chunk and that keeps nothing (whole-clip inference).</summary>

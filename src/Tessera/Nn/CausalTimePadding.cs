@@ -5,7 +5,7 @@ namespace Tessera.Nn;
 /// <summary>How a causal layer fills the frames before the first one.</summary>
 internal enum CausalPadding
 {
-    /// <summary>VidTok v1.0: zero frames.</summary>
+    /// <summary>VidTok v1.0: zero frames on the first chunk, the previous chunk's last frames after it.</summary>
     Zeros,
     /// <summary>VidTok v1.1: copies of the first frame on the first chunk, the previous chunk's last frames after it.</summary>
     ReplicateOrCache,
@@ -14,33 +14,35 @@ internal enum CausalPadding
 internal static class CausalTimePadding
 {
     /// <summary>
-    /// Prepends <paramref name="pad"/> frames to [B, C, T, H, W] and, for v1.1, records the padded input
-    /// (less the layer's cache offset) as the layer's cache for the next chunk.
+    /// Prepends <paramref name="pad"/> frames to [B, C, T, H, W] and records the padded input (less the layer's cache
+    /// offset) as the layer's cache for the next chunk.
     /// </summary>
     public static Tensor Prepend(nn.Module layer, Tensor x, int pad, CausalPadding mode, CausalCache cache)
     {
-        if (mode == CausalPadding.Zeros)
-            return pad == 0 ? x.alias() : nn.functional.pad(x, [0, 0, 0, 0, pad, 0]);
-
         // A kernel of one frame needs no past: nothing to pad, nothing to remember.
         if (pad == 0)
             return x.alias();
 
-        Tensor front;
-        if (cache.IsFirstChunk)
-        {
-            // Views hold their base's storage: an undisposed slice would keep the whole activation alive.
-            using var first = x[.., .., ..1];
-            front = first.expand(-1, -1, pad, -1, -1);
-        }
+        Tensor padded;
+        if (cache.IsFirstChunk && mode == CausalPadding.Zeros)
+            padded = nn.functional.pad(x, [0, 0, 0, 0, pad, 0]);
         else
         {
-            var previous = cache.Get(layer)
-                ?? throw new InvalidOperationException("a later chunk reached a causal layer with no cached frames; start with IsFirstChunk = true");
-            front = previous[.., .., (int)Math.Max(0, previous.shape[2] - pad)..];
+            Tensor front;
+            if (cache.IsFirstChunk)
+            {
+                // Views hold their base's storage: an undisposed slice would keep the whole activation alive.
+                using var first = x[.., .., ..1];
+                front = first.expand(-1, -1, pad, -1, -1);
+            }
+            else
+            {
+                var previous = cache.Get(layer)
+                    ?? throw new InvalidOperationException("a later chunk reached a causal layer with no cached frames; start with IsFirstChunk = true");
+                front = previous[.., .., (int)Math.Max(0, previous.shape[2] - pad)..];
+            }
+            using (front) padded = cat([front, x], 2);
         }
-        Tensor padded;
-        using (front) padded = cat([front, x], 2);
         if (cache.Keeps)
         {
             // Only the last `pad` frames of the cache are ever read back, so only those are kept.

@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace Tessera.Tests.Cli;
 
 /// <summary>
-/// encode, decode and reconstruct stream a long video through a tiny causal v1.1 model: the files equal the whole-clip
+/// encode, decode and reconstruct stream a long video through a tiny causal v1.1 (and v1.0) model: the files equal the whole-clip
 /// path's (--strict-frames keeps that path), and the process's peak memory does not grow with the video's length.
 /// </summary>
 public sealed class StreamingCliTests(ITestOutputHelper log)
@@ -41,6 +41,40 @@ public sealed class StreamingCliTests(ITestOutputHelper log)
         using var expected = VideoClip.FromModelOutput(file["video"], 8);
         Assert.Equal(45, decoded.FrameCount);
         Assert.True(TestMedia.Equal(expected.Frames, decoded.Frames), "streamed decode differs from the whole-clip decode");
+        Assert.DoesNotContain(dir.Entries(), e => e.StartsWith('.'));
+    }
+
+    [Fact]
+    public void CausalV10_StreamsEncodeAndDecode_ToTheFilesOfOneWholeClipPass()
+    {
+        using var dir = new TempDir();
+        var model = TinyModel(dir, fsq: true, VidTokFamily.CausalV1_0);
+        var input = Video(dir, frames: 41, size: 32); // 1 + 4·10: a count v1.0 takes without padding
+
+        var streamed = dir.File("streamed.safetensors");
+        var whole = dir.File("whole.safetensors");
+        var streamRun = Ok(CliRunner.Run("encode", input, "-m", model, "-o", streamed, "--chunk", "8"));
+        Assert.Contains("as they are read", streamRun.Error);
+        Ok(CliRunner.Run("encode", input, "-m", model, "-o", whole, "--chunk", "0"));
+        Assert.Equal(File.ReadAllBytes(whole), File.ReadAllBytes(streamed));
+
+        // Streamed to a lossless video as the frames come; a .safetensors output is decoded whole by the facade, chunked
+        // (--chunk 8, the frames the stream must give exactly) or in one pass (--chunk 0, within float rounding).
+        var video = dir.File("streamed.mkv");
+        var chunkedTensor = dir.File("chunked-video.safetensors");
+        var wholeTensor = dir.File("whole-video.safetensors");
+        var decodeRun = Ok(CliRunner.Run("decode", streamed, "-o", video, "--chunk", "8"));
+        Assert.Contains("writing each as it comes", decodeRun.Error);
+        Ok(CliRunner.Run("decode", streamed, "-o", chunkedTensor, "--chunk", "8"));
+        Ok(CliRunner.Run("decode", whole, "-o", wholeTensor, "--chunk", "0"));
+        using var decoded = VideoReader.Read(video);
+        using var chunkedFile = Tessera.Checkpoints.SafeTensorsFile.Load(chunkedTensor);
+        using var wholeFile = Tessera.Checkpoints.SafeTensorsFile.Load(wholeTensor);
+        using var expected = VideoClip.FromModelOutput(chunkedFile["video"], 8);
+        Assert.Equal(41, decoded.FrameCount);
+        Assert.True(TestMedia.Equal(expected.Frames, decoded.Frames), "streamed decode differs from the chunked decode");
+        using var diff = (chunkedFile["video"] - wholeFile["video"]).abs().max();
+        Assert.True(diff.item<float>() < 1e-4, $"chunked decode differs from one whole-clip decode by {diff.item<float>()}");
         Assert.DoesNotContain(dir.Entries(), e => e.StartsWith('.'));
     }
 
@@ -194,10 +228,10 @@ public sealed class StreamingCliTests(ITestOutputHelper log)
 
     private static string Mib(long bytes) => $"{bytes / (1 << 20)} MiB";
 
-    private static string TinyModel(TempDir dir, bool fsq)
+    private static string TinyModel(TempDir dir, bool fsq, VidTokFamily family = VidTokFamily.CausalV1_1)
     {
         var path = dir.File(fsq ? "tiny-fsq.safetensors" : "tiny-kl.safetensors");
-        using var m = TinyModels.Model(VidTokFamily.CausalV1_1, fsq);
+        using var m = TinyModels.Model(family, fsq);
         VidTokWeights.Save(path, m);
         return path;
     }

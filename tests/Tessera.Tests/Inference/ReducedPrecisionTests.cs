@@ -55,6 +55,7 @@ public sealed class ReducedPrecisionTests
         public int DecodeSteps => 1;
         public Tensor EncodeRaw(Tensor video, CausalCache cache) => full(new long[] { 1, 4, 1, 2, 2 }, float.NaN, video.dtype);
         public Tensor DecodeRaw(Tensor latent, CausalCache cache) => full(new long[] { 1, 3, 1, 16, 16 }, float.PositiveInfinity, latent.dtype);
+        public int DecodeLookAhead => 0;
         public void PrepareOverlapDecode(CausalCache cache) { }
     }
 

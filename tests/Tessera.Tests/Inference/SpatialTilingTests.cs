@@ -46,6 +46,7 @@ public sealed class SpatialTilingTests
             nn.functional.avg_pool3d(video.tanh(), [1, 8, 8]);
         public Tensor DecodeRaw(Tensor latent, CausalCache cache) =>
             nn.functional.interpolate(latent * 2, scale_factor: [1, 8, 8], mode: InterpolationMode.Nearest);
+        public int DecodeLookAhead => 0;
         public void PrepareOverlapDecode(CausalCache cache) { }
     }
 

@@ -7,7 +7,7 @@ namespace Tessera.Models.VidTok;
 /// <summary>
 /// VidTok decoder (DecoderCausal3DPadding v1.0/v1.1, Decoder3D): latent [B, z, T', H', W'] → video
 /// [B, 3, T, H, W], unbounded (callers clamp to [-1, 1]). Levels run from the deepest to level 0.
-/// v1.0 drops its first tdf − 1 output frames (the frames the encoder's front padding produced);
+/// v1.0 drops its first tdf − 1 output frames (the frames the encoder's front padding produced), on the first chunk of a stream;
 /// v1.1 returns all tdf·T' frames and leaves trimming to the caller.
 /// </summary>
 internal sealed class Decoder : StreamModule
@@ -90,7 +90,8 @@ internal sealed class Decoder : StreamModule
         using (var n = norm_out.forward(h))
         using (var a = nn.functional.silu(n))
             output = conv_out.forward(a, cache);
-        if (config.Family != VidTokFamily.CausalV1_0) return output;
+        // v1.0's front-padding frames come out of the first chunk only; later chunks continue the stream.
+        if (config.Family != VidTokFamily.CausalV1_0 || !cache.IsFirstChunk) return output;
         using (output)
         using (var kept = output[.., .., (config.TimeDownsampleFactor - 1)..])
             return kept.contiguous();

@@ -6,8 +6,8 @@ namespace Tessera.Models.VidTok;
 
 /// <summary>
 /// Temporal ÷2 (TimeDownsampleResCausal2x / TimeDownsampleRes2x): blends a (3,1,1) average pool with a
-/// stride-2 3×3×3 conv. Causal: one extra frame in front (zeros in v1.0; frame 0 or the previous chunk's
-/// last frame in v1.1). Non-causal: one zero frame at the end. Keys: mix_factor, conv.*
+/// stride-2 3×3×3 conv. Causal: one extra frame in front (on the first chunk zeros in v1.0, frame 0 in v1.1;
+/// the previous chunk's last frame after it). Non-causal: one zero frame at the end. Keys: mix_factor, conv.*
 /// </summary>
 internal sealed class TimeDownsample : StreamModule
 {
@@ -54,10 +54,10 @@ internal sealed class TimeDownsample : StreamModule
 
     private Tensor PadFront(Tensor x, CausalPadding mode, CausalCache cache)
     {
-        if (mode == CausalPadding.Zeros)
-            return nn.functional.pad(x, [0, 0, 0, 0, 1, 0]);
         Tensor padded;
-        if (cache.IsFirstChunk)
+        if (cache.IsFirstChunk && mode == CausalPadding.Zeros)
+            padded = nn.functional.pad(x, [0, 0, 0, 0, 1, 0]);
+        else if (cache.IsFirstChunk)
         {
             using var first = x[.., .., ..1];
             padded = cat([first, x], 2);

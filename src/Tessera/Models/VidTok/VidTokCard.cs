@@ -24,7 +24,7 @@ internal static class VidTokCard
         TokenGroups = c.Regularizer is FsqBottleneck f ? [new TokenGroup(TokensGroup, ["T'", "H'", "W'"], f.CodebookSize) { Levels = f.Levels }] : [],
         LatentChannels = c.Regularizer is KlBottleneck k ? k.Channels : 0,
         Causal = c.IsCausal,
-        Streams = c.Family == VidTokFamily.CausalV1_1,
+        Streams = c.IsCausal,
         // The reference evaluates causal models on 17-frame clips (chunk 16 + 1), non-causal ones on 16.
         EvalClipFrames = c.IsCausal ? 17 : 16,
     };

@@ -18,7 +18,7 @@ internal sealed class VidTokFamilyProvider : ModelFamilyProvider
         return config is not null;
     }
 
-    public override string StreamingModels => "causal v1.1";
+    public override string StreamingModels => "causal v1.0 and causal v1.1";
 
     public override string? OfficialWeightsSource(string preset) =>
         OfficialCheckpoint(preset) is { } file ? $"download {preset}.ckpt from Hugging Face (microsoft/VidTok, folder {Path.GetDirectoryName(file.Path)}/)" : null;

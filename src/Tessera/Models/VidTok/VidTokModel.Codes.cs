@@ -4,11 +4,13 @@ using static TorchSharp.torch;
 
 namespace Tessera.Models.VidTok;
 
-// Pixels to codes and back: v1.0's leading frames, v1.1's long-video chunking, the FSQ or KL bottleneck.
+// Pixels to codes and back: v1.1's leading frames, the causal models' long-video chunking, the FSQ or KL bottleneck.
 internal sealed partial class VidTokModel
 {
+    // v1.1 chunks as the reference's long-video path does; v1.0 (which the reference never chunks) chunks with exact
+    // caches and no look-ahead, so its chunked codes and frames equal one whole-clip pass within float rounding.
     public override bool UsesChunking(int frames, TokenizerOptions options) =>
-        Config.Family == VidTokFamily.CausalV1_1 && options.TemporalChunk > 0 && frames > 1 + options.TemporalChunk;
+        Config.IsCausal && options.TemporalChunk > 0 && frames > 1 + options.TemporalChunk;
 
     public override VideoCode Encode(Tensor video, int frames, TokenizerOptions options)
     {
@@ -45,7 +47,7 @@ internal sealed partial class VidTokModel
         var latentFrames = (int)latent.shape[2];
         var chunkLatents = options.TemporalChunk / Config.TimeDownsampleFactor;
         var net = Tiling.For(this, options, Card);
-        return Config.Family == VidTokFamily.CausalV1_1 && options.TemporalChunk > 0 && latentFrames > 1 + chunkLatents
+        return Config.IsCausal && options.TemporalChunk > 0 && latentFrames > 1 + chunkLatents
             ? TemporalChunker.Decode(net, latent, chunkLatents, options.Progress)
             : net.DecodeRaw(latent, WholeClip("decode", decoder.Steps, options));
     }

@@ -53,5 +53,8 @@ internal sealed partial class VidTokModel : TokenizerModel, IStreamingTokenizer
 
     int ICausalAutoencoder.DecodeSteps => decoder.Steps;
 
+    // v1.0's decoder is causal in latent time (nearest upsampling); v1.1 decodes with the reference's one-latent overlap.
+    int ICausalAutoencoder.DecodeLookAhead => Config.Family == VidTokFamily.CausalV1_1 ? 1 : 0;
+
     void ICausalAutoencoder.PrepareOverlapDecode(CausalCache cache) => decoder.SetOverlapCacheOffsets(cache);
 }
