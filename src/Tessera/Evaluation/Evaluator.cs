@@ -40,7 +40,7 @@ public sealed class Evaluator
         this.options.Validate();
         if (this.options.LongVideo && !tokenizer.Card.Streams)
             throw new InvalidInputException(
-                $"long-video evaluation streams the whole video through the chunked path, which only streaming models have ({tokenizer.Card.Family}: {ModelFamilies.Of(tokenizer.Config).StreamingModels}; model '{tokenizer.Card.Name}' is {tokenizer.Card.Variant}); the reference asserts the same");
+                $"long-video evaluation streams the whole video through the chunked path, which only streaming models have ({tokenizer.Card.Family}: {ModelFamilies.Of(tokenizer.Config).StreamingModels}; model '{tokenizer.Card.Name}' is {tokenizer.Card.Variant})");
         if (this.options.LongVideo && tokenizer.Options.TemporalChunk <= 0)
             throw new InvalidInputException("long-video evaluation needs a temporal chunk > 0");
         metrics = [FrameMetrics.Psnr, FrameMetrics.Ssim, .. this.options.ExtraMetrics];

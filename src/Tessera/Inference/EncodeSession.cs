@@ -94,6 +94,7 @@ public sealed class EncodeSession : IDisposable
         if (IsComplete) return;
         if (FramesPushed == 0) throw new InvalidInputException("the stream ended before its first frame");
         cancellationToken.ThrowIfCancellationRequested();
+        tokenizer.FramesToEncode(FramesPushed);   // FramePolicy.Refuse refuses a count the model does not take, as Encode does
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         if (encoder.Complete() is { } tail) outputs.Add(tail.DetachFromDisposeScope());

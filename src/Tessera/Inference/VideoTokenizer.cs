@@ -122,7 +122,7 @@ public sealed partial class VideoTokenizer : IDisposable
         _ => precision,
     };
 
-    private int FramesToEncode(int frames)
+    internal int FramesToEncode(int frames)
     {
         if (FrameRules.Accepts(Config, frames)) return frames;
         if (Options.Frames == FramePolicy.Refuse)

@@ -109,4 +109,22 @@ public sealed class EncodeSessionTests
         session.Complete();
         Assert.Throws<InvalidOperationException>(() => session.Push(Video(1)));
     }
+
+    [Fact]
+    public void RefusePolicy_RefusesAStreamWhoseLengthTheModelDoesNotTake_AsOneCallDoes()
+    {
+        // Causal v1.0 takes 1 + 4k frames (v1.1 pads any count itself).
+        using var tokenizer = new VideoTokenizer(TinyModels.Model(VidTokFamily.CausalV1_0), new TokenizerOptions { TemporalChunk = 8, Frames = FramePolicy.Refuse });
+        using var scope = NewDisposeScope();
+        var call = Assert.Throws<InvalidInputException>(() => tokenizer.Encode(Video(22)));
+        using (var session = tokenizer.StartEncode())
+        {
+            session.Push(Video(22));
+            Assert.Equal(call.Message, Assert.Throws<InvalidInputException>(session.Complete).Message);
+        }
+        using var accepted = tokenizer.StartEncode();
+        var (codes, _) = Stream(accepted, Video(17), [5, 12]);
+        Assert.Equal(17, codes.Sum(c => c.Frames));
+        foreach (var c in codes) c.Dispose();
+    }
 }
