@@ -106,6 +106,7 @@ internal static class DecodeCommand
             {
                 using (piece) session.Push(piece);
                 Drain();
+                FreedMemory.Release();
                 CliCancellation.ThrowIfCancelled();
             }
             session.Complete();

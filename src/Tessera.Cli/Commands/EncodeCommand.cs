@@ -92,6 +92,7 @@ internal static class EncodeCommand
                 session.Push(x);
             }
             Drain();
+            FreedMemory.Release();
             CliCancellation.ThrowIfCancelled();
         }
         session.Complete();

@@ -138,6 +138,7 @@ internal static class ReconstructCommand
                 using (var x = tokenizer.Card.Range.FromSigned(signed))
                     encode.Push(x);
                 Drain();
+                FreedMemory.Release();
                 CliCancellation.ThrowIfCancelled();
             }
             encode.Complete();

@@ -32,17 +32,19 @@ internal sealed record ModelFootprint(long ParameterBytes, int EncoderWidth, int
 internal static class MemoryCost
 {
     // Fitted on the bundled model, Release build, 2 threads, 17 frames (20 per pass): whole frames of 64, 128 and 256
-    // pixels and 256-pixel frames in 128-pixel tiles (docs/performance.md, "Memory cost model").
+    // pixels and 256-pixel frames in 128-pixel tiles; reconstruct on 128 whole and 256 in 128 tiles (docs/performance.md,
+    // "Memory cost model").
     internal const double FixedBytes = 309e6;
     internal const double WeightCopies = 2.0;
     internal const double EncodeActivationBytes = 18.7;   // per tile pixel, pass frame and encoder channel
     internal const double DecodeActivationBytes = 13.1;   // per tile pixel, pass frame and decoder channel
     internal const double EncodeFrameBytes = 156;         // per frame pixel and pass frame
     internal const double DecodeFrameBytes = 195;
-    internal const double ReconstructExtraBytes = 85e6;   // both passes' buffers in one process (what glibc keeps of the encoder's)
+    internal const double ReconstructFrameBytes = 334;    // encode and decode in one process, and the metrics
+    internal const double ReconstructExtraBytes = 55.6e6; // both passes' fixed buffers (what glibc keeps of the encoder's)
 
-    /// <summary>The share of a budget the planner fills: the fit's error on points it was not fitted on was within 10%.</summary>
-    internal const double Headroom = 0.9;
+    /// <summary>The share of a budget the planner fills: the fit underestimated points it was not fitted on by up to 11%.</summary>
+    internal const double Headroom = 0.85;
 
     /// <summary>
     /// Predicted peak bytes of <paramref name="pass"/> on frames of <paramref name="frame"/> pixels, run in tiles of
@@ -60,7 +62,7 @@ internal static class MemoryCost
             MemoryPass.Encode => perFrame(EncodeActivationBytes, model.EncoderWidth, EncodeFrameBytes),
             MemoryPass.Decode => perFrame(DecodeActivationBytes, model.DecoderWidth, DecodeFrameBytes),
             _ => Math.Max(EncodeActivationBytes * model.EncoderWidth, DecodeActivationBytes * model.DecoderWidth) * tilePixels
-                 + Math.Max(EncodeFrameBytes, DecodeFrameBytes) * framePixels,
+                 + ReconstructFrameBytes * framePixels,
         };
         var extra = pass == MemoryPass.Reconstruct ? ReconstructExtraBytes : 0;
         return (long)(FixedBytes + extra + WeightCopies * model.ParameterBytes + (double)batch * passFrames * work);

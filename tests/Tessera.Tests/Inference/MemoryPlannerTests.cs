@@ -23,9 +23,9 @@ public sealed class MemoryPlannerTests
     }
 
     [Theory]
-    [InlineData(12288, 1080, 1920)]
-    [InlineData(2500, 512, 512)]
-    [InlineData(1500, 384, 384)]
+    [InlineData(20000, 1080, 1920)]
+    [InlineData(3500, 512, 512)]
+    [InlineData(2200, 384, 384)]
     public void ABudget_GetsTheLargestTileThatFits_AtTheDefaultChunk(int budgetMib, int height, int width)
     {
         var budget = (long)budgetMib << 20;
