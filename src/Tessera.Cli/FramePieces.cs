@@ -31,7 +31,10 @@ internal sealed class FramePieces : IDisposable
     /// Frames the stream will probably give, for progress reports: the container's frame count after the start time and
     /// the frame sampling, capped by --frames; 0 when the container does not say.
     /// </summary>
-    public int ExpectedFrames(ReadOptions read)
+    public int ExpectedFrames(ReadOptions read) => ExpectedFrames(stream, read);
+
+    /// <summary><see cref="ExpectedFrames(ReadOptions)"/> of any open stream.</summary>
+    public static int ExpectedFrames(VideoFrameStream stream, ReadOptions read)
     {
         var source = stream.Source;
         if (source.FrameCount is not { } count || !(source.Fps > 0)) return read.FrameCount ?? 0;

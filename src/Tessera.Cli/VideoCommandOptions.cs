@@ -23,6 +23,7 @@ internal sealed class VideoCommandOptions
     public Option<bool> StrictFrames { get; } = CommonOptions.StrictFrames();
     public Option<int> Threads { get; } = CommonOptions.Threads();
     public Option<bool> Quiet { get; } = CommonOptions.Quiet();
+    public MemoryBudget Budget { get; } = new();
 
     private static Option<string> BundledDefault(Option<string> option)
     {
@@ -33,12 +34,14 @@ internal sealed class VideoCommandOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
-        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, Tile, TileOverlap, DType, StrictFrames, Threads, Quiet })
+        foreach (var option in new Option[] { Model, Weights, Fps, Size, ExactResize, Frames, Start, Ema, Chunk, Tile, TileOverlap, Budget.MaxMemory, DType, StrictFrames, Threads, Quiet })
             command.Options.Add(option);
     }
 
     public ReadOptions Read(ParseResult r) =>
         CommonOptions.Read(r.GetValue(Fps), r.GetValue(Size), r.GetValue(ExactResize), r.GetValue(Frames), r.GetValue(Start));
+
+    public MemoryBudget.Request? MaxMemory(ParseResult r) => Budget.Read(r, Tile, Chunk);
 
     public TokenizerOptions Tokenizer(CliContext ctx, ParseResult r) =>
         CommonOptions.Tokenizer(ctx, r.GetValue(Chunk), r.GetValue(StrictFrames), r.GetValue(Threads))

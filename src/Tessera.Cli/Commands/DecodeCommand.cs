@@ -31,15 +31,16 @@ internal static class DecodeCommand
         var dtype = CommonOptions.DType();
         var threads = CommonOptions.Threads();
         var quiet = CommonOptions.Quiet();
-        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, tile, tileOverlap, dtype, threads, quiet };
+        var budget = new MemoryBudget();
+        var command = new Command("decode", "Turn a token file back into a video") { input, output, model, weights, fps, ema, chunk, tile, tileOverlap, budget.MaxMemory, dtype, threads, quiet };
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(model), r.GetValue(weights),
             r.GetValue(fps), CommonOptions.Tokenizer(ctx, r.GetValue(chunk), false, r.GetValue(threads))
-                with { Tile = CommonOptions.ParseTile(r.GetValue(tile), r.GetValue(tileOverlap)), Precision = CommonOptions.ParseDType(r.GetValue(dtype)) }, r.GetValue(ema))));
+                with { Tile = CommonOptions.ParseTile(r.GetValue(tile), r.GetValue(tileOverlap)), Precision = CommonOptions.ParseDType(r.GetValue(dtype)) }, r.GetValue(ema), budget.Read(r, tile, chunk))));
         return command;
     }
 
     public static ExitCode Run(CliContext ctx, string tokens, string output, string? model, string? weights, double? fps,
-        TokenizerOptions options, bool ema)
+        TokenizerOptions options, bool ema, MemoryBudget.Request? budget = null)
     {
         VideoOutput.Check(output);
         if (fps is <= 0) throw new UsageException($"--fps must be positive, got {fps}");
@@ -53,10 +54,14 @@ internal static class DecodeCommand
         if (model is not null && weights is null && MetadataPaths.Mismatch(tokens, "model", info.ModelSource, info.ModelSha256, modelArg) is { } differs)
             ctx.Error.WriteLine($"warning: {differs}");
         OutputGuard.Prepare(output, tokens, modelArg, weightsArg);
-        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, modelArg, weightsArg, options, ema);
-        var (code, _) = TokenFile.Load(tokens, tokenizer.Config);
+        using var loaded = EncodeCommand.LoadTokenizer(ctx, modelArg, weightsArg, options, ema);
+        var (code, _) = TokenFile.Load(tokens, loaded.Config);
         using (code)
         {
+            var factor = loaded.Card.Compression;
+            using var planned = MemoryBudget.Apply(ctx, loaded, budget, MemoryPass.Decode,
+                ((int)(code.GridSize.Height * factor.Height), (int)(code.GridSize.Width * factor.Width)), code.Frames);
+            var tokenizer = planned ?? loaded;
             if (StreamsTo(output, tokenizer, code))
                 return DecodeStreamed(ctx, tokenizer, code, output, fps ?? info.Fps ?? 30);
             var watch = Stopwatch.StartNew();
@@ -101,6 +106,7 @@ internal static class DecodeCommand
             {
                 using (piece) session.Push(piece);
                 Drain();
+                FreedMemory.Release();
                 CliCancellation.ThrowIfCancelled();
             }
             session.Complete();

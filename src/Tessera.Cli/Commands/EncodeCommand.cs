@@ -21,21 +21,23 @@ internal static class EncodeCommand
         video.AddTo(command);
         video.Input.Description += ", or a .npy tensor: float32 [3,T,H,W] or [B,3,T,H,W] in the model's input range ('tessera info' shows it)";
         command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), r.GetValue(recordPaths))));
+            r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), r.GetValue(recordPaths), video.MaxMemory(r))));
         return command;
     }
 
     public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string output,
-        ReadOptions read, TokenizerOptions options, bool ema, bool recordPaths = false)
+        ReadOptions read, TokenizerOptions options, bool ema, bool recordPaths = false, MemoryBudget.Request? budget = null)
     {
         Paths.CheckOutput(output, ".safetensors");
         OutputGuard.Prepare(output, input, model, weights);
         VideoInputs.RequireInput(input);
         var tensorInput = TensorInput.IsTensorFile(input);
         if (!tensorInput) VideoInputs.AnnounceSize(read, ctx);
-        using var tokenizer = LoadTokenizer(ctx, model, weights, options, ema);
-        if (tensorInput) return EncodeTensor(ctx, tokenizer, input, model, weights, output, recordPaths);
-        read = VideoInputs.ForModel(read, tokenizer.Card, ctx);
+        using var loaded = LoadTokenizer(ctx, model, weights, options, ema);
+        if (tensorInput) return EncodeTensor(ctx, loaded, input, model, weights, output, recordPaths, budget);
+        read = VideoInputs.ForModel(read, loaded.Card, ctx);
+        using var planned = budget is null ? null : Plan(ctx, loaded, budget, MemoryPass.Encode, input, read);
+        var tokenizer = planned ?? loaded;
         ctx.Progress($"reading {input}");
         if (Streams(tokenizer))
         {
@@ -90,6 +92,7 @@ internal static class EncodeCommand
                 session.Push(x);
             }
             Drain();
+            FreedMemory.Release();
             CliCancellation.ThrowIfCancelled();
         }
         session.Complete();
@@ -98,6 +101,13 @@ internal static class EncodeCommand
         var (written, _) = TokenFile.Load(output, tokenizer.Config);
         using (written) ctx.Out.WriteLine($"{Describe(written)} -> {output} ({watch.Elapsed.TotalSeconds:F1} s)");
         return ExitCode.Ok;
+    }
+
+    /// <summary>The tokenizer for <paramref name="budget"/>'s plan on <paramref name="input"/>'s frames (see <see cref="MemoryBudget"/>).</summary>
+    internal static VideoTokenizer? Plan(CliContext ctx, VideoTokenizer loaded, MemoryBudget.Request budget, MemoryPass pass, string input, ReadOptions read)
+    {
+        var (frame, frames) = MemoryBudget.Probe(input, read);
+        return MemoryBudget.Apply(ctx, loaded, budget, pass, frame, frames);
     }
 
     internal static VideoTokenizer LoadTokenizer(CliContext ctx, string model, string? weights, TokenizerOptions options, bool ema)
@@ -118,10 +128,13 @@ internal static class EncodeCommand
     }
 
     // A tensor file is already model input: float32 [3, T, H, W] or [B, 3, T, H, W] in the card's range.
-    private static ExitCode EncodeTensor(CliContext ctx, VideoTokenizer tokenizer, string input, string model, string? weights, string output, bool recordPaths)
+    private static ExitCode EncodeTensor(CliContext ctx, VideoTokenizer loaded, string input, string model, string? weights, string output, bool recordPaths,
+        MemoryBudget.Request? budget)
     {
         ctx.Progress($"reading {input}");
-        using var x = TensorInput.Load(input, tokenizer.Card, ctx.Progress);
+        using var x = TensorInput.Load(input, loaded.Card, ctx.Progress);
+        using var planned = MemoryBudget.Apply(ctx, loaded, budget, MemoryPass.Encode, ((int)x.shape[3], (int)x.shape[4]), (int)x.shape[2]);
+        var tokenizer = planned ?? loaded;
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding {x.shape[0]} clip(s) of {x.shape[2]} frames of {x.shape[3]}x{x.shape[4]}");
         using var code = tokenizer.Encode(x);

@@ -17,12 +17,12 @@ internal static class ReconstructCommand
         var command = new Command("reconstruct", "Encode and decode a video; print PSNR, SSIM, token count, bits per pixel and time") { output };
         video.AddTo(command);
         command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
-            r.GetValue(output), video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema))));
+            r.GetValue(output), video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), video.MaxMemory(r))));
         return command;
     }
 
     public static ExitCode Run(CliContext ctx, string input, string model, string? weights, string? output,
-        ReadOptions read, TokenizerOptions options, bool ema)
+        ReadOptions read, TokenizerOptions options, bool ema, MemoryBudget.Request? budget = null)
     {
         if (output is not null)
         {
@@ -31,8 +31,10 @@ internal static class ReconstructCommand
         }
         VideoInputs.RequireInput(input);
         VideoInputs.AnnounceSize(read, ctx);
-        using var tokenizer = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
-        read = VideoInputs.ForModel(read, tokenizer.Card, ctx);
+        using var loaded = EncodeCommand.LoadTokenizer(ctx, model, weights, options, ema);
+        read = VideoInputs.ForModel(read, loaded.Card, ctx);
+        using var planned = budget is null ? null : EncodeCommand.Plan(ctx, loaded, budget, MemoryPass.Reconstruct, input, read);
+        var tokenizer = planned ?? loaded;
         ctx.Progress($"reading {input}");
         if (EncodeCommand.Streams(tokenizer) && (output is null || !output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)))
         {
@@ -136,6 +138,7 @@ internal static class ReconstructCommand
                 using (var x = tokenizer.Card.Range.FromSigned(signed))
                     encode.Push(x);
                 Drain();
+                FreedMemory.Release();
                 CliCancellation.ThrowIfCancelled();
             }
             encode.Complete();

@@ -14,9 +14,14 @@ public sealed partial class VideoTokenizer : IDisposable
 {
     private readonly TokenizerModel model;
 
-    internal VideoTokenizer(TokenizerModel model, TokenizerOptions? options = null)
+    private readonly bool ownsModel;
+
+    internal VideoTokenizer(TokenizerModel model, TokenizerOptions? options = null) : this(model, options, ownsModel: true) { }
+
+    private VideoTokenizer(TokenizerModel model, TokenizerOptions? options, bool ownsModel)
     {
         this.model = model;
+        this.ownsModel = ownsModel;
         Options = options ?? new TokenizerOptions();
         var factor = model.Card.Compression.Time;
         if (Options.TemporalChunk < 0 || (Options.TemporalChunk > 0 && Options.TemporalChunk % factor != 0))
@@ -39,6 +44,17 @@ public sealed partial class VideoTokenizer : IDisposable
     /// <summary>The inference settings this tokenizer was loaded with.</summary>
     public TokenizerOptions Options { get; }
     internal TokenizerModel Model => model;
+
+    /// <summary>What the memory planner needs of the model (<see cref="MemoryCost"/>); null when its family does not say.</summary>
+    internal ModelFootprint? Footprint => model.FullResolutionChannels() is { } widths
+        ? new ModelFootprint(model.parameters().Sum(p => p.numel() * p.ElementSize), widths.Encoder, widths.Decoder)
+        : null;
+
+    /// <summary>
+    /// A tokenizer over the same loaded model with other options (the CLI's plan for a memory budget, made once the frame
+    /// size is known). It shares the weights: disposing it leaves them to this tokenizer, which must outlive it.
+    /// </summary>
+    internal VideoTokenizer WithOptions(TokenizerOptions options) => new(model, options, ownsModel: false);
 
     /// <summary>Whether a clip of this many frames goes through the chunked (long-video) path.</summary>
     public bool UsesChunking(int frames) => model.UsesChunking(frames, Options);
@@ -113,7 +129,10 @@ public sealed partial class VideoTokenizer : IDisposable
     public DecodeSession StartDecode(int expectedLatents = 0, CancellationToken cancellationToken = default) => new(this, expectedLatents, cancellationToken);
 
     /// <summary>Frees the model's weights; codes and tensors already returned stay valid.</summary>
-    public void Dispose() => model.Dispose();
+    public void Dispose()
+    {
+        if (ownsModel) model.Dispose();
+    }
 
     /// <summary><see cref="ComputePrecision.Auto"/> made concrete for this CPU (bfloat16 where it has bfloat16 instructions).</summary>
     public static ComputePrecision Resolve(ComputePrecision precision) => precision switch

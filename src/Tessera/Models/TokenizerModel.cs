@@ -33,4 +33,10 @@ internal abstract class TokenizerModel : nn.Module
 
     /// <summary>Whether a clip of <paramref name="frames"/> frames streams through the model chunk by chunk.</summary>
     public virtual bool UsesChunking(int frames, TokenizerOptions options) => false;
+
+    /// <summary>
+    /// Channels the encoder and decoder carry at full frame resolution, where their activations are largest (the memory
+    /// planner's model of a pass, <see cref="MemoryCost"/>); null when the family does not say.
+    /// </summary>
+    public virtual (int Encoder, int Decoder)? FullResolutionChannels() => null;
 }

@@ -47,6 +47,14 @@ internal sealed partial class VidTokModel : TokenizerModel, IStreamingTokenizer
     /// <summary>Decoder output for a latent [B, z, T', H', W'] (v1.0 already trimmed; v1.1 tdf·T' frames).</summary>
     public Tensor DecodeRaw(Tensor latent, CausalCache cache) => decoder.forward(latent, cache);
 
+    // The encoder's first level runs at full resolution (its down-sampler keeps the channels); the decoder's first
+    // spatially up-sampling level brings its channels up to full resolution before the last level runs there.
+    public override (int Encoder, int Decoder)? FullResolutionChannels()
+    {
+        var up = Config.SpatialUpsampleLevels.DefaultIfEmpty(0).Min();
+        return (Config.Ch * Config.ChMult[0], Config.Ch * Math.Max(Config.ChMult[0], Config.ChMult[up]));
+    }
+
     int ICausalAutoencoder.TemporalFactor => Config.TimeDownsampleFactor;
 
     int ICausalAutoencoder.EncodeSteps => encoder.Steps;
