@@ -13,7 +13,7 @@ namespace Tessera.Benchmarks;
 /// model, or a preset with random weights), runs the encoder and the decoder on one clip as one chunk (whole-clip
 /// cache), first as a whole (time, peak RSS) and then piece by piece (conv_in, each level's spatial and temporal
 /// residual blocks, the spatial and temporal resamplers, the mid block, norm_out + conv_out), printing each piece's
-/// time, share, output shape, rough MAC count (convolution taps × output positions, plus the attention matmuls)
+/// time, share, output shape, MAC count (FlopCounter: convolutions and attention matmuls as they ran)
 /// and GMAC/s, so the pieces that run far below the machine's rate stand out. Each piece's extra RSS is its
 /// VmHWM above the RSS before it (VmHWM is reset through /proc/self/clear_refs). The piece-by-piece run
 /// reproduces the modules' forward loops through reflection and is checked against the modules' own output.
@@ -120,26 +120,25 @@ public static class DecodeProfile
         (T)(o.GetType().GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)
             ?? throw new MissingFieldException(o.GetType().Name, name)).GetValue(o)!;
 
-    /// <summary>Runs <paramref name="run"/> on <paramref name="input"/>, disposes the input, records one row.</summary>
-    private static Tensor Piece(List<Row> rows, string name, Tensor input, Func<Tensor, Tensor> run, nn.Module? macsOf, bool disposeInput = true)
+    /// <summary>Runs <paramref name="run"/> on <paramref name="input"/>, disposes the input, records one row (MACs from <see cref="FlopCounter"/>).</summary>
+    private static Tensor Piece(List<Row> rows, string name, Tensor input, Func<Tensor, Tensor> run, bool disposeInput = true)
     {
         ResetPeak();
         var before = Measure.RssMiB();
+        Tensor output;
+        double macs;
         var sw = Stopwatch.StartNew();
-        var output = run(input);
+        using (var counter = new FlopCounter())
+        {
+            output = run(input);
+            macs = counter.Macs;
+        }
         var seconds = sw.Elapsed.TotalSeconds;
         var extra = Measure.PeakRssMiB() - before;
-        var positions = (double)output.shape[2] * output.shape[3] * output.shape[4];
-        var macs = macsOf is null ? 0 : Taps(macsOf) * positions;
-        if (macsOf is AttnBlock) macs += 2.0 * output.shape[1] * output.shape[2] * Math.Pow(output.shape[3] * output.shape[4], 2);
         rows.Add(new Row(name, seconds, Measure.Shape(output), macs, extra));
         if (disposeInput) input.Dispose();
         return output;
     }
-
-    /// <summary>Multiply-adds per output position of every convolution under <paramref name="m"/>: the weights' element count.</summary>
-    private static double Taps(nn.Module m) => m.named_modules().Select(x => x.module).Append(m).Distinct()
-        .OfType<Conv>().Sum(c => (double)c.Weight.numel());
 
     private static Tensor ProfileEncoder(Encoder encoder, VidTokConfig config, Tensor video, List<Row> rows)
     {
@@ -156,26 +155,26 @@ public static class DecodeProfile
         {
             using var padded = (Tensor)padFront.Invoke(encoder, [x])!;
             return convIn.forward(padded, cache);
-        }, convIn, disposeInput: false);
+        }, disposeInput: false);
         for (var i = 0; i < config.Levels; i++)
         {
             for (var j = 0; j < config.NumResBlocks; j++)
             {
                 var s = down[i].Block(j);
                 var t = downTemporal[i].Block(j);
-                h = Piece(rows, $"down.{i} spatial res block", h, x => s.forward(x, cache), s);
-                h = Piece(rows, $"down.{i} temporal res block", h, x => t.forward(x, cache), t);
+                h = Piece(rows, $"down.{i} spatial res block", h, x => s.forward(x, cache));
+                h = Piece(rows, $"down.{i} temporal res block", h, x => t.forward(x, cache));
             }
-            if (down[i].Resample is { } spatial) h = Piece(rows, $"down.{i} downsample", h, x => spatial.forward(x, cache), spatial);
-            if (downTemporal[i].Resample is { } temporal) h = Piece(rows, $"down.{i} time downsample", h, x => temporal.forward(x, cache), temporal);
+            if (down[i].Resample is { } spatial) h = Piece(rows, $"down.{i} downsample", h, x => spatial.forward(x, cache));
+            if (downTemporal[i].Resample is { } temporal) h = Piece(rows, $"down.{i} time downsample", h, x => temporal.forward(x, cache));
         }
-        h = Piece(rows, "mid", h, x => mid.forward(x, cache), mid);
+        h = Piece(rows, "mid", h, x => mid.forward(x, cache));
         return Piece(rows, "norm_out+silu+conv_out", h, x =>
         {
             using var n = normOut.forward(x);
             using var a = nn.functional.silu(n);
             return convOut.forward(a, cache);
-        }, convOut);
+        });
     }
 
     private static Tensor ProfileDecoder(Decoder decoder, VidTokConfig config, Tensor latent, List<Row> rows)
@@ -188,26 +187,26 @@ public static class DecodeProfile
         var normOut = Field<nn.Module<Tensor, Tensor>>(decoder, "norm_out");
         var convOut = Field<StreamModule>(decoder, "conv_out");
 
-        var h = Piece(rows, "conv_in", latent, x => convIn.forward(x, cache), convIn, disposeInput: false);
-        h = Piece(rows, "mid", h, x => mid.forward(x, cache), mid);
+        var h = Piece(rows, "conv_in", latent, x => convIn.forward(x, cache), disposeInput: false);
+        h = Piece(rows, "mid", h, x => mid.forward(x, cache));
         for (var i = config.Levels - 1; i >= 0; i--)
         {
             for (var j = 0; j <= config.NumResBlocks; j++)
             {
                 var s = up[i].Block(j);
                 var t = upTemporal[i].Block(j);
-                h = Piece(rows, $"up.{i} spatial res block", h, x => s.forward(x, cache), s);
-                h = Piece(rows, $"up.{i} temporal res block", h, x => t.forward(x, cache), t);
+                h = Piece(rows, $"up.{i} spatial res block", h, x => s.forward(x, cache));
+                h = Piece(rows, $"up.{i} temporal res block", h, x => t.forward(x, cache));
             }
-            if (up[i].Resample is { } spatial) h = Piece(rows, $"up.{i} upsample", h, x => spatial.forward(x, cache), spatial);
-            if (upTemporal[i].Resample is { } temporal) h = Piece(rows, $"up.{i} time upsample", h, x => temporal.forward(x, cache), temporal);
+            if (up[i].Resample is { } spatial) h = Piece(rows, $"up.{i} upsample", h, x => spatial.forward(x, cache));
+            if (upTemporal[i].Resample is { } temporal) h = Piece(rows, $"up.{i} time upsample", h, x => temporal.forward(x, cache));
         }
         var output = Piece(rows, "norm_out+silu+conv_out", h, x =>
         {
             using var n = normOut.forward(x);
             using var a = nn.functional.silu(n);
             return convOut.forward(a, cache);
-        }, convOut);
+        });
         if (config.Family != VidTokFamily.CausalV1_0) return output;
         using (output)
             return output[.., .., (config.TimeDownsampleFactor - 1)..].contiguous();

@@ -83,6 +83,8 @@ internal sealed class Conv : StreamModule
             KernelAxes.Temporal1d => weight.view([.. weight.shape, 1, 1]),
             _ => weight.alias(),
         };
-        return nn.functional.conv3d(x, kernel, bias, strides: stride, padding: padding);
+        var y = nn.functional.conv3d(x, kernel, bias, strides: stride, padding: padding);
+        ForwardTrace.Record(this, x, y);
+        return y;
     }
 }

@@ -37,8 +37,11 @@ internal sealed class AttnBlock : StreamModule
         using (var frames = o.reshape(b, t, hgt, wid, c))
             // [B, T, H·W, C] -> [B, C, T, H, W]
             attended = frames.permute(0, 4, 1, 2, 3);
+        Tensor output;
         using (attended)
-            return proj_out.forward(attended, cache).add_(x);
+            output = proj_out.forward(attended, cache).add_(x);
+        ForwardTrace.Record(this, x, output);
+        return output;
 
         // [B, C, T, H, W] -> [B, T, H·W, C]
         Tensor Tokens(Tensor y)
