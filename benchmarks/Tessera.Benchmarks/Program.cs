@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<Options, int>>(StringComparer.Ordin
     ["fsq"] = FsqQuantize.Run,
     ["decode-profile"] = DecodeProfile.Run,
     ["dataset-throughput"] = DatasetThroughput.Run,
+    ["sweettok-codes"] = SweetTokCodeUsage.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
