@@ -15,14 +15,16 @@
 # published from this checkout with `dotnet publish -c Release` when missing; never republished under a running run),
 # TESSERA_DATA (default $TESSERA_RUNS/data, prepared by scripts/train-bundled.sh's prepare_data when missing),
 # WORD_VECTORS (GloVe vectors for the priors; default: scripts/fetch-word-vectors.sh's cache), STEPS (default: the
-# config's tessera.max_steps; to train longer, stop the run, raise it and start again).
+# config's tessera.max_steps; to train longer, stop the run, raise it and start again), RUN (the run directory's name
+# under TESSERA_RUNS; default sweettok_compact_64_80q), PROXY (a VidTok-FSQ model file on the proxy's 4x8x8 grid with
+# 4,096 codes, written into the run's config copy as tessera.proxy at the first start; default: the bundled model).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${TESSERA_RUNS:-/root/tessera-runs}"
 bin="${TESSERA_SWEETTOK_BIN:-/root/tessera-bin-sweettok}"
 data="${TESSERA_DATA:-$runs/data}"
 name=sweettok_compact_64_80q
-dir="$runs/$name"
+dir="$runs/${RUN:-$name}"
 # The run reads its own copy of the config (made at the first start), so a removed or switched checkout cannot change
 # a run under way; delete the copy to start over from the checkout's.
 cfg="$dir/$name.yaml"
@@ -99,7 +101,14 @@ running() { [[ -f "$dir/run.pid" ]] && kill -0 "$(cat "$dir/run.pid")" 2>/dev/nu
 start() {
   mkdir -p "$dir"
   if running; then echo "$name: already running (pid $(cat "$dir/run.pid"))"; return; fi
-  [[ -f "$cfg" ]] || cp "$root/configs/$name.yaml" "$cfg"
+  if [[ ! -f "$cfg" ]]; then
+    if [[ -n "${PROXY:-}" ]]; then
+      [[ -f "$PROXY" ]] || { echo "PROXY '$PROXY' does not exist" >&2; exit 1; }
+      sed "s|^tessera:\$|tessera:\n    proxy: '$(realpath "$PROXY")'|" "$root/configs/$name.yaml" > "$cfg.tmp" && mv "$cfg.tmp" "$cfg"
+    else
+      cp "$root/configs/$name.yaml" "$cfg"
+    fi
+  fi
   ensure_bin
   ensure_data
   ensure_priors

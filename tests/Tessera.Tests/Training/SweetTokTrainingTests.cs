@@ -42,11 +42,12 @@ public sealed class SweetTokTrainingTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    private static WordPrior Prior(string kind, string first, string second, int n1, int n2, int seed)
+    // shift: a common component added to every word vector, as GloVe and LLM vectors have.
+    private static WordPrior Prior(string kind, string first, string second, int n1, int n2, int seed, double shift = 0)
     {
         var random = new Random(seed);
         WordGroup Group(string name, int n) => new(name, Enumerable.Range(0, n).Select(i => $"{name}{i}").ToList(),
-            Enumerable.Repeat(100L, n).ToList(), Enumerable.Range(0, n * 8).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), 8);
+            Enumerable.Repeat(100L, n).ToList(), Enumerable.Range(0, n * 8).Select(_ => (float)(random.NextDouble() * 2 - 1 + shift)).ToArray(), 8);
         var edges = Enumerable.Range(0, Math.Min(n1, n2)).Select(i => ($"{first}{i}", $"{second}{(i + 1) % n2}")).ToList();
         return new WordPrior(kind, Group(first, n1), Group(second, n2), edges, new Dictionary<string, string>());
     }
@@ -96,6 +97,58 @@ public sealed class SweetTokTrainingTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, "loss.png")));
         var header = Tessera.Checkpoints.SafeTensorsFile.ReadHeader(new CheckpointStore(run).Latest()!);
         Assert.Equal("sweettok", header.Metadata[ModelFamilies.FamilyKey]);
+    }
+
+    // The long run's collapse (docs/sweettok.md): with the GCN's raw rows every query of every clip ended on the same
+    // words. Four unlike clips, word vectors with a common component, 30 steps: the queries must still tell every clip
+    // apart and spread over the words (raw rows, the reference: 3 distinct clips, 8 distinct words; centred: 4, 19).
+    [Fact]
+    public void Stage1_CentredCodebooks_KeepUnlikeClipsOnDifferentWords()
+    {
+        var (distinctClips, distinctWords) = TrainOnFourClips(centred: true);
+        output.WriteLine($"centred codebooks: {distinctClips} distinct word sequences of 4 clips, {distinctWords} distinct words");
+        Assert.True(distinctClips == 4, $"only {distinctClips} of 4 unlike clips got different words");
+        Assert.True(distinctWords >= 14, $"only {distinctWords} distinct words over 4 clips");
+    }
+
+    private (int DistinctClips, int DistinctWords) TrainOnFourClips(bool centred)
+    {
+        var videos = Directory.CreateDirectory(dir.File("four")).FullName;
+        foreach (var (name, source) in new[] { ("a", "testsrc2"), ("b", "smptebars"), ("c", "mandelbrot"), ("d", "rgbtestsrc") })
+            if (!File.Exists(Path.Combine(videos, name + ".mp4")))
+                TestMedia.Ffmpeg("-f", "lavfi", "-i", $"{source}=size=48x40:rate=10", "-t", "3", "-pix_fmt", "yuv420p", Path.Combine(videos, name + ".mp4"));
+        var four = VideoDataset.Load(videos);
+        var spatial = dir.File("spatial-shared.safetensors");
+        var temporal = dir.File("temporal-shared.safetensors");
+        Prior(WordPrior.AdjectiveNoun, "adjective", "noun", 12, 16, seed: 3, shift: 2).Write(spatial);
+        Prior(WordPrior.AdverbVerb, "adverb", "verb", 12, 16, seed: 4, shift: 2).Write(temporal);
+        var model = SweetTokContractTests.Tiny with
+        {
+            ProxyCodebookSize = 4096, FinetuneDecoder = false, CentredCodebooks = centred, AdjectiveWords = 12, NounWords = 16, AdverbWords = 12, VerbWords = 16,
+        };
+        var config = Tiny(30, model) with
+        {
+            CheckpointEvery = 30,
+            Family = (SweetTokTrainingOptions)Tiny(1).Family! with { SpatialPrior = spatial, TemporalPrior = temporal },
+        };
+        using var trainer = new Trainer(config, dir.File(centred ? "four-centred" : "four-raw"), four, null);
+        trainer.Run();
+        var sweet = (SweetTokModel)trainer.Model;
+        using (var s = OfficialPriors.LoadSpatial(spatial))
+        using (var t = OfficialPriors.LoadTemporal(temporal))
+            sweet.RefineCodebooks(s.Graph, t.Graph);
+        sweet.eval();
+        var decoder = new ClipDecoder(four, config.Clip with { RandomCrop = false });
+        var words = new List<long[]>();
+        using var noGrad = TorchSharp.torch.no_grad();
+        for (var v = 0; v < 4; v++)
+        {
+            using var clip = decoder.Decode(new ClipRequest(v, 0, 1.0, 0.5, 0.5));
+            using var encoding = sweet.Encode(clip.unsqueeze(0) * 0.5);
+            words.Add([.. encoding.Codes.Adjective.reshape(-1).data<long>(), .. encoding.Codes.Noun.reshape(-1).data<long>().Select(i => i + 100),
+                .. encoding.Codes.Adverb.reshape(-1).data<long>().Select(i => i + 200), .. encoding.Codes.Verb.reshape(-1).data<long>().Select(i => i + 300)]);
+        }
+        return (words.Select(w => string.Join(",", w)).Distinct().Count(), words.SelectMany(w => w).Distinct().Count());
     }
 
     [Fact]

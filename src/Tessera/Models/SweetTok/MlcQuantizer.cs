@@ -44,13 +44,17 @@ internal sealed class MlcQuantizer : nn.Module
     private readonly long eDim;
     private readonly int topK;
     private readonly double beta;
+    private readonly bool centred;
 
-    public MlcQuantizer(long priorDim, long eDim, int topK, double beta, bool withMapping) : base(nameof(MlcQuantizer))
+    // centred: Tessera's remedy for the codebook collapse (docs/sweettok.md): each refined codebook is centred (its
+    // mean row subtracted) and its rows scaled to the norm of half a unit query, 1/√2. False is the reference.
+    public MlcQuantizer(long priorDim, long eDim, int topK, double beta, bool withMapping, bool centred = false) : base(nameof(MlcQuantizer))
     {
         this.priorDim = priorDim;
         this.eDim = eDim;
         this.topK = topK;
         this.beta = beta;
+        this.centred = centred;
         gcn = new Gcn(priorDim, eDim, eDim);
         if (withMapping) code_book_mapping = nn.Sequential(nn.Linear(priorDim, eDim), nn.LeakyReLU(0.1), nn.Linear(eDim, eDim));
         RegisterComponents();
@@ -64,7 +68,7 @@ internal sealed class MlcQuantizer : nn.Module
         graph.Check(priorDim);
         using var scope = NewDisposeScope();
         var nodes = gcn.forward(graph, dropout);
-        var books = new MlcCodebooks(nodes[..(int)graph.FirstCount], nodes[(int)graph.FirstCount..]);
+        var books = new MlcCodebooks(Shape(nodes[..(int)graph.FirstCount]), Shape(nodes[(int)graph.FirstCount..]));
         scope.MoveToOuter(books.First, books.Second);
         return books;
     }
@@ -75,10 +79,17 @@ internal sealed class MlcQuantizer : nn.Module
         graph.Check(priorDim);
         using var scope = NewDisposeScope();
         var nodes = gcn.forward(graph);
-        var books = new MlcCodebooks(nodes[..(int)graph.FirstCount].contiguous(), nodes[(int)graph.FirstCount..].contiguous());
+        var books = new MlcCodebooks(Shape(nodes[..(int)graph.FirstCount]).contiguous(), Shape(nodes[(int)graph.FirstCount..]).contiguous());
         scope.MoveToOuter(books.First, books.Second);
         return books;
     }
+
+    // The GCN's rows share one dominant direction (its ReLU features are non-negative and the word vectors have a
+    // common mean), so raw rows are nearly parallel: every query's nearest word lies in one narrow cone and the pull
+    // of the queries towards their words drags them all into it. Centred rows cannot all point one way; the common
+    // norm makes the nearest word the one of largest cosine, whatever the rows' lengths.
+    private Tensor Shape(Tensor book) =>
+        centred ? nn.functional.normalize(book - book.mean([0], keepdim: true), dim: 1) * Math.Sqrt(0.5) : book;
 
     /// <param name="z">Unit-norm queries [B, 2e, 1, L].</param>
     /// <param name="books">The refined codebooks (<see cref="Refine"/>).</param>

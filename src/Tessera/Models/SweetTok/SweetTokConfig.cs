@@ -43,6 +43,8 @@ internal sealed record SweetTokConfig : ModelConfig
     public int EDim { get; init; } = 256;
     public int TopK { get; init; } = 2;
     public double Beta { get; init; } = 0.25;
+    /// <summary>Centre the refined codebooks and give their rows the norm of half a unit query (Tessera's collapse remedy; false: the reference).</summary>
+    public bool CentredCodebooks { get; init; }
     /// <summary>Width of the word vectors of the adjective/noun prior (the GCN input, D_llm).</summary>
     public int SpatialPriorDim { get; init; } = 4096;
     /// <summary>Width of the word vectors of the adverb/verb prior.</summary>
@@ -81,7 +83,7 @@ internal sealed record SweetTokConfig : ModelConfig
         DimHead == o.DimHead && FfMult == o.FfMult && WindowSize == o.WindowSize && EncBlock == o.EncBlock &&
         DecBlock == o.DecBlock && TemporalDepth == o.TemporalDepth && DecTemporalLayers.SequenceEqual(o.DecTemporalLayers) &&
         AttnNumNullKv == o.AttnNumNullKv && NumSpatialLatentTokens == o.NumSpatialLatentTokens &&
-        NumTemporalLatentTokens == o.NumTemporalLatentTokens && EDim == o.EDim && TopK == o.TopK && Beta == o.Beta &&
+        NumTemporalLatentTokens == o.NumTemporalLatentTokens && EDim == o.EDim && TopK == o.TopK && Beta == o.Beta && CentredCodebooks == o.CentredCodebooks &&
         SpatialPriorDim == o.SpatialPriorDim && TemporalPriorDim == o.TemporalPriorDim &&
         ProxyCodebookSize == o.ProxyCodebookSize && ProxyCodeDim == o.ProxyCodeDim && FinetuneDecoder == o.FinetuneDecoder &&
         PixBlock == o.PixBlock && PixTemporalDepth == o.PixTemporalDepth && PixDim == o.PixDim && PixHeads == o.PixHeads &&

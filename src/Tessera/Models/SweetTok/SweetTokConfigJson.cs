@@ -42,6 +42,7 @@ internal static class SweetTokConfigJson
         Int("e_dim", c => c.EDim, (c, v) => c with { EDim = v }),
         Int("top_k", c => c.TopK, (c, v) => c with { TopK = v }),
         new("beta", c => JsonValue.Create(c.Beta), (c, n) => c with { Beta = n.GetValue<double>() }),
+        new("centred_codebooks", c => JsonValue.Create(c.CentredCodebooks), (c, n) => c with { CentredCodebooks = n.GetValue<bool>() }),
         Int("spatial_prior_dim", c => c.SpatialPriorDim, (c, v) => c with { SpatialPriorDim = v }),
         Int("temporal_prior_dim", c => c.TemporalPriorDim, (c, v) => c with { TemporalPriorDim = v }),
         Int("codebook_size", c => c.ProxyCodebookSize, (c, v) => c with { ProxyCodebookSize = v }),
@@ -59,6 +60,9 @@ internal static class SweetTokConfigJson
         Int("adverb_words", c => c.AdverbWords, (c, v) => c with { AdverbWords = v }),
         Int("verb_words", c => c.VerbWords, (c, v) => c with { VerbWords = v }),
     ];
+
+    // Keys added after model files were written: a file without one keeps the default (the reference's behaviour).
+    private static readonly HashSet<string> OptionalKeys = new(StringComparer.Ordinal) { "centred_codebooks" };
 
     public static string Serialize(SweetTokConfig config)
     {
@@ -86,7 +90,9 @@ internal static class SweetTokConfigJson
         var config = new SweetTokConfig();
         foreach (var f in Fields)
         {
-            var node = o[f.Key] ?? throw new ConfigException($"{where}: SweetTok config lacks '{f.Key}'");
+            var node = o[f.Key];
+            if (node is null && OptionalKeys.Contains(f.Key)) continue;
+            if (node is null) throw new ConfigException($"{where}: SweetTok config lacks '{f.Key}'");
             try
             {
                 config = f.Set(config, node);

@@ -43,8 +43,8 @@ internal sealed partial class SweetTokModel : TokenizerModel
         pre_vq_conv_temporal = new ChannelLinear(dim, dim);
         post_vq_conv_ = new ChannelLinear(dim, dim);
         post_vq_conv_temporal = new ChannelLinear(dim, dim);
-        quantize = new MlcQuantizer(config.SpatialPriorDim, config.EDim, config.TopK, config.Beta, withMapping: false);
-        quantize_temporal = new MlcQuantizer(config.TemporalPriorDim, config.EDim, config.TopK, config.Beta, withMapping: true);
+        quantize = new MlcQuantizer(config.SpatialPriorDim, config.EDim, config.TopK, config.Beta, withMapping: false, config.CentredCodebooks);
+        quantize_temporal = new MlcQuantizer(config.TemporalPriorDim, config.EDim, config.TopK, config.Beta, withMapping: true, config.CentredCodebooks);
         if (config.FinetuneDecoder)
         {
             pixel_decoder = new PixelDecoder(config);

@@ -37,6 +37,7 @@ internal static class SweetTokYaml
         ("dec_temporal_layers", (c, n) => c with { DecTemporalLayers = n.AsIntList() }),
         ("e_dim", (c, n) => c with { EDim = n.AsInt() }),
         ("top_k", (c, n) => c with { TopK = n.AsInt() }),
+        ("centred_codebooks", (c, n) => c with { CentredCodebooks = n.AsBool() }),
         ("spatial_prior_dim", (c, n) => c with { SpatialPriorDim = n.AsInt() }),
         ("temporal_prior_dim", (c, n) => c with { TemporalPriorDim = n.AsInt() }),
         ("proxy_code_dim", (c, n) => c with { ProxyCodeDim = n.AsInt() }),
