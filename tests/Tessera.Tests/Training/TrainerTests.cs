@@ -129,22 +129,28 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("gradients differ", Bf16Check.Compare(y, yBf16, g, gFar).Failure);
     }
 
-    [Fact]
-    public void KilledAndResumed_GivesTheSameLossCurve()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KilledAndResumed_GivesTheSameLossCurve(bool evaluating)
     {
-        var whole = dir.File("whole");
-        using (var trainer = new Trainer(Tiny(8), whole, data, null))
+        // With evaluation at every checkpoint step the uninterrupted run evaluates (EMA weights swapped in and out)
+        // right before the step the resumed run starts with: evaluation must leave no trace on training.
+        var config = evaluating ? Tiny(8) with { EvalEvery = 3, EvalClips = 2 } : Tiny(8);
+        var evalData = evaluating ? data : null;
+        var whole = dir.File($"whole-{evaluating}");
+        using (var trainer = new Trainer(config, whole, data, evalData))
             trainer.Run();
 
-        var broken = dir.File("broken");
+        var broken = dir.File($"broken-{evaluating}");
         using (var cancel = new CancellationTokenSource())
-        using (var trainer = new Trainer(Tiny(8), broken, data, null))
+        using (var trainer = new Trainer(config, broken, data, evalData))
             // Stop after step 5: the newest checkpoint is step 3, so steps 4 and 5 are lost and redone.
             Assert.Throws<OperationCanceledException>(() => trainer.Run(new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); }), cancel.Token));
         Assert.Equal(3, new CheckpointStore(broken).List()[^1].Step);
         // Cancellation throws between steps, never inside a checkpoint write: no temporary is left.
         Assert.Empty(Directory.EnumerateFiles(broken, "*.tmp", SearchOption.AllDirectories));
-        using (var trainer = new Trainer(Tiny(8), broken, data, null))
+        using (var trainer = new Trainer(config, broken, data, evalData))
             trainer.Run();
 
         foreach (var column in new[] { "total", "rec", "disc_loss", "aux_loss", "logits_real" })
