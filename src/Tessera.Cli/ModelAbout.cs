@@ -62,7 +62,7 @@ internal static class ModelAbout
     public static void Write(string model, string output, IReadOnlyDictionary<string, string> about)
     {
         var metadata = Checkpoints.SafeTensorsFile.ReadHeader(model).Metadata;
-        if (metadata.GetValueOrDefault("format") is "tessera.train/1" || Models.ModelFamilies.ReadConfig(metadata, model) is null)
+        if (metadata.GetValueOrDefault("format") is "tessera.train/1" or Tokens.TokenFile.Format || Models.ModelFamilies.ReadConfig(metadata, model) is null)
             throw new ConfigException($"'{model}' is not a Tessera model file (a training checkpoint or token file?); convert it first ('tessera convert')");
         var updated = metadata.Where(m => !Keys.Any(k => k.Key == m.Key)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
         foreach (var (k, v) in about) updated[k] = v;

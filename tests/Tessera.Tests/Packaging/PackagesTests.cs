@@ -16,7 +16,7 @@ public sealed class PackagesTests
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(15);
 
-    /// <summary>The model the tool uses without --model (src/Tessera.Cli/BundledModel.cs), under models/ beside it.</summary>
+    /// <summary>The model the tool uses without --model (src/Tessera/Models/BundledModelFolder.cs), under models/ beside it.</summary>
     private const string BundledModelFile = "tessera_small_fsq_causal_488_4096.safetensors";
 
     /// <summary>The Source Link custom debug information kind in a portable PDB.</summary>
