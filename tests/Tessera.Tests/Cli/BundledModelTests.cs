@@ -94,7 +94,9 @@ public sealed class BundledModelTests
             Assert.True(d.ExitCode == 0, d.Error);
         }
         // The shipped folder has no second_kl: the name means nothing there.
-        Assert.NotEqual(0, CliRunner.Run("info", "second_kl").ExitCode);
+        var unknown = CliRunner.Run("info", "second_kl");
+        Assert.Equal(4, unknown.ExitCode);
+        Assert.Contains($"not a file, a bundled model or a preset (bundled: {string.Join(", ", BundledModelFolder.All().Select(m => m.Name))}; closest presets:", unknown.Error);
     }
 
     [Fact]
