@@ -12,6 +12,10 @@
 # checkout with `dotnet publish -c Release` when missing; never republished under a running run), TESSERA_DATA
 # (default $TESSERA_RUNS/data), TESSERA_NICE (the runs' niceness, default 10; 19 lets a test run or build take the cores), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (1000),
 # STAGE2_SIZE (128), STAGE2_LR (1e-4). To train longer, raise them and run the script again (stop the runs first).
+# WARM_START: a model file (with one run named) or a folder of model files named like the runs (e.g. models/, for
+# both): a stage 1 with no checkpoint yet starts from those weights (`tessera finetune --from`, the whole model, a fresh
+# optimiser and the config's schedule) instead of from random ones; once it has a checkpoint it resumes as usual. This
+# is how a new sitting trains its cycle on from the bundled weights the previous one produced (docs/bundled-training.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${TESSERA_RUNS:-/root/tessera-runs}"
@@ -76,6 +80,13 @@ keep_best() {
   fi
 }
 
+# The weights a run's stage 1 starts from when WARM_START is set: the file itself, or the run's file in a folder.
+warm_start_file() {
+  local w="${WARM_START:-}"
+  [[ -n "$w" ]] || return 0
+  if [[ -d "$w" ]]; then echo "$w/${configs[$1]}.safetensors"; else echo "$w"; fi
+}
+
 # The body of one detached run: stage 1 until the config's max_steps, then stage 2. Runs in its own session. A stage
 # that exits early (a crash, the machine running out of memory) is resumed from its newest checkpoint, up to 5 times.
 drive() {
@@ -89,10 +100,19 @@ drive() {
   trap 'kill "$keeper" 2>/dev/null || true' EXIT
   # stage1/final.safetensors marks stage 1 as done (whatever STAGE1_STEPS says later).
   [[ -f "$s1/final.safetensors" ]] && total="$(latest_step "$s1")"
+  local warm
+  warm="$(warm_start_file "$name")"
   for ((tries = 0; tries < 5 && $(latest_step "$s1") < total; tries++)); do
-    echo "$(date -u +%FT%TZ) stage 1: $name from step $(latest_step "$s1") to $total"
-    "$bin/Tessera.Cli" train -c "$cfg" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
-      || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
+    if [[ -n "$warm" && "$(latest_step "$s1")" == 0 ]]; then
+      # A warm start: the whole model from the previous cycle's weights; its checkpoints then resume with train.
+      echo "$(date -u +%FT%TZ) stage 1: $name warm-started from $warm, step 0 to $total"
+      "$bin/Tessera.Cli" finetune -c "$cfg" --from "$warm" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
+        || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
+    else
+      echo "$(date -u +%FT%TZ) stage 1: $name from step $(latest_step "$s1") to $total"
+      "$bin/Tessera.Cli" train -c "$cfg" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
+        || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
+    fi
   done
   keep_best "$s1"
   (( $(latest_step "$s1") >= total )) || { echo "stage 1 did not finish; run the script again"; exit 1; }
@@ -116,6 +136,18 @@ drive() {
 running() { local p="$runs/${configs[$1]}/run.pid"; [[ -f "$p" ]] && kill -0 "$(cat "$p")" 2>/dev/null; }
 
 start() {
+  # WARM_START is checked before anything starts, and made absolute for the detached drivers.
+  if [[ -n "${WARM_START:-}" ]]; then
+    if [[ ! -d "$WARM_START" && $# -gt 1 ]]; then
+      echo "WARM_START=$WARM_START is one model file: name one run (fsq or kl), or give a folder of model files named like the runs" >&2; exit 2
+    fi
+    export WARM_START="$(realpath -m "$WARM_START")"
+    for name in "$@"; do
+      local file
+      file="$(warm_start_file "$name")"
+      [[ -f "$file" ]] || { echo "WARM_START: model file '$file' for run $name does not exist" >&2; exit 2; }
+    done
+  fi
   ensure_bin
   prepare_data
   for name in "$@"; do

@@ -10,7 +10,14 @@ internal static class CommonOptions
 {
     public static Option<string> Model(bool required) => new("--model", "-m")
     {
-        Description = "Tessera model file (.safetensors), preset name (see 'tessera presets'; an official one without --weights is downloaded from the Hugging Face Hub and converted once), hf:<owner>/<repo>[@revision]/<path>, or official VidTok YAML config",
+        Description = "Tessera model file (.safetensors), bundled model name (see 'tessera info'), preset name (see 'tessera presets'; an official one without --weights is downloaded from the Hugging Face Hub and converted once), hf:<owner>/<repo>[@revision]/<path>, or official VidTok YAML config",
+        Required = required,
+    };
+
+    public static Option<string> About(bool required) => new("--about")
+    {
+        Description = "How the model was trained, recorded in its metadata: a JSON or YAML file with description, trained_on, budget, schedule, " +
+                      "heldout_psnr, heldout_ssim, heldout_protocol, attribution, license (docs/bundled-training.md)",
         Required = required,
     };
 

@@ -4,7 +4,7 @@ namespace Tessera.Cli;
 
 /// <summary>
 /// The model and weights a token file's metadata names, resolved without letting the file open arbitrary paths: a preset
-/// or the bundled model by name; a bare file name with its SHA-256, looked up next to the token file only; or an absolute
+/// or a bundled model by name; a bare file name with its SHA-256, looked up next to the token file only; or an absolute
 /// path to a regular file (older files, --record-paths). Other relative paths (they would resolve against the current
 /// directory), FIFOs, devices and other special files are refused; a file whose SHA-256 differs from the recorded one is
 /// refused naming both. --model overrides all of it.
@@ -15,8 +15,8 @@ internal static class MetadataPaths
     {
         if (string.IsNullOrEmpty(recorded)) return null;
         if (ModelFamilies.IsPreset(recorded) || Checkpoints.Hub.HubFile.IsReference(recorded)) return recorded;
-        if (recorded == BundledModel.Name || Path.GetFileName(recorded) == BundledModel.FileName && !File.Exists(recorded))
-            return Checked(tokenFile, key, recorded, BundledModel.Resolve(null), sha256);
+        if (BundledModels.FindRecorded(recorded) is { } bundled)
+            return Checked(tokenFile, key, recorded, bundled, sha256);
         if (!Path.IsPathFullyQualified(recorded))
             return NextToTokenFile(tokenFile, key, recorded, sha256);
         if (!File.Exists(recorded))

@@ -5,7 +5,7 @@ namespace Tessera.Cli;
 /// <summary>
 /// The one resolver for every --model (and --weights) a command loads: an official preset name without --weights is
 /// downloaded from the Hub and converted once, <c>hf:owner/repo[@revision]/path</c> is fetched into the Hugging Face
-/// cache, a local file is taken as it is (see <see cref="PretrainedModels"/>).
+/// cache, a bundled model's name is its file beside the tool, a local file is taken as it is (see <see cref="PretrainedModels"/>).
 /// </summary>
 internal static class ModelArgument
 {
@@ -22,6 +22,7 @@ internal static class ModelArgument
 
     public static ResolvedModel Resolve(CliContext ctx, string model, string? weights, bool ema)
     {
+        model = BundledModels.ResolveName(model);
         var fromHub = HubFile.IsReference(model) || weights is not null && HubFile.IsReference(weights)
                       || weights is null && !File.Exists(model) && Models.ModelFamilies.OfficialCheckpoint(model) is not null;
         if (!fromHub) return new ResolvedModel(model, weights, ema);

@@ -30,6 +30,13 @@ internal static partial class OutputGuard
         CleanStaleTemporaries(Path.GetDirectoryName(Path.GetFullPath(output.TrimEnd('/', '\\')))!);
     }
 
+    /// <summary>A fresh hidden temporary beside <paramref name="output"/> with its extension, named so that <see cref="CleanStaleTemporaries"/> knows it.</summary>
+    public static string TemporaryFor(string output)
+    {
+        var full = Path.GetFullPath(output);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp{Path.GetExtension(full)}");
+    }
+
     /// <summary>Deletes Tessera's own temporaries in <paramref name="directory"/> that nothing has written to recently.</summary>
     public static void CleanStaleTemporaries(string directory)
     {

@@ -45,11 +45,11 @@ internal static class RecordedIdentity
         };
     }
 
-    // A preset as is; the bundled model by its name (it lives beside whichever tool decodes); a file by name or full path.
+    // A preset as is; a bundled model by its name (it lives beside whichever tool decodes); a file by name or full path.
     private static string Name(string model, bool recordPaths)
     {
         if (!File.Exists(model)) return model;
-        if (FileIdentity.Same(model, BundledModel.Path)) return BundledModel.Name;
+        if (BundledModels.NameOf(model) is { } bundled) return bundled;
         return recordPaths ? Path.GetFullPath(model) : Path.GetFileName(model);
     }
 }

@@ -47,6 +47,7 @@ internal static class TesseraCli
             WordsCommand.Create(ctx),
             PresetsCommand.Create(ctx),
             InfoCommand.Create(ctx),
+            AnnotateCommand.Create(ctx),
             TrainCommand.CreateTrain(ctx),
             TrainCommand.CreateFinetune(ctx),
             EvalCommand.Create(ctx),

@@ -27,7 +27,7 @@ internal sealed class VideoCommandOptions
 
     private static Option<string> BundledDefault(Option<string> option)
     {
-        option.Description += $" (default: Tessera's bundled small model, {BundledModel.FileName})";
+        option.Description += " (default: Tessera's bundled default model; 'tessera info' lists the bundled models)";
         return option;
     }
 

@@ -27,6 +27,7 @@ public sealed partial class ReadmeCommandsTests
 
     private static readonly Dictionary<string, Case> Cases = new()
     {
+        ["tessera info"] = new(0, "bundled models in"),
         ["tessera reconstruct data/samples/testsrc2.mp4 --size 256 --fps 8 --output recon.mp4"] =
             new(0, "PSNR", Replace: new() { ["256"] = "32" }),
         ["tessera reconstruct data/samples/testsrc2.mp4 --model vidtok_fsq_causal_488_32768_v1_1.safetensors --size 256 --fps 8"] =

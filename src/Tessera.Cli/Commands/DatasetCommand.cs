@@ -197,7 +197,7 @@ internal static class DatasetCommand
     }
 
     private static string ModelName(string model) =>
-        !File.Exists(model) ? model : FileIdentity.Same(model, BundledModel.Path) ? BundledModel.Name : Path.GetFileName(model);
+        !File.Exists(model) ? model : BundledModels.NameOf(model) ?? Path.GetFileName(model);
 
     /// <summary><c>dataset stats</c>, also registered as the top-level <c>tessera stats</c>.</summary>
     public static Command Stats(CliContext ctx, string name)
@@ -229,7 +229,7 @@ internal static class DatasetCommand
             }
             if (r.GetValue(writeModel) is { } target)
             {
-                var source = r.GetValue(model) ?? throw new UsageException("--write-model copies the model file given with -m");
+                var source = BundledModels.ResolveName(r.GetValue(model) ?? throw new UsageException("--write-model copies the model file given with -m"));
                 OutputGuard.Prepare(target, source);
                 ModelStatistics.Write(source, target, s, r.GetValue(scaling));
                 ctx.Out.WriteLine($"-> {target} (the model with latents_mean, latents_std and scaling_factor in its metadata)");
@@ -270,8 +270,9 @@ internal static class DatasetCommand
         command.SetAction(r => ctx.Run(() =>
         {
             var target = r.GetValue(output)!;
-            OutputGuard.Prepare(target, r.GetValue(model));
-            DiffusersConfig.Write(r.GetValue(model)!, target);
+            var source = BundledModels.ResolveName(r.GetValue(model)!);
+            OutputGuard.Prepare(target, source);
+            DiffusersConfig.Write(source, target);
             ctx.Out.WriteLine($"-> {target}");
             return ExitCode.Ok;
         }));

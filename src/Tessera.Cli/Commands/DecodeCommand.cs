@@ -47,7 +47,7 @@ internal static class DecodeCommand
         if (!File.Exists(tokens)) throw new TokenFileFormatException($"token file '{tokens}' does not exist");
         var info = TokenFile.ReadInfo(tokens);
 
-        var modelArg = (model is null ? null : BundledModel.ResolveName(model)) ?? MetadataPaths.Resolve(tokens, "model", info.ModelSource, info.ModelSha256)
+        var modelArg = (model is null ? null : BundledModels.ResolveName(model)) ?? MetadataPaths.Resolve(tokens, "model", info.ModelSource, info.ModelSha256)
             ?? throw new TokenFileFormatException($"token file '{tokens}' does not record its model; pass --model (and --weights)");
         var weightsArg = weights ?? (model is null ? MetadataPaths.Resolve(tokens, "weights", info.WeightsSource, info.WeightsSha256) : null);
         // A model the user names wins (a stage-2 decoder decodes the same codes), but a different file is worth a word.

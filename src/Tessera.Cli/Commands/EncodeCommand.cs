@@ -20,7 +20,7 @@ internal static class EncodeCommand
         var command = new Command("encode", "Turn a video into token ids (FSQ models) or latents (KL models)") { output, recordPaths };
         video.AddTo(command);
         video.Input.Description += ", or a .npy tensor: float32 [3,T,H,W] or [B,3,T,H,W] in the model's input range ('tessera info' shows it)";
-        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModels.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
             r.GetValue(output)!, video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), r.GetValue(recordPaths), video.MaxMemory(r))));
         return command;
     }

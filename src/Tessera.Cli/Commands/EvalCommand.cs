@@ -20,7 +20,7 @@ internal static class EvalCommand
     {
         var input = new Argument<string>("input") { Description = "Folder of videos (searched recursively) or CSV manifest with a 'videos' column" };
         var model = CommonOptions.Model(required: false);
-        model.Description += $" (default: the bundled model, {BundledModel.FileName})";
+        model.Description += " (default: the bundled default model; 'tessera info' lists the bundled models)";
         var weights = CommonOptions.Weights();
         var ema = CommonOptions.Ema();
         var fps = new Option<double>("--fps") { Description = "Sample every round(src_fps / fps)-th frame", DefaultValueFactory = _ => 30.0 };
@@ -43,7 +43,7 @@ internal static class EvalCommand
         foreach (var o in new Option[] { model, weights, ema, fps, size, frames, longVideo, keepAll, chunk, threads, split, lpipsWeights, lpipsHeads, lpipsNet, i3d, samples, output, quiet })
             command.Options.Add(o);
         command.SetAction(r => ctx.Run(r.GetValue(quiet), () => Run(ctx, new Request(
-            r.GetValue(input)!, BundledModel.Resolve(r.GetValue(model)), r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
+            r.GetValue(input)!, BundledModels.Resolve(r.GetValue(model)), r.GetValue(weights), r.GetValue(ema), r.GetValue(fps), r.GetValue(size)!, r.GetValue(frames),
             r.GetValue(longVideo), r.GetValue(keepAll), r.GetValue(chunk), r.GetValue(threads), r.GetValue(split),
             r.GetValue(lpipsWeights), r.GetValue(lpipsHeads), r.GetValue(lpipsNet)!, r.GetValue(i3d), r.GetValue(samples), r.GetValue(output)!))));
         return command;

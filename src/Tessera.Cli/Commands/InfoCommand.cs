@@ -11,17 +11,21 @@ internal static class InfoCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var target = new Argument<string>("target") { Description = "Preset name, YAML config, model/token .safetensors, or checkpoint" };
+        var target = new Argument<string?>("target")
+        {
+            Description = "Bundled model name, preset name, YAML config, model/token .safetensors, or checkpoint (default: list the bundled models)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var keys = new Option<bool>("--keys") { Description = "List every state-dict key with its shape" };
-        var command = new Command("info", "Show the configuration, parameter count and (with --keys) the weights of a model") { target, keys };
-        command.SetAction(r => ctx.Run(() => Run(ctx, r.GetValue(target)!, r.GetValue(keys))));
+        var command = new Command("info", "Show the configuration, parameter count, training record and (with --keys) the weights of a model; without one, list the bundled models") { target, keys };
+        command.SetAction(r => ctx.Run(() => r.GetValue(target) is { } t ? Run(ctx, t, r.GetValue(keys)) : ListBundled(ctx)));
         return command;
     }
 
     public static ExitCode Run(CliContext ctx, string target, bool keys)
     {
         var o = ctx.Out;
-        target = BundledModel.ResolveName(target);
+        target = BundledModels.ResolveName(target);
         if (File.Exists(target) && target.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
             var header = SafeTensorsFile.ReadHeader(target);
@@ -49,6 +53,7 @@ internal static class InfoCommand
             var training = header.Metadata.GetValueOrDefault("format") == "tessera.train/1";
             var weights = header.Tensors.Where(t => !training || t.Name.StartsWith("encoder.", StringComparison.Ordinal) || t.Name.StartsWith("decoder.", StringComparison.Ordinal)).ToList();
             o.WriteLine($"parameters   {weights.Sum(Elements):N0} in {weights.Count} {(training ? "encoder/decoder " : "")}tensors");
+            foreach (var (key, value) in ModelAbout.In(header.Metadata)) o.WriteLine($"{key,-16} {value}");
             if (header.Metadata.GetValueOrDefault("format") == "tessera.train/1")
             {
                 o.WriteLine($"training     step {header.Metadata.GetValueOrDefault("step")}, data position {header.Metadata.GetValueOrDefault("data_position")} batches");
@@ -75,6 +80,41 @@ internal static class InfoCommand
         var parts = model.named_parameters().GroupBy(p => p.name.Split('.')[0]).Select(g => $"{g.Key} {g.Sum(p => p.parameter.numel()):N0}");
         o.WriteLine($"parameters   {model.parameters().Sum(p => p.numel()):N0} ({string.Join(", ", parts)}) in {state.Count} tensors");
         if (keys) foreach (var (name, t) in state) o.WriteLine($"  {name} [{string.Join(", ", t.shape)}]");
+        return ExitCode.Ok;
+    }
+
+    /// <summary>The bundled models beside the tool: name, kind, file size and the held-out figures their metadata records.</summary>
+    public static ExitCode ListBundled(CliContext ctx)
+    {
+        var o = ctx.Out;
+        var models = BundledModels.All();
+        var folder = Tessera.Models.BundledModelFolder.Path;
+        if (models.Count == 0)
+        {
+            o.WriteLine($"no bundled models in {folder}");
+            return ExitCode.Ok;
+        }
+        var defaultName = File.Exists(Tessera.Models.BundledModelFolder.DefaultPath) ? Tessera.Models.BundledModelFolder.DefaultName : null;
+        o.WriteLine($"bundled models in {folder} (* the default, used without --model{(defaultName is null ? "; missing" : "")}):");
+        var width = Math.Max(4, models.Max(m => m.Name.Length));
+        o.WriteLine($"  {"name".PadRight(width)}  {"kind",-10}  {"size",8}  held-out");
+        foreach (var (name, path) in models)
+        {
+            string kind, heldOut;
+            try
+            {
+                var metadata = SafeTensorsFile.ReadHeader(path).Metadata;
+                var config = ModelFamilies.ReadConfig(metadata, path) ?? throw new ConfigException("no model config in its metadata");
+                kind = config.Card.IsDiscrete ? "discrete" : "continuous";
+                heldOut = ModelAbout.HeldOut(metadata) ?? "not recorded ('tessera annotate' adds it)";
+            }
+            catch (TesseraException e)
+            {
+                (kind, heldOut) = ("unreadable", e.Message);
+            }
+            var size = $"{new FileInfo(path).Length / 1e6:0.0} MB";
+            o.WriteLine($"{(name == defaultName ? "*" : " ")} {name.PadRight(width)}  {kind,-10}  {size,8}  {heldOut}");
+        }
         return ExitCode.Ok;
     }
 

@@ -16,7 +16,7 @@ internal static class ReconstructCommand
         var output = new Option<string>("--output", "-o") { Description = "Where to write the reconstruction (video, frame directory/ or .safetensors)" };
         var command = new Command("reconstruct", "Encode and decode a video; print PSNR, SSIM, token count, bits per pixel and time") { output };
         video.AddTo(command);
-        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModel.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
+        command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, BundledModels.Resolve(r.GetValue(video.Model)), r.GetValue(video.Weights),
             r.GetValue(output), video.Read(r), video.Tokenizer(ctx, r), r.GetValue(video.Ema), video.MaxMemory(r))));
         return command;
     }

@@ -51,7 +51,7 @@ internal static class TrainCommand
     public static Command CreateFinetune(CliContext ctx)
     {
         var shared = new Shared();
-        var from = new Option<string>("--from") { Description = "Weights to start from: official .ckpt, Tessera model or training checkpoint, an official preset name (downloaded from the Hub) or hf:<owner>/<repo>[@revision]/<path>", Required = true };
+        var from = new Option<string>("--from") { Description = "Weights to start from (the whole model, with a fresh optimiser): official .ckpt, Tessera model or training checkpoint, a bundled model's name, an official preset name (downloaded from the Hub) or hf:<owner>/<repo>[@revision]/<path>", Required = true };
         var config = new Option<string>("--config", "-c") { Description = "Training config (YAML/JSON); default: VidTok's recipe for the model in --from" };
         var model = new Option<string>("--model", "-m") { Description = "Model of --from when the file does not describe itself (preset or YAML)" };
         var stage2 = new Option<bool>("--stage2") { Description = "VidTok stage 2: freeze the encoder and fine-tune the decoder (latents stay compatible)" };
@@ -61,7 +61,7 @@ internal static class TrainCommand
         shared.AddTo(command);
         command.SetAction(r => ctx.Run(r.GetValue(shared.Quiet), () =>
         {
-            var source = r.GetValue(from)!;
+            var source = BundledModels.ResolveName(r.GetValue(from)!);
             // An official preset name or an hf: file starts from the Hub's weights (converted once); -m names an hf: checkpoint's model.
             if (HubFile.IsReference(source) || !File.Exists(source) && ModelFamilies.OfficialCheckpoint(source) is not null)
             {

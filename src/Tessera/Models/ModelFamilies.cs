@@ -109,7 +109,10 @@ internal static class ModelFamilies
         if (model.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || model.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || model.Contains('/'))
             throw new ConfigException($"model file '{model}' does not exist");
         var near = Registered.SelectMany(f => f.ClosestNames(model)).Take(3);
-        throw new ConfigException($"unknown model '{model}': not a file and not a preset (closest presets: {string.Join(", ", near)}; 'tessera presets' lists all)");
+        var bundled = BundledModelFolder.All().Select(m => m.Name).ToList();
+        var shipped = bundled.Count == 0 ? "no bundled models" : $"bundled: {string.Join(", ", bundled)}";
+        throw new ConfigException($"unknown model '{model}': not a file, a bundled model or a preset ({shipped}; closest presets: {string.Join(", ", near)}; " +
+                                  "'tessera info' lists the bundled models, 'tessera presets' the presets)");
     }
 
     /// <summary>Whether a name is a preset of a registered family.</summary>

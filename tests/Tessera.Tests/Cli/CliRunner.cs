@@ -14,6 +14,13 @@ internal static class CliRunner
     public static CliResult Run(params string[] args) =>
         RunWithHub(new HubSettings { CacheDir = Path.Combine(Path.GetTempPath(), "tessera-tests-no-hub-cache"), Offline = true }, args);
 
+    /// <summary>As <see cref="Run"/> with <paramref name="modelsFolder"/> as the bundled models' folder for this command only.</summary>
+    public static CliResult RunWithModels(string modelsFolder, params string[] args)
+    {
+        using (Tessera.Models.BundledModelFolder.Use(modelsFolder))
+            return Run(args);
+    }
+
     public static CliResult RunWithHub(HubSettings hub, params string[] args)
     {
         var stdout = new StringWriter();

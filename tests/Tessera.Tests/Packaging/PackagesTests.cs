@@ -16,7 +16,7 @@ public sealed class PackagesTests
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(15);
 
-    /// <summary>The model the tool uses without --model (src/Tessera.Cli/BundledModel.cs), under models/ beside it.</summary>
+    /// <summary>The model the tool uses without --model (src/Tessera/Models/BundledModelFolder.cs), under models/ beside it.</summary>
     private const string BundledModelFile = "tessera_small_fsq_causal_488_4096.safetensors";
 
     /// <summary>The Source Link custom debug information kind in a portable PDB.</summary>
@@ -39,7 +39,7 @@ public sealed class PackagesTests
         }
 
         AssertLibraryPackage(root, packages, version);
-        AssertToolPackage(packages, version);
+        AssertToolPackage(root, packages, version);
 
         // Only the package folder as a source: the tool package carries everything it needs.
         var config = dir.File("nuget.config");
@@ -99,14 +99,16 @@ public sealed class PackagesTests
         Assert.Contains(raw, sourceLink);
     }
 
-    private static void AssertToolPackage(string packages, string version)
+    private static void AssertToolPackage(string root, string packages, string version)
     {
         using var pointer = ZipFile.OpenRead(Path.Combine(packages, $"Tessera.Cli.{version}.nupkg"));
         Assert.Equal("DotnetTool", (string?)Element(Nuspec(pointer), "packageType").Attribute("name"));
         using var tool = ZipFile.OpenRead(Path.Combine(packages, $"Tessera.Cli.linux-x64.{version}.nupkg"));
         var names = tool.Entries.Select(e => e.FullName).ToList();
         Assert.Single(names, n => n.EndsWith("/" + BundledModelFile, StringComparison.Ordinal));
-        Assert.Contains($"tools/net10.0/linux-x64/models/{BundledModelFile}", names);
+        // Every bundled model of the checkout ships, beside the tool.
+        foreach (var model in Directory.GetFiles(Path.Combine(root, "models"), "*.safetensors"))
+            Assert.Contains($"tools/net10.0/linux-x64/models/{Path.GetFileName(model)}", names);
         Assert.Contains("tools/net10.0/linux-x64/libLibTorchSharp.so", names);
         Assert.Contains("tools/net10.0/linux-x64/libtorch_cpu.so", names);
         Assert.DoesNotContain(names, n => n.Contains("/runtimes/win", StringComparison.Ordinal) || n.Contains("/runtimes/osx", StringComparison.Ordinal));

@@ -46,8 +46,6 @@ internal sealed record SweetTokTrainingOptions : FamilyTrainingOptions
     public double WeightDecay { get; init; } = 1e-4;
     public double Epsilon { get; init; } = 1e-8;
 
-    public static readonly string BundledProxyFile = "tessera_small_fsq_causal_488_4096.safetensors";
-
-    /// <summary>The proxy file this run uses.</summary>
-    public string ProxyPath => Proxy ?? Path.Combine(AppContext.BaseDirectory, "models", BundledProxyFile);
+    /// <summary>The proxy file this run uses: the given one, else the bundled default model (<see cref="BundledModelFolder"/>).</summary>
+    public string ProxyPath => Proxy ?? BundledModelFolder.DefaultPath;
 }
