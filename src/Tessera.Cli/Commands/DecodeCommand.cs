@@ -59,7 +59,8 @@ internal static class DecodeCommand
         using (code)
         {
             var factor = loaded.Card.Compression;
-            using var planned = MemoryBudget.Apply(ctx, loaded, budget, MemoryPass.Decode,
+            // A code without a [T', H', W'] grid (several token groups) has no grid to plan from; only a budget needs one.
+            using var planned = budget is null ? null : MemoryBudget.Apply(ctx, loaded, budget, MemoryPass.Decode,
                 ((int)(code.GridSize.Height * factor.Height), (int)(code.GridSize.Width * factor.Width)), code.Frames);
             var tokenizer = planned ?? loaded;
             if (StreamsTo(output, tokenizer, code))
