@@ -9,6 +9,7 @@ namespace Tessera.Tests;
 /// src/Tessera/PublicAPI.Shipped.txt (RS0016/RS0017); this checks what ships beside the assembly: the XML doc file exists
 /// and documents every public type, so a lost GenerateDocumentationFile (or a NoWarn that hides CS1591) shows here.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class PublicApiDocsTests
 {
     private static readonly Assembly Library = typeof(VideoTokenizer).Assembly;

@@ -11,6 +11,7 @@ namespace Tessera.Tests;
 /// Each must have an entry in <see cref="Cases"/>, and each entry must still be in the README: a new command fails here
 /// until it is given one.
 /// </summary>
+[DisposeScopePerTest]
 public sealed partial class ReadmeCommandsTests
 {
     /// <summary>

@@ -7,6 +7,7 @@ using Tessera.Video;
 namespace Tessera.Tests;
 
 /// <summary>The README's library example, run as written on a tiny model file, so the README stays true.</summary>
+[DisposeScopePerTest]
 public sealed class ReadmeExamplesTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Benchmarks;
 
+[DisposeScopePerTest]
 public class FlopCounterTests
 {
     [Fact]

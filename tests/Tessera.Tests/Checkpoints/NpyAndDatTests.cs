@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Checkpoints;
 
+[DisposeScopePerTest]
 public class NpyTests
 {
     private const string Golden = "reference/vidtok-golden";
@@ -97,6 +98,7 @@ public class NpyTests
     }
 }
 
+[DisposeScopePerTest]
 public class TorchSharpDatTests
 {
     private const string Case = "reference/vidtok-golden/causal_v1_0_fsq";

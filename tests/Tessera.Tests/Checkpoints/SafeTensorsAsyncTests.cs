@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Checkpoints;
 
 /// <summary>The asynchronous safetensors twins read and write the same bytes, and a cancelled write leaves nothing behind.</summary>
+[DisposeScopePerTest]
 public sealed class SafeTensorsAsyncTests : IDisposable
 {
     private readonly TempDir dir = new();

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Checkpoints;
 
+[DisposeScopePerTest]
 public class SafeTensorsTests
 {
     private static readonly ScalarType[] AllTypes =

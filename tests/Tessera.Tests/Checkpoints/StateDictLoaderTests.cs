@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Checkpoints;
 
+[DisposeScopePerTest]
 public class StateDictLoaderTests
 {
     private sealed class Tiny : nn.Module

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Checkpoints;
 
+[DisposeScopePerTest]
 public class TorchCheckpointTests
 {
     private static string Fx(string name) => TestPaths.Fixture("Checkpoints", name);

@@ -12,6 +12,7 @@ namespace Tessera.Tests.Cli;
 /// The models under models/ (beside the tool) are named by their file names wherever a model is named, and the default
 /// one is what commands use without --model. Most tests use a temporary models folder of tiny models.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class BundledModelTests
 {
     private const string AboutYaml = """

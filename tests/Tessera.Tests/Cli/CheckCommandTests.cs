@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Cli;
 
 /// <summary><c>tessera check</c>: the card, a reconstruction against the published PSNR, and the warnings for the usual causes of a bad one.</summary>
+[DisposeScopePerTest]
 public sealed class CheckCommandTests
 {
     [Fact]

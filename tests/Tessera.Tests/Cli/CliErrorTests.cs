@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Cli;
 
 /// <summary>Bad input ends with one clear message naming the file, the right exit code, and no output file.</summary>
+[DisposeScopePerTest]
 public sealed class CliErrorTests : IDisposable
 {
     private readonly TempDir dir = new();

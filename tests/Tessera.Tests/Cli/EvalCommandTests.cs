@@ -11,6 +11,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Cli;
 
 /// <summary>`tessera eval` on two tiny generated videos and one corrupt file with a tiny v1.1 model.</summary>
+[DisposeScopePerTest]
 public sealed class EvalCommandTests
 {
     /// <summary>A tiny random-weight model file in <paramref name="dir"/>.</summary>

@@ -9,6 +9,7 @@ namespace Tessera.Tests.Cli;
 /// Lightning layout is downloaded, verified, converted once into the cache and reconstructs exactly as the local file does;
 /// the second run makes no request. An official preset name maps to microsoft/VidTok's checkpoints/ folder.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class HubModelCliTests
 {
     private static HubSettings Settings(LoopbackHub hub, TempDir dir, bool offline = false) =>

@@ -9,6 +9,7 @@ namespace Tessera.Tests.Cli;
 /// huggingface_hub reads (HF_ENDPOINT, HF_HUB_CACHE): both succeed, the file crosses the wire once (the second process
 /// waits on the .locks/ lock, or finds the blob already in place), and no partial file is left.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class HubTwoProcessTests
 {
     [Fact]

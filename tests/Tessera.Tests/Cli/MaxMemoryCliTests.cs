@@ -12,6 +12,7 @@ namespace Tessera.Tests.Cli;
 /// --max-memory through the real binary: the plan is printed before the work, the process stays within the budget, and a
 /// budget below the smallest plan is refused before anything is written.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class MaxMemoryCliTests(ITestOutputHelper log)
 {
     [Fact]

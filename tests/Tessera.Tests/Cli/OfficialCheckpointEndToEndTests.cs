@@ -9,6 +9,7 @@ namespace Tessera.Tests.Cli;
 /// hyper-parameters, loss.* keys) and its official-format YAML are converted, then a PNG frame directory is
 /// encoded and decoded from the command line; token ids and the reconstruction equal the reference's.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class OfficialCheckpointEndToEndTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Tessera.Tests.Inference;
 namespace Tessera.Tests.Cli;
 
 /// <summary>encode, decode and reconstruct draw live progress on a terminal only, and nothing with --quiet.</summary>
+[DisposeScopePerTest]
 public sealed class ProgressOutputTests
 {
     private const string ProgressMark = "steps/s";

@@ -8,6 +8,7 @@ using Tessera.Tokens;
 namespace Tessera.Tests.Cli;
 
 /// <summary>Token files identify their input and model by name, size and SHA-256, not by the encoding machine's paths.</summary>
+[DisposeScopePerTest]
 public sealed class RecordedIdentityTests : IDisposable
 {
     private readonly TempDir dir = new();

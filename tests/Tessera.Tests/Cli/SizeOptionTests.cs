@@ -6,6 +6,7 @@ using Tessera.Tokens;
 namespace Tessera.Tests.Cli;
 
 /// <summary>--size is width x height, as video tools write it; a single number is the short side (square crop).</summary>
+[DisposeScopePerTest]
 public sealed class SizeOptionTests
 {
     [Theory]

@@ -14,6 +14,7 @@ namespace Tessera.Tests.Cli;
 /// encode, decode and reconstruct stream a long video through a tiny causal v1.1 (and v1.0) model: the files equal the whole-clip
 /// path's (--strict-frames keeps that path), and the process's peak memory does not grow with the video's length.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class StreamingCliTests(ITestOutputHelper log)
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Tessera.Tests.Cli;
 /// describing the golden geometry and the two official prior pickles → <c>convert</c> → <c>encode input.npy</c> →
 /// <c>decode --output video.safetensors</c>, against the official code's indices (exact) and stage-2 video.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokCliTests(ITestOutputHelper output)
 {
     private const string R = SweetTokGolden.Root;

@@ -13,6 +13,7 @@ namespace Tessera.Tests.Cli;
 /// its <c>tessera:</c> section → <c>convert</c> (the case's weights and its two word-prior files) → <c>encode
 /// input.npy</c> → <c>decode --output video.safetensors</c>. Indices exact; video 1e-4 + 1e-4·|ref|.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokParityCliTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Cases() => SweetTokParityMatrixTests.Cases();

@@ -8,6 +8,7 @@ using WordGroup = Tessera.Models.SweetTok.Priors.WordGroup;
 namespace Tessera.Tests.Cli;
 
 /// <summary>`tessera train` with a SweetTok stage-1 config (official layout + tessera: section), killed with SIGKILL and resumed.</summary>
+[DisposeScopePerTest]
 public sealed class SweetTokTrainCommandTests : IDisposable
 {
     private readonly TempDir dir = new();

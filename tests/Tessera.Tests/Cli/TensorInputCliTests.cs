@@ -13,6 +13,7 @@ namespace Tessera.Tests.Cli;
 /// same ids as the library on that tensor, a batch kept in the token file and decoded back as a batch; broken
 /// tensor files fail with the file named and exit code 3.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class TensorInputCliTests
 {
     private static Tensor Clip(int batch, int seed) =>

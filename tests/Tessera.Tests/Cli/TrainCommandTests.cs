@@ -6,6 +6,7 @@ using Tessera.Training;
 namespace Tessera.Tests.Cli;
 
 /// <summary>`tessera train` end to end on tiny videos, including a run killed with SIGKILL and resumed.</summary>
+[DisposeScopePerTest]
 public sealed class TrainCommandTests : IDisposable
 {
     private readonly TempDir dir = new();

@@ -6,6 +6,7 @@ using Tessera.Video;
 namespace Tessera.Tests.Cli;
 
 /// <summary>A real encoded video through the command line with a v1.1 model long enough to be chunked.</summary>
+[DisposeScopePerTest]
 public sealed class VideoFileCliTests
 {
     [Fact]

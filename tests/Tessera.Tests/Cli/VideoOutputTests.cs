@@ -1,6 +1,7 @@
 namespace Tessera.Tests.Cli;
 
 /// <summary>Where decode and reconstruct may write: a frame folder must say it is one with a trailing '/'.</summary>
+[DisposeScopePerTest]
 public sealed class VideoOutputTests
 {
     [Fact]

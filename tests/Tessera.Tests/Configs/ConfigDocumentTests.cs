@@ -2,6 +2,7 @@ using Tessera.Configs;
 
 namespace Tessera.Tests.Configs;
 
+[DisposeScopePerTest]
 public sealed class ConfigDocumentTests
 {
     private static ConfigDocument Doc(string yaml) => ConfigDocument.Parse(yaml, "test.yaml");

@@ -2,6 +2,7 @@ using Tessera.Configs;
 
 namespace Tessera.Tests.Configs;
 
+[DisposeScopePerTest]
 public sealed class ConfigInterpolationTests
 {
     private static ConfigDocument Doc(string yaml) => ConfigDocument.Parse(yaml, "interp.yaml");

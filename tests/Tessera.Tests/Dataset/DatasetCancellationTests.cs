@@ -7,6 +7,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Dataset;
 
 /// <summary>Cancelling dataset work from the library: it throws, writes no half file, and a rerun resumes.</summary>
+[DisposeScopePerTest]
 public sealed class DatasetCancellationTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Tessera.Video;
 namespace Tessera.Tests.Dataset;
 
 /// <summary>Plans from probed facts (no video decoding): windows, sampling, balance, unreadable videos, determinism.</summary>
+[DisposeScopePerTest]
 public sealed class DatasetPlannerTests
 {
     private static VideoSource Probe(string path) => Path.GetFileName(path) switch

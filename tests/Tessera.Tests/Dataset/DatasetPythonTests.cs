@@ -6,6 +6,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Dataset;
 
 /// <summary>The README's Python example reads a shard written by <c>tessera dataset encode</c>, as written.</summary>
+[DisposeScopePerTest]
 public sealed partial class DatasetPythonTests
 {
     [PythonFact("numpy")]

@@ -10,6 +10,7 @@ namespace Tessera.Tests.Dataset;
 /// The whole dataset workflow through the real tessera binary: plan, shards encoded by concurrent processes (the shard
 /// index from --shard and from the Kubernetes and Slurm variables), merge, a 1-shard run giving the same samples.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class DatasetShardsTests
 {
     [SharedFact("data/clips")]

@@ -7,6 +7,7 @@ namespace Tessera.Tests.Dataset;
 /// The Kubernetes Indexed Job in deploy/ (no cluster runs here): Indexed completion mode with one completion per shard of
 /// the plan it names, the image the Dockerfile builds, the dataset encode command on paths of the mounted volume.
 /// </summary>
+[DisposeScopePerTest]
 public sealed partial class DeployFilesTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Dataset;
 
 /// <summary>dataset stats on a KL model's latents, then encode --normalize: per-channel mean ≈ 0 and std ≈ 1, recorded in every sample.</summary>
+[DisposeScopePerTest]
 public sealed class LatentNormalizationTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace Tessera.Tests.Dataset;
 /// Latent records of a KL model: posterior mean with its log-variance, a seeded posterior sample, the scaling factor of the
 /// normalisation, statistics of a plan and of shards, the statistics in a model file and in a diffusers-shaped config.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class LatentRecordTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Dataset;
 
 /// <summary>A shard killed with SIGKILL mid-way and rerun ends byte-identical to an uninterrupted run; merge catches corruption.</summary>
+[DisposeScopePerTest]
 public sealed class ShardResumeTests
 {
     [Fact]

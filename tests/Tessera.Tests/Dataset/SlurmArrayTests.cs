@@ -18,6 +18,7 @@ public sealed class SlurmFactAttribute : FactAttribute
 }
 
 /// <summary>The repository's Slurm array script runs the 4 shards of a plan on a single-node cluster; merge verifies them.</summary>
+[DisposeScopePerTest]
 public sealed class SlurmArrayTests
 {
     internal static string? Which(string tool) =>

@@ -10,6 +10,7 @@ namespace Tessera.Tests.Dataset;
 /// Discrete records (codebook size, FSQ levels, vocabulary offset), the Megatron indexed dataset read back in C# and by
 /// Megatron's reader logic in Python, and <c>--parallel 2</c> equal byte for byte to the shards run one by one.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class TokenOutputTests
 {
     [Fact]

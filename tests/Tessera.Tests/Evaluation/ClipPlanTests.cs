@@ -4,6 +4,7 @@ using Tessera.Tests.Inference;
 
 namespace Tessera.Tests.Evaluation;
 
+[DisposeScopePerTest]
 public sealed class ClipPlanTests
 {
     [Fact]

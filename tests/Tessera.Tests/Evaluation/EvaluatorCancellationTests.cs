@@ -7,6 +7,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Evaluation;
 
 /// <summary>A cancelled evaluation stops between clips, writes no report, and leaves no temporary behind.</summary>
+[DisposeScopePerTest]
 public sealed class EvaluatorCancellationTests : IDisposable
 {
     private readonly TempDir dir = new();

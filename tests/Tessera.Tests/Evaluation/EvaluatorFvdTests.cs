@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Evaluation;
 
 /// <summary>How evaluation clips become FVD clips: 16-frame windows from each clip's start (a recording stand-in for I3D).</summary>
+[DisposeScopePerTest]
 public sealed class EvaluatorFvdTests : IDisposable
 {
     private readonly TempDir dir = new();

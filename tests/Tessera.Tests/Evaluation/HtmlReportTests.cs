@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Evaluation;
 
+[DisposeScopePerTest]
 public sealed class HtmlReportTests
 {
     [Fact]

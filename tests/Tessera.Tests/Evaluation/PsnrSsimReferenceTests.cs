@@ -14,6 +14,7 @@ namespace Tessera.Tests.Evaluation;
 /// (Fixtures/Metrics/psnr_ssim, see PROVENANCE.md), one of them 512 px on the short side so SSIM average-pools by 2, and
 /// (b) FFmpeg's <c>psnr</c> and <c>ssim</c> filters on RGB planes.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class PsnrSsimReferenceTests
 {
     private const double RelativeTolerance = 1e-4;

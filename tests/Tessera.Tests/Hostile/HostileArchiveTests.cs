@@ -5,6 +5,7 @@ using Tessera.Checkpoints;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>Zip archives (.npz, .ckpt) whose entries would make the reader allocate far more than the file holds.</summary>
+[DisposeScopePerTest]
 public sealed class HostileArchiveTests
 {
     /// <summary>An .npy file of <paramref name="floats"/> zero float32 values.</summary>
@@ -75,6 +76,7 @@ public sealed class HostileArchiveTests
 }
 
 /// <summary>Tensor views in a checkpoint that claim more elements than any memory (stride 0 over a 2-element storage).</summary>
+[DisposeScopePerTest]
 public sealed class HostileTensorViewTests
 {
     private static byte[] RebuildPickle(byte[] size, byte[] stride)

@@ -69,6 +69,7 @@ internal sealed class HostileFiles : IDisposable
 }
 
 /// <summary>The command line against outputs that are inputs, hostile token-file metadata, signals and odd output names.</summary>
+[DisposeScopePerTest]
 public sealed class HostileCliTests : IDisposable
 {
     private readonly HostileFiles f = new();
@@ -229,6 +230,7 @@ public sealed class HostileCliTests : IDisposable
 }
 
 /// <summary>Token files whose content or metadata would decode to garbage or to gigabytes: refused when read.</summary>
+[DisposeScopePerTest]
 public sealed class HostileTokenFileTests : IDisposable
 {
     private readonly HostileFiles f = new();

@@ -5,6 +5,7 @@ using Tessera.Configs;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>Small YAML files that used to overflow the stack or take minutes: each is refused quickly with a message naming the file.</summary>
+[DisposeScopePerTest]
 public sealed class HostileConfigTests
 {
     private static ConfigException Refused(string yaml)

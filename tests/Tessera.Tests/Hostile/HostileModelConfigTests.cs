@@ -6,6 +6,7 @@ using Tessera.Quantizers;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>Model configs (from YAML or a model file's metadata) that would build gigabytes: refused before any tensor exists.</summary>
+[DisposeScopePerTest]
 public sealed class HostileModelConfigTests
 {
     private static VidTokConfig Tiny => TinyModels.Config(VidTokFamily.CausalV1_0);

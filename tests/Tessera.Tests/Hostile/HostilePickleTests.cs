@@ -4,6 +4,7 @@ using Tessera.Checkpoints.Pickle;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>Small pickles that used to stall the unpickler for minutes (quadratic work): it is linear in its input.</summary>
+[DisposeScopePerTest]
 public sealed class HostilePickleTests
 {
     private static object? Unpickle(byte[] pickle)

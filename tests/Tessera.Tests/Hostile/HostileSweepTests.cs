@@ -15,6 +15,7 @@ namespace Tessera.Tests.Hostile;
 /// 1–4, a message that names the file and no stack trace, leaves no temporary behind, leaves an existing output
 /// untouched, and peaks under 2 GiB of resident memory (reported by the process itself, TESSERA_PEAK_MEMORY_FILE).
 /// </summary>
+[DisposeScopePerTest]
 public sealed class HostileSweepTests : IClassFixture<HostileSweepTests.Files>
 {
     public sealed class Files : IDisposable

@@ -5,6 +5,7 @@ using Tessera.Video;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>Video and image inputs whose headers ask for huge frames: refused before any frame buffer is allocated.</summary>
+[DisposeScopePerTest]
 public sealed class HostileVideoTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Tessera.Tests.Video;
 namespace Tessera.Tests.Hostile;
 
 /// <summary>The tessera process stops promptly on SIGINT/SIGTERM mid-encode: exit 130/143, no output, no temporary.</summary>
+[DisposeScopePerTest]
 public sealed class SignalTests
 {
     [Theory]
@@ -18,7 +19,9 @@ public sealed class SignalTests
         var model = dir.File("tiny.safetensors");
         using (var m = TinyModels.Model(VidTokFamily.CausalV1_1)) VidTokWeights.Save(model, m);
         var input = dir.File("long.mp4");
-        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=25:duration=60", "-pix_fmt", "yuv420p", input);
+        // 30,000 frames: the encode must still be running when the signal lands, however long a loaded machine takes
+        // to start `kill` (with 1,500 frames a fast CPU finished first and exited 0).
+        TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=25:duration=1200", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", input);
         var output = dir.File("out.safetensors");
         var exe = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli");
         var start = new ProcessStartInfo(exe, ["encode", input, "-m", model, "-o", output, "--chunk", "4", "--size", "64"])

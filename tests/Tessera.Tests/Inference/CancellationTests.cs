@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Inference;
 
 /// <summary>Cancelling a long encode or decode: it stops at the next block, throws, and reports nothing after the cancel.</summary>
+[DisposeScopePerTest]
 public sealed class CancellationTests
 {
     // 33 frames at chunk 8: chunks [0,1), [1,9), [9,17), [17,25), [25,33): five chunks.

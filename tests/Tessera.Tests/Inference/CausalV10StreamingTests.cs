@@ -12,6 +12,7 @@ namespace Tessera.Tests.Inference;
 /// (the library zero-initialises temporal conv2 and starts norms at identity, which would hide those paths); batch 2,
 /// non-square frames.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class CausalV10StreamingTests(ITestOutputHelper log)
 {
     private const int Chunk = 8;

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Inference;
 
+[DisposeScopePerTest]
 public sealed class DecodeSessionTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Inference;
 
+[DisposeScopePerTest]
 public sealed class EncodeSessionTests
 {
     internal static Tensor Video(int frames, int size = 32, int seed = 3)

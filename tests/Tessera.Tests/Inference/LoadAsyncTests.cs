@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Inference;
 
 /// <summary>The asynchronous load gives the same tokenizer as the synchronous one (the thread count: <see cref="ThreadCountTests"/>).</summary>
+[DisposeScopePerTest]
 public sealed class LoadAsyncTests : IDisposable
 {
     private readonly TempDir dir = new();

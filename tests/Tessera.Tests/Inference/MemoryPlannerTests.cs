@@ -4,6 +4,7 @@ using Tessera.Models.VidTok;
 namespace Tessera.Tests.Inference;
 
 /// <summary>The tile and chunk <see cref="MemoryPlanner"/> picks for a budget, from <see cref="MemoryCost"/>'s predictions.</summary>
+[DisposeScopePerTest]
 public sealed class MemoryPlannerTests
 {
     // The bundled model's footprint: 2.03M float32 parameters, 16 channels at full resolution in the encoder, 32 in the decoder.

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Inference;
 
+[DisposeScopePerTest]
 public sealed class ReducedPrecisionTests
 {
     // bfloat16 keeps 8 significant bits (relative rounding 2^-9 per value); through a few dozen layers of a tiny random

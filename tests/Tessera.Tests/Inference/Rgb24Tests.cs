@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Inference;
 
 /// <summary>The plain-array entry points equal the tensor path bit for bit.</summary>
+[DisposeScopePerTest]
 public sealed class Rgb24Tests
 {
     private static byte[] Frames(int count, int height, int width)

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Inference;
 
 /// <summary>Encoding and decoding report progress block by block, whole clips and long videos alike.</summary>
+[DisposeScopePerTest]
 public sealed class StepProgressTests
 {
     private sealed class Recorder : IProgress<ChunkProgress>

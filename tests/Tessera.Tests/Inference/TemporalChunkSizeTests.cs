@@ -10,6 +10,7 @@ namespace Tessera.Tests.Inference;
 /// because every chunk carries exact causal caches. Decoding does change slightly (each chunk decodes one latent of
 /// look-ahead whose frames are dropped, so the chunk borders move); the difference is logged, and docs/streaming.md states it.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class TemporalChunkSizeTests(ITestOutputHelper log)
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace Tessera.Tests.Inference;
 public sealed class ProcessWideThreads;
 
 [Collection(nameof(ProcessWideThreads))]
+[DisposeScopePerTest]
 public sealed class ThreadCountTests : IDisposable
 {
     private readonly TempDir dir = new();

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Inference;
 
+[DisposeScopePerTest]
 public sealed class TokenIdsTests
 {
     // SweetTok's four groups per clip, with made-up sizes; the config needs no registered family.

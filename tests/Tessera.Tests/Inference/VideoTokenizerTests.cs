@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Inference;
 
+[DisposeScopePerTest]
 public sealed class VideoTokenizerTests
 {
     private static Tensor Video(int frames, int size = 16, int seed = 1)

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Metrics;
 
+[DisposeScopePerTest]
 public class CodebookUsageTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Metrics;
 
+[DisposeScopePerTest]
 public class FrechetDistanceTests(ITestOutputHelper output)
 {
     [Fact]

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Metrics;
 
+[DisposeScopePerTest]
 public class I3dTests(ITestOutputHelper output)
 {
     private static string Fixture(string name) => TestPaths.Fixture("Metrics", "fvd", name);

@@ -99,6 +99,7 @@ public sealed class LpipsSyntheticModels : IDisposable
     }
 }
 
+[DisposeScopePerTest]
 public sealed class LpipsTests(LpipsSyntheticModels models, ITestOutputHelper output) : IClassFixture<LpipsSyntheticModels>
 {
     private const double RelTol = 1e-4;

@@ -9,6 +9,7 @@ namespace Tessera.Tests.Metrics;
 /// TorchScript archives written by torch 1.13 (make_torchscript_fixture.py) run through TorchSharp / libtorch 2.10,
 /// with keyword arguments mapped to positions from the archive's code.
 /// </summary>
+[DisposeScopePerTest]
 public class TorchScriptI3dTests
 {
     private static string Fixture(string name) => TestPaths.Fixture("Metrics", "fvd", name);

@@ -12,6 +12,7 @@ namespace Tessera.Tests.Packaging;
 /// licence, repository, symbols, Source Link), and the tool installed from the package folder into a scratch tool path
 /// and run. Slow (a Release build and a 140 MB tool package holding libtorch), so it is one test.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class PackagesTests
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(15);

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Tokens;
 
+[DisposeScopePerTest]
 public sealed class TokenFileAsyncTests : IDisposable
 {
     private readonly TempDir dir = new();

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Tokens;
 
+[DisposeScopePerTest]
 public sealed class TokenFileTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Tokens;
 
 /// <summary>A token file written piece by piece is the file <see cref="TokenFile.Save"/> writes for the joined code.</summary>
+[DisposeScopePerTest]
 public sealed class TokenFileWriterTests
 {
     private static readonly TokenFileInfo Info = new() { Source = "clip.mp4", Fps = 8, ProcessedSize = (16, 16), ModelSource = "m.safetensors" };

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public class AdamTests
 {
     private static (string, Parameter)[] Params() =>

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public sealed class ClipPipelineTests : IDisposable
 {
     private readonly TempDir dir = new();

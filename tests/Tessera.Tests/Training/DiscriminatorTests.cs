@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public class DiscriminatorTests
 {
     private static List<(string, long[])> Keys(JsonElement list) =>

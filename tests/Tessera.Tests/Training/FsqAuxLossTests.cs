@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public class FsqAuxLossTests
 {
     private static readonly Fsq Fsq8x4 = new([8, 8, 8, 8]);

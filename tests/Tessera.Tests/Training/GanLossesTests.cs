@@ -3,6 +3,7 @@ using static Tessera.Tests.Training.TrainingFixtures;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public class GanLossesTests
 {
     [Fact]

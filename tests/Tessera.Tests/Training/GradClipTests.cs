@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public class GradClipTests
 {
     [Theory]

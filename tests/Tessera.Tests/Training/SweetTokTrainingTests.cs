@@ -16,6 +16,7 @@ namespace Tessera.Tests.Training;
 /// SweetTok's stage 1 through the family-neutral trainer: a tiny model (5 frames of 16², 2×2 grid) learns a tiny
 /// random VidTok-FSQ proxy's codes (4096) on tiny videos, with tiny random word priors.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokTrainingTests : IDisposable
 {
     private readonly TempDir dir = new();

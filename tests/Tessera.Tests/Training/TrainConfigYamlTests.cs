@@ -2,6 +2,7 @@ using Tessera.Training;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public sealed class TrainConfigYamlTests
 {
     [Fact]

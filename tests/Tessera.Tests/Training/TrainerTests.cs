@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Training;
 
+[DisposeScopePerTest]
 public sealed class TrainerTests : IDisposable
 {
     private readonly TempDir dir = new();

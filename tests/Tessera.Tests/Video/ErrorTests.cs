@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Video;
 
 /// <summary>Every bad input fails with <see cref="InvalidVideoException"/> naming the file; failed writes leave nothing behind.</summary>
+[DisposeScopePerTest]
 public sealed class ErrorTests : IDisposable
 {
     private readonly TempDir _dir = new();

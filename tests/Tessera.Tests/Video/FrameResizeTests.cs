@@ -10,6 +10,7 @@ namespace Tessera.Tests.Video;
 /// weights 1-|d|/2 at distances d = 1.5, 0.5, 0.5, 1.5, i.e. (1, 3, 3, 1)/8; at the borders the missing tap is dropped
 /// and the rest renormalised: (3, 3, 1)/7.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class FrameResizeTests : IDisposable
 {
     private readonly TempDir _dir = new();

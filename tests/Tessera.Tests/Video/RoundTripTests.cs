@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Video;
 
+[DisposeScopePerTest]
 public sealed class RoundTripTests : IDisposable
 {
     private readonly TempDir _dir = new();

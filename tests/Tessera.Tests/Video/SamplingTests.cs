@@ -3,6 +3,7 @@ using Tessera.Video;
 namespace Tessera.Tests.Video;
 
 /// <summary>Fps sampling, seeking and frame limits on a lossless video whose frames encode their index.</summary>
+[DisposeScopePerTest]
 public sealed class SamplingTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Video;
 
+[DisposeScopePerTest]
 public sealed class VideoClipTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Tessera.Video;
 namespace Tessera.Tests.Video;
 
 /// <summary>The one video list behind <c>tessera eval</c> and training's data set (no video is opened).</summary>
+[DisposeScopePerTest]
 public sealed class VideoListTests
 {
     [Fact]

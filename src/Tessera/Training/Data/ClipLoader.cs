@@ -56,18 +56,14 @@ internal sealed class ClipLoader : IDisposable
         if (!pending.ContainsKey(batch)) pending[batch] = Start(batch);
     }
 
+    // A pool thread has no dispose scope: without this one, a collection could finalize a temporary of the decode while
+    // native code still uses it.
     private Task<Tensor> Start(long batch) => Task.Run(() =>
     {
+        using var scope = NewDisposeScope();
         var clips = new Tensor[batchSize];
-        try
-        {
-            for (var b = 0; b < batchSize; b++) clips[b] = DecodeClip(batch * batchSize + b);
-            return stack(clips, 0).DetachFromDisposeScope();
-        }
-        finally
-        {
-            foreach (var c in clips) c?.Dispose();
-        }
+        for (var b = 0; b < batchSize; b++) clips[b] = DecodeClip(batch * batchSize + b);
+        return stack(clips, 0).DetachFromDisposeScope();
     });
 
     private Tensor DecodeClip(long index)

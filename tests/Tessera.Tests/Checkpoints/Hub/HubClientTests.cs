@@ -7,6 +7,7 @@ namespace Tessera.Tests.Checkpoints.Hub;
 /// and every fault (401, 404, a cut transfer, wrong bytes, two downloads at once, offline) ending with a clear message and
 /// nothing unverified at the blob or snapshot paths.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class HubClientTests
 {
     private const string Repo = "owner/tiny";

@@ -2,6 +2,7 @@ using Tessera.Checkpoints.Hub;
 
 namespace Tessera.Tests.Checkpoints.Hub;
 
+[DisposeScopePerTest]
 public sealed class HubSettingsTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Tessera.Tests.Models.VidTok;
 namespace Tessera.Tests.Checkpoints.Hub;
 
 /// <summary>from_pretrained for .NET: Hub references resolved into local model files, converted once where needed.</summary>
+[DisposeScopePerTest]
 public sealed class PretrainedModelsTests
 {
     private static HubSettings Settings(LoopbackHub hub, TempDir dir) => new() { Endpoint = hub.Endpoint, CacheDir = dir.File("hub") };

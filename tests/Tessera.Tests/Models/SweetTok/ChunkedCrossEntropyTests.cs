@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Models.SweetTok;
 
+[DisposeScopePerTest]
 public sealed class ChunkedCrossEntropyTests
 {
     [Theory]

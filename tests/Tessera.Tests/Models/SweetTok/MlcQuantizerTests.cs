@@ -7,6 +7,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// The language codebooks' spread (docs/sweettok.md, "The long run"): the GCN's raw rows share one dominant direction,
 /// so spread-out queries land on a handful of words; centred rows of a common norm spread them over the codebook.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class MlcQuantizerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int PriorDim = 16, EDim = 8, Adjectives = 50, Nouns = 200, Queries = 64;

@@ -9,6 +9,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// cross-attention, FF), against the official code's recorded activations. Each stack gets the reference's own
 /// inputs, so a failure points at one block. Tolerance 3e-4 + 1e-4·|ref| (the README's per-block bound).
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokBlockParityTests(SweetTokGoldenFixture fixture, ITestOutputHelper output) : IClassFixture<SweetTokGoldenFixture>
 {
     private const string R = SweetTokGolden.Root;

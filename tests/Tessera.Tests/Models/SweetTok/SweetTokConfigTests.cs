@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace Tessera.Tests.Models.SweetTok;
 
 /// <summary>The official preset builds the official module tree; sizes come from the config only.</summary>
+[DisposeScopePerTest]
 public sealed class SweetTokConfigTests(ITestOutputHelper output)
 {
     private const string Keys = SweetTokGolden.Root + "/official_size_state_dict_keys.json";

@@ -7,6 +7,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// SweetTok under the shared contract: a tiny stage-2 model (5 frames of 16², a 2×2 patch grid, 4+4 word queries,
 /// random codebooks of 6/7/5/8 words), exact frame count, four token groups.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokContractTests : TokenizerContract
 {
     internal static readonly SweetTokConfig Tiny = new()

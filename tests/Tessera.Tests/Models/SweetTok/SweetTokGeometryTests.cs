@@ -7,6 +7,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// Nothing is tied to the official or golden sizes: another geometry, other block strings, head widths whose
 /// product is not the model width, another top-k, null-KV count and batch size all run end to end (random weights).
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokGeometryTests
 {
     private static readonly SweetTokConfig Small = new()

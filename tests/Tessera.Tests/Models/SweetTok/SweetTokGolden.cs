@@ -10,10 +10,10 @@ namespace Tessera.Tests.Models.SweetTok;
 /// </summary>
 public sealed class SweetTokGoldenFixture : IDisposable
 {
-    private readonly Lazy<SweetTokGolden> golden = new(() => new SweetTokGolden());
+    private readonly Lazy<SweetTokGolden> golden = new(() => OutsideTestScope.Build(() => new SweetTokGolden()));
     private readonly Lazy<SweetTokModel> model;
 
-    public SweetTokGoldenFixture() => model = new(() => golden.Value.BuildModel());
+    public SweetTokGoldenFixture() => model = new(() => OutsideTestScope.Build(() => golden.Value.BuildModel()));
 
     internal SweetTokGolden Golden => golden.Value;
     internal SweetTokModel Model => model.Value;

@@ -10,6 +10,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// encoder latents, GCN codebooks, all four index groups (exact), quantised vectors, logits and the stage-2 video.
 /// Targets from the golden README: outputs 1e-4 + 1e-4·|ref|, codebooks and quantised vectors 1e-6, losses 1e-5.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokGoldenParityTests(SweetTokGoldenFixture fixture, ITestOutputHelper output) : IClassFixture<SweetTokGoldenFixture>
 {
     private const string R = SweetTokGolden.Root;

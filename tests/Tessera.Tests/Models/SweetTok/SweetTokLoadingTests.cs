@@ -9,6 +9,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// The pieces a SweetTok download is read with: the official prior pickles (against the graphs the official quantiser
 /// built from them) and the official YAML with Tessera's <c>tessera:</c> section (against the golden geometry).
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokLoadingTests
 {
     private const string R = SweetTokGolden.Root;

@@ -14,6 +14,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// a decoder block string with window layers and temporal hooks after layers 0, 2 and 3. The fixtures are
 /// committed, so these run without ../shared. Indices exact; float outputs 1e-4 + 1e-4·|ref|.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class SweetTokParityMatrixTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Cases()

@@ -11,6 +11,7 @@ namespace Tessera.Tests.Models.SweetTok;
 /// choice of words by count, the excluded nouns, WordNet and nearest-neighbour edges, determinism, the safetensors
 /// round trip, LLM embedding vectors, and errors that name the malformed file.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class WordPriorTests : IDisposable
 {
     private readonly TempDir dir = new();

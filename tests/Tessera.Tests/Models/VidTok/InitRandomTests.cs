@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Tessera.Tests.Models.VidTok;
 
 /// <summary>Initial weights depend only on the seed, not on what other threads draw from libtorch's global generator meanwhile.</summary>
+[DisposeScopePerTest]
 public sealed class InitRandomTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Tessera.Tests.Models.VidTok;
 /// dispose scope around it. An undisposed activation stays allocated until that scope ends (the whole video in the
 /// facade), so one leak per layer multiplies a long video's peak memory.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class IntermediateDisposalTests
 {
     [Theory]

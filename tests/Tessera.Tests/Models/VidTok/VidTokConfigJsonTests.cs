@@ -2,6 +2,7 @@ using Tessera.Models.VidTok;
 
 namespace Tessera.Tests.Models.VidTok;
 
+[DisposeScopePerTest]
 public sealed class VidTokConfigJsonTests
 {
     public static TheoryData<string> PresetNames => new(VidTokPresets.Names);

@@ -12,6 +12,7 @@ namespace Tessera.Tests.Models.VidTok;
 /// unmodified reference code; PROVENANCE.md says how): a 2x8x8 v1.1 model and a KL v1.1 model on a 49-frame
 /// video through the long-video path, and a small non-causal KL model.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class VidTokFixtureParityTests
 {
     [Fact]

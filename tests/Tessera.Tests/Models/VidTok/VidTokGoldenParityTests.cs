@@ -10,6 +10,7 @@ namespace Tessera.Tests.Models.VidTok;
 /// tiny random-weight models, see shared/reference/vidtok-golden/README.md). Latents and
 /// reconstructions must agree to 1e-4; FSQ token ids must be identical.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class VidTokGoldenParityTests
 {
     private const double Atol = 1e-4;

@@ -8,6 +8,7 @@ namespace Tessera.Tests.Models.VidTok;
 /// (key lists read from the real reference models, committed in Fixtures/vidtok-keys, see its PROVENANCE.md).
 /// No remapping exists anywhere.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class VidTokKeyParityTests
 {
     private const string Keys = "vidtok-keys";

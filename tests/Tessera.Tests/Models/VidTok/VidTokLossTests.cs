@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Tessera.Tests.Models.VidTok;
 
+[DisposeScopePerTest]
 public class VidTokLossTests
 {
     private static Tensor StandInPerceptual(Tensor x, Tensor y) => (x - y).pow(2).mean([1, 2, 3]);

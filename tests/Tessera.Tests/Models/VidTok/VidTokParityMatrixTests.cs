@@ -17,6 +17,7 @@ namespace Tessera.Tests.Models.VidTok;
 /// user goes (Lightning .ckpt + YAML through <c>convert</c>, <c>encode</c> from PNG frames, <c>decode</c> to a
 /// tensor file) and through the library on the whole batch; encode and decode are compared separately.
 /// </summary>
+[DisposeScopePerTest]
 public sealed class VidTokParityMatrixTests
 {
     public static TheoryData<string> Cases()

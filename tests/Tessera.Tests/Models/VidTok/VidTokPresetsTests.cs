@@ -55,6 +55,7 @@ public sealed class OfficialMirrorTheoryAttribute : TheoryAttribute
     public OfficialMirrorTheoryAttribute() => Skip = OfficialVidTokMirror.SkipReason;
 }
 
+[DisposeScopePerTest]
 public sealed class VidTokPresetsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tessera-vidtok-presets-").FullName;

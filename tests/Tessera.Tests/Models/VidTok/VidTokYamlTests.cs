@@ -2,6 +2,7 @@ using Tessera.Models.VidTok;
 
 namespace Tessera.Tests.Models.VidTok;
 
+[DisposeScopePerTest]
 public sealed class VidTokYamlTests
 {
     // A minimal config of our own in the layout of the official files (KL, causal v1.0, 4x8x8, 4 channels).
@@ -245,6 +246,7 @@ public sealed class VidTokYamlTests
     }
 }
 
+[DisposeScopePerTest]
 public sealed class VidTokConfigValidateTests
 {
     private static readonly VidTokConfig Good = VidTokPresets.Get("vidtok_kl_causal_488_4chn");
