@@ -24,7 +24,9 @@ public sealed class SignalTests
         TestMedia.Ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=25:duration=1200", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", input);
         var output = dir.File("out.safetensors");
         var exe = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli");
-        var start = new ProcessStartInfo(exe, ["encode", input, "-m", model, "-o", output, "--chunk", "4", "--size", "64"])
+        // A process started in the background by a non-interactive shell (nohup ... &) inherits SIGINT ignored, and so
+        // does every child, and .NET keeps an ignored SIGINT ignored as a shell expects: reset it for the child.
+        var start = new ProcessStartInfo("env", ["--default-signal=INT", exe, "encode", input, "-m", model, "-o", output, "--chunk", "4", "--size", "64"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
