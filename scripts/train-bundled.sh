@@ -107,11 +107,11 @@ drive() {
       # A warm start: the whole model from the previous cycle's weights; its checkpoints then resume with train.
       echo "$(date -u +%FT%TZ) stage 1: $name warm-started from $warm, step 0 to $total"
       "$bin/Tessera.Cli" finetune -c "$cfg" --from "$warm" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
-        || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
+        || { rc=$?; echo "$(date -u +%FT%TZ) stage 1 exited with status $rc"; }
     else
       echo "$(date -u +%FT%TZ) stage 1: $name from step $(latest_step "$s1") to $total"
       "$bin/Tessera.Cli" train -c "$cfg" --max-steps "$total" --data "$data/bundled.csv" --split train -o "$s1" "${common[@]}" \
-        || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
+        || { rc=$?; echo "$(date -u +%FT%TZ) stage 1 exited with status $rc"; }
     fi
   done
   keep_best "$s1"
@@ -127,7 +127,7 @@ drive() {
     echo "$(date -u +%FT%TZ) stage 2: $name decoder at ${stage2_size}x${stage2_size} from $s1/final-ema.safetensors, step $(latest_step "$s2") to $stage2_steps"
     "$bin/Tessera.Cli" finetune -c "$cfg" --from "$s1/final-ema.safetensors" --stage2 --size "$stage2_size" --lr "$stage2_lr" \
       --max-steps "$stage2_steps" --data "$data/bundled.csv" --split train -o "$s2" "${common[@]}" \
-      || echo "$(date -u +%FT%TZ) stage 2 exited with status $?"
+      || { rc=$?; echo "$(date -u +%FT%TZ) stage 2 exited with status $rc"; }
   done
   keep_best "$s2"
   echo "$(date -u +%FT%TZ) $name: stage 1 at step $(latest_step "$s1"), stage 2 at step $(latest_step "$s2")"

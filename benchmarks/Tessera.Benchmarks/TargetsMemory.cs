@@ -31,9 +31,10 @@ internal static class TargetsMemory
         var sw = Stopwatch.StartNew();
         using var code = tokenizer.Encode(video);
         var encode = sw.Elapsed.TotalSeconds;
+        var encodePeak = Measure.PeakRssMiB();
         sw.Restart();
         using (tokenizer.Decode(code)) { }
-        Console.WriteLine(JsonSerializer.Serialize(new { peak_mib = Measure.PeakRssMiB(), encode_s = encode, decode_s = sw.Elapsed.TotalSeconds }));
+        Console.WriteLine(JsonSerializer.Serialize(new { peak_mib = Measure.PeakRssMiB(), encode_peak_mib = encodePeak, encode_s = encode, decode_s = sw.Elapsed.TotalSeconds }));
         return 0;
     }
 

@@ -66,8 +66,13 @@ public sealed record TrainConfig
     /// <summary>Newest checkpoints kept in the run directory; older ones are deleted.</summary>
     public int KeepCheckpoints { get; init; } = 3;
 
-    /// <summary>Batches decoded ahead on background threads.</summary>
-    public int Prefetch { get; init; } = 2;
+    /// <summary>
+    /// Batches decoded ahead on background threads; 0 (the default) decodes each batch on the training thread. Decoding
+    /// ahead hides FFmpeg's time but lets the decoding thread start garbage collections while a step runs in libtorch,
+    /// and TorchSharp frees some of its own temporaries in finalizers that such a collection can run mid-call (a
+    /// long run crashed at step 10 with a freed scalar this way); a thread of its own never collects inside its calls.
+    /// </summary>
+    public int Prefetch { get; init; }
 
     /// <summary>Settings only the model's family reads (e.g. a curriculum stage); null for none.</summary>
     public FamilyTrainingOptions? Family { get; init; }
@@ -80,6 +85,7 @@ public sealed record TrainConfig
         if (LearningRate <= 0) throw new ConfigException($"learning rate must be positive, got {LearningRate}");
         if (MaxSteps <= 0) throw new ConfigException($"max_steps must be positive, got {MaxSteps}");
         if (Clip.Frames <= 0 || Clip.Size <= 0 || Clip.Fps <= 0) throw new ConfigException($"clip needs positive frames, size and fps, got {Clip}");
+        if (Prefetch < 0) throw new ConfigException($"prefetch must be 0 (decode on the training thread) or more, got {Prefetch}");
         if (FixEncoder && FixDecoder) throw new ConfigException("fix_encoder and fix_decoder together leave nothing to train");
         if (EmaDecay is <= 0 or >= 1) throw new ConfigException($"ema_decay must lie in (0, 1), got {EmaDecay}");
         if (LogEvery <= 0 || EvalEvery <= 0 || CheckpointEvery <= 0 || KeepCheckpoints <= 0)

@@ -77,7 +77,6 @@ public sealed class SweetTokTrainCommandTests : IDisposable
                 log_every: 1
                 checkpoint_every: 2
                 eval_every: 1000
-                prefetch: 1
             """);
     }
 

@@ -38,7 +38,7 @@ public sealed class TrainCommandTests : IDisposable
                   target: vidtok.modules.losses.GeneralLPIPSWithDiscriminator
                   params: {disc_start: 2, disc_weight: 0.2, disc_type: 2d, learn_logvar: true, gen_loss_cross_entropy: true, lecam_loss_weight: 0.005, perceptual_weight: 0.0,
                            regularization_weights: {aux_loss: 1.0}}
-            tessera: {frames: 5, fps: 5, size: 32, max_steps: 6, log_every: 1, checkpoint_every: 2, eval_every: 1000, prefetch: 1}
+            tessera: {frames: 5, fps: 5, size: 32, max_steps: 6, log_every: 1, checkpoint_every: 2, eval_every: 1000}
             """);
     }
 
@@ -84,7 +84,7 @@ public sealed class TrainCommandTests : IDisposable
     public void Train_NoBf16_OverridesTheConfig_AndContradictoryFlagsAreAUsageError()
     {
         var bf16 = dir.File("bf16.yaml");
-        File.WriteAllText(bf16, File.ReadAllText(config).Replace("prefetch: 1}", "prefetch: 1, bf16: true}", StringComparison.Ordinal));
+        File.WriteAllText(bf16, File.ReadAllText(config).Replace("eval_every: 1000}", "eval_every: 1000, bf16: true}", StringComparison.Ordinal));
         Assert.True(TrainConfigYaml.Load(bf16).Bf16);
         var r = CliRunner.Run("train", "-c", bf16, "--data", videos, "-o", dir.File("fp32"), "--max-steps", "1", "--no-bf16");
         Assert.True(r.ExitCode == 0, r.Error);

@@ -69,12 +69,17 @@ public sealed class ClipPipelineTests : IDisposable
         var spec = new ClipSpec { Frames = 5, Fps = 5, Size = 32 };
         using var a = new ClipLoader(data, spec, seed: 3, batchSize: 2, startBatch: 0, prefetch: 1);
         using var b = new ClipLoader(data, spec, seed: 3, batchSize: 2, startBatch: 2, prefetch: 3);
+        using var c = new ClipLoader(data, spec, seed: 3, batchSize: 2, startBatch: 1, prefetch: 0);
         using var a0 = a.Next();
         using var a1 = a.Next();
         using var a2 = a.Next();
         using var b2 = b.Next();
+        using var c1 = c.Next();
+        using var c2 = c.Next();
         Assert.Equal(new long[] { 2, 3, 5, 32, 32 }, a2.shape);
         Assert.True(a2.equal(b2).all().item<bool>());
+        Assert.True(a1.equal(c1).all().item<bool>());
+        Assert.True(a2.equal(c2).all().item<bool>());
         Assert.Equal(3, a.Position);
         Assert.InRange(a0.min().item<float>(), -1f, 1f);
     }

@@ -64,7 +64,6 @@ public sealed class SweetTokTrainingTests : IDisposable
         EvalEvery = 1000,
         CheckpointEvery = 3,
         EmaDecay = 0.999,
-        Prefetch = 1,
         Seed = 42,
         Family = new SweetTokTrainingOptions
         {

@@ -37,7 +37,6 @@ public sealed class TrainerTests : IDisposable
         EvalEvery = 1000,
         CheckpointEvery = 3,
         EmaDecay = 0.99,
-        Prefetch = 1,
     };
 
     private static double[] Column(string log, string column)

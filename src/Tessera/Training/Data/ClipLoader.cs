@@ -3,9 +3,9 @@ using static TorchSharp.torch;
 namespace Tessera.Training.Data;
 
 /// <summary>
-/// Delivers training batches [B, 3, T, S, S] in a fixed order (clip index = position), decoding ahead on
-/// background threads so the model does not wait on FFmpeg. A clip whose video fails to decode is replaced
-/// deterministically by another clip and the video is reported once.
+/// Delivers training batches [B, 3, T, S, S] in a fixed order (clip index = position), decoded on the caller's thread
+/// (prefetch 0) or ahead on background threads. A clip whose video fails to decode is replaced deterministically by
+/// another clip and the video is reported once.
 /// </summary>
 internal sealed class ClipLoader : IDisposable
 {
@@ -25,7 +25,7 @@ internal sealed class ClipLoader : IDisposable
     /// <param name="spec">What one clip is.</param>
     /// <param name="seed">Seed of the clip sampler; one seed gives one sequence of batches.</param>
     /// <param name="batchSize">Clips per batch.</param>
-    /// <param name="prefetch">Batches decoded ahead on background threads.</param>
+    /// <param name="prefetch">Batches decoded ahead on background threads; 0 decodes each batch when it is asked for.</param>
     /// <param name="report">Receives one line per video that cannot be read (once per video); null for none.</param>
     public ClipLoader(VideoDataset dataset, ClipSpec spec, int seed, int batchSize, long startBatch = 0, int prefetch = 2, Action<string>? report = null)
     {
@@ -34,7 +34,8 @@ internal sealed class ClipLoader : IDisposable
         sampler = dataset.Sampler(spec, seed);
         decoder = new ClipDecoder(dataset, spec);
         this.batchSize = batchSize;
-        this.prefetch = Math.Max(1, prefetch);
+        if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch));
+        this.prefetch = prefetch;
         this.report = report;
         nextBatch = startBatch;
         for (var i = 0; i < this.prefetch; i++) Schedule(startBatch + i);
@@ -46,6 +47,7 @@ internal sealed class ClipLoader : IDisposable
     public Tensor Next()
     {
         var index = nextBatch++;
+        if (prefetch == 0) return Decode(index);
         if (!pending.Remove(index, out var task)) task = Start(index);
         Schedule(index + prefetch);
         return task.GetAwaiter().GetResult();
@@ -58,13 +60,15 @@ internal sealed class ClipLoader : IDisposable
 
     // A pool thread has no dispose scope: without this one, a collection could finalize a temporary of the decode while
     // native code still uses it.
-    private Task<Tensor> Start(long batch) => Task.Run(() =>
+    private Task<Tensor> Start(long batch) => Task.Run(() => Decode(batch));
+
+    private Tensor Decode(long batch)
     {
         using var scope = NewDisposeScope();
         var clips = new Tensor[batchSize];
         for (var b = 0; b < batchSize; b++) clips[b] = DecodeClip(batch * batchSize + b);
         return stack(clips, 0).DetachFromDisposeScope();
-    });
+    }
 
     private Tensor DecodeClip(long index)
     {
