@@ -23,10 +23,11 @@ internal static class TargetsMemory
         var frames = options.Int("frames", 17);
         var size = options.Int("size", 256);
         var threads = options.Int("threads", 0);
+        var chunk = options.Int("chunk", new TokenizerOptions().TemporalChunk);
         options.RejectUnknown();
         if (threads > 0) set_num_threads(threads);
         manual_seed(0);
-        using var tokenizer = new VideoTokenizer(new VidTokModel(VidTokPresets.Get(preset)), new TokenizerOptions { Threads = threads });
+        using var tokenizer = new VideoTokenizer(new VidTokModel(VidTokPresets.Get(preset)), new TokenizerOptions { Threads = threads, TemporalChunk = chunk });
         using var video = rand([1L, 3, frames, size, size]).mul_(2).sub_(1);
         var sw = Stopwatch.StartNew();
         using var code = tokenizer.Encode(video);
@@ -38,17 +39,22 @@ internal static class TargetsMemory
         return 0;
     }
 
-    public static IEnumerable<TargetRow> Lines(string preset, int frames, int size, int threads, TargetsCli cli)
+    /// <param name="chunks">Temporal chunks to measure besides the default one (causal models: exact, only smaller).</param>
+    public static IEnumerable<TargetRow> Lines(string preset, int frames, int size, int threads, TargetsCli cli, IReadOnlyList<int>? chunks = null)
     {
         var rows = new List<TargetRow>();
         if (size > 0)
         {
-            var json = RunSelf(["targets-memory", "--preset", preset, "--frames", $"{frames}", "--size", $"{size}", "--threads", $"{threads}"]);
-            var peak = json.GetProperty("peak_mib").GetDouble();
-            var bytes = peak * 1024 * 1024;
-            Console.WriteLine($"memory     {frames}x{size}x{size} encode+decode, own process: peak {peak:F0} MiB = {bytes / Gb:F2} GB " +
-                $"(encode {json.GetProperty("encode_s").GetDouble():F1} s, decode {json.GetProperty("decode_s").GetDouble():F1} s)");
-            rows.Add(new TargetRow($"{frames}x{size}x{size} encode+decode peak, full model", "<= 4 GB", $"{bytes / Gb:F2} GB", bytes <= 4 * Gb));
+            foreach (var chunk in new[] { new TokenizerOptions().TemporalChunk }.Concat(chunks ?? []))
+            {
+                var json = RunSelf(["targets-memory", "--preset", preset, "--frames", $"{frames}", "--size", $"{size}", "--threads", $"{threads}", "--chunk", $"{chunk}"]);
+                var peak = json.GetProperty("peak_mib").GetDouble();
+                var bytes = peak * 1024 * 1024;
+                var encodePeak = json.GetProperty("encode_peak_mib").GetDouble() * 1024 * 1024;
+                Console.WriteLine($"memory     {frames}x{size}x{size} encode+decode, temporal chunk {chunk}, own process: peak {peak:F0} MiB = {bytes / Gb:F2} GB, " +
+                    $"{encodePeak / Gb:F2} GB after encode (encode {json.GetProperty("encode_s").GetDouble():F1} s, decode {json.GetProperty("decode_s").GetDouble():F1} s)");
+                rows.Add(new TargetRow($"{frames}x{size}x{size} encode+decode peak, full model, chunk {chunk}", "<= 4 GB", $"{bytes / Gb:F2} GB", bytes <= 4 * Gb));
+            }
         }
         rows.AddRange(cli.Lines());
         return rows;
