@@ -86,9 +86,10 @@ internal sealed class Decoder : StreamModule
             if (up_temporal[i].Resample is { } temporal) h = Step(h, temporal, cache);
         }
         Tensor output;
-        using (h)
-        using (var n = norm_out.forward(h))
-        using (var a = nn.functional.silu(n))
+        Tensor n;
+        using (h) n = norm_out.forward(h);
+        using (n)
+        using (var a = Activations.SiluOfTemporary(n))
             output = conv_out.forward(a, cache);
         // v1.0's front-padding frames come out of the first chunk only; later chunks continue the stream.
         if (config.Family != VidTokFamily.CausalV1_0 || !cache.IsFirstChunk) return output;

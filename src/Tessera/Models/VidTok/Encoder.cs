@@ -69,9 +69,10 @@ internal sealed class Encoder : StreamModule
             if (down_temporal[i].Resample is { } temporal) h = Step(h, temporal, cache);
         }
         h = Step(h, mid, cache);
-        using (h)
-        using (var n = norm_out.forward(h))
-        using (var a = nn.functional.silu(n))
+        Tensor n;
+        using (h) n = norm_out.forward(h);
+        using (n)
+        using (var a = Activations.SiluOfTemporary(n))
             return conv_out.forward(a, cache);
     }
 

@@ -41,11 +41,12 @@ internal sealed class ResnetBlock : StreamModule
     {
         Tensor h1, h2;
         using (var n = norm1.forward(x))
-        using (var a = nn.functional.silu(n))
+        using (var a = Activations.SiluOfTemporary(n))
             h1 = conv1.forward(a, cache);
-        using (h1)
-        using (var n = norm2.forward(h1))
-        using (var a = nn.functional.silu(n))
+        Tensor n2;
+        using (h1) n2 = norm2.forward(h1);
+        using (n2)
+        using (var a = Activations.SiluOfTemporary(n2))
             h2 = conv2.forward(a, cache);
         if (nin_shortcut is null)
             return h2.add_(x);
