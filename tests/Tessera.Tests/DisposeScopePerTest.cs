@@ -8,7 +8,7 @@ namespace Tessera.Tests;
 /// <summary>
 /// Runs every synchronous test of a class inside a TorchSharp dispose scope. A TorchSharp tensor frees its native tensor in its
 /// finalizer, and the JIT ends a temporary's life as soon as its handle has been read, so an expression such as
-/// <c>(a - b).abs().max()</c> outside any scope lets a collection triggered by a parallel test free <c>a - b</c> while
+/// <c>(a - b).abs().max()</c> outside any scope lets a collection triggered by another thread free <c>a - b</c> while
 /// <c>abs</c> still reads it, and <c>x.mul(2).add_(1)</c> writes into freed memory: wrong values and a corrupted native
 /// heap in whichever test runs next (the flaky parity, loss and bf16 failures of the full suite). A scope keeps every
 /// temporary reachable until the test ends. Async tests are left out: their end can run on another thread, and a scope
@@ -51,6 +51,7 @@ public sealed class DisposeScopePerTestTests
     [Fact]
     public void UnscopedTemporaries_SurviveCollectionsOnAnotherThread()
     {
+        // The attribute is in force: a tensor made here is made inside a scope.
         var outside = DisposeScopeManager.Statistics.CreatedOutsideScopeCount;
         using (torch.zeros(1)) Assert.Equal(outside, DisposeScopeManager.Statistics.CreatedOutsideScopeCount);
         // Without the scope this fails within seconds: the finalizer frees a * b while mul_ writes into it. (mul_ and sum

@@ -27,7 +27,7 @@ internal sealed class ClipLoader : IDisposable
     /// <param name="batchSize">Clips per batch.</param>
     /// <param name="prefetch">Batches decoded ahead on background threads; 0 decodes each batch when it is asked for.</param>
     /// <param name="report">Receives one line per video that cannot be read (once per video); null for none.</param>
-    public ClipLoader(VideoDataset dataset, ClipSpec spec, int seed, int batchSize, long startBatch = 0, int prefetch = 2, Action<string>? report = null)
+    public ClipLoader(VideoDataset dataset, ClipSpec spec, int seed, int batchSize, long startBatch = 0, int prefetch = 0, Action<string>? report = null)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize));
         this.dataset = dataset;
