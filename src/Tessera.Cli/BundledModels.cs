@@ -22,8 +22,16 @@ internal static class BundledModels
     /// <summary>The bundled models present, by name.</summary>
     public static IReadOnlyList<(string Name, string Path)> All() => BundledModelFolder.All();
 
-    /// <summary>A bundled model's name (not shadowed by a file of that name) as its file beside the tool; anything else as is.</summary>
-    public static string ResolveName(string model) => Find(model) is { } path && !File.Exists(model) ? path : model;
+    /// <summary>
+    /// A bundled model's name (not shadowed by a file of that name) as its file beside the tool, or a short name that
+    /// is a word of exactly one bundled model's name and not a preset (<c>sweettok</c>); anything else as is.
+    /// </summary>
+    public static string ResolveName(string model)
+    {
+        if (File.Exists(model)) return model;
+        if (Find(model) is { } path) return path;
+        return !ModelFamilies.IsPreset(model) && BundledModelFolder.FileOfShortName(model) is { } shortPath ? shortPath : model;
+    }
 
     /// <summary>The file of the bundled model named <paramref name="name"/>, or null when the folder has none of that name.</summary>
     public static string? Find(string name) => BundledModelFolder.FileOfName(name) is { } path && File.Exists(path) ? path : null;

@@ -38,6 +38,23 @@ internal static class BundledModelFolder
     /// <summary>The file a bundled name stands for (which may not exist); null for anything that is not a plain name.</summary>
     public static string? FileOfName(string name) => IsPlainName(name) ? FileOf(name) : null;
 
+    /// <summary>
+    /// The file of the one bundled model whose name has <paramref name="word"/> as one of its '_'-separated words
+    /// (<c>sweettok</c>, <c>kl</c>), so the families' models can be named briefly; null when none has it. Several
+    /// with it are an error that lists them, never a guess.
+    /// </summary>
+    public static string? FileOfShortName(string word)
+    {
+        if (!IsPlainName(word) || word.Contains('_')) return null;
+        var matches = All().Where(m => m.Name.Split('_').Contains(word, StringComparer.OrdinalIgnoreCase)).ToList();
+        return matches.Count switch
+        {
+            0 => null,
+            1 => matches[0].Path,
+            _ => throw new ConfigException($"model '{word}' could be any of the bundled models {string.Join(", ", matches.Select(m => m.Name))}; name one in full"),
+        };
+    }
+
     /// <summary>The bundled models present, by name (ordinal order).</summary>
     public static IReadOnlyList<(string Name, string Path)> All()
     {

@@ -87,6 +87,12 @@ internal abstract class ModelFamilyProvider
     public virtual Tessera.Training.TrainConfig ReadTrainConfig(string path) =>
         throw new ConfigException($"{path}: {Name} models cannot be trained in Tessera");
 
+    /// <summary>
+    /// Whether the trainer may hand the recipe clips of the run's frame count: by default the counts the model takes;
+    /// a family whose recipe trains on other counts (SweetTok's spatial pre-training on single frames) checks them itself.
+    /// </summary>
+    public virtual bool AcceptsTrainingFrames(Tessera.Training.TrainConfig config) => Inference.FrameRules.Accepts(config.Model, config.Clip.Frames);
+
     /// <summary>Throws <see cref="ConfigException"/> when the run's clip or settings do not fit the model.</summary>
     public virtual void ValidateTraining(Tessera.Training.TrainConfig config) { }
 

@@ -31,7 +31,7 @@ public sealed partial class Trainer : IDisposable
         Func<Tensor, Tensor, Tensor>? perceptual = null, Action<string>? report = null)
     {
         config.Validate();
-        if (!Inference.FrameRules.Accepts(config.Model, config.Clip.Frames))
+        if (!ModelFamilies.Of(config.Model).AcceptsTrainingFrames(config))
             throw new ConfigException($"model '{config.Model.Name}' takes {Inference.FrameRules.Describe(config.Model)}; clip frames is {config.Clip.Frames}");
         this.config = config;
         this.runDirectory = runDirectory;

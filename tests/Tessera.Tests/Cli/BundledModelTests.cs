@@ -101,6 +101,29 @@ public sealed class BundledModelTests
     }
 
     [Fact]
+    public void ShortName_IsAWordOfOneBundledName_SeveralAreAnErrorListingThem()
+    {
+        using var dir = new TempDir();
+        var models = Models(dir);
+
+        var info = CliRunner.RunWithModels(models, "info", "KL");
+        Assert.True(info.ExitCode == 0, info.Error);
+        Assert.Contains("latents      4 channels", info.Out);
+        var tokens = dir.File("tokens.safetensors");
+        var e = CliRunner.RunWithModels(models, "encode", Image(dir), "-m", "kl", "-o", tokens);
+        Assert.True(e.ExitCode == 0, e.Error);
+        Assert.Contains("encoded with second_kl (sha256", CliRunner.RunWithModels(models, "info", tokens).Out);
+
+        File.Copy(Path.Combine(models, "second_kl.safetensors"), Path.Combine(models, "third_kl.safetensors"));
+        var ambiguous = CliRunner.RunWithModels(models, "info", "kl");
+        Assert.Equal(4, ambiguous.ExitCode);
+        Assert.Contains("model 'kl' could be any of the bundled models second_kl, third_kl; name one in full", ambiguous.Error);
+        // A word of no bundled name, and part of a word, stay unknown names.
+        Assert.Equal(4, CliRunner.RunWithModels(models, "info", "k").ExitCode);
+        Assert.Equal(4, CliRunner.RunWithModels(models, "info", "nothing").ExitCode);
+    }
+
+    [Fact]
     public void MissingDefault_IsAClearError()
     {
         using var dir = new TempDir();

@@ -176,6 +176,80 @@ public sealed class SweetTokTrainingTests : IDisposable
         }
     }
 
+    // The curriculum's first step: the spatial branch learns the proxy's codes of single frames; the temporal branch
+    // keeps its initial weights; stage 1 starts from the checkpoint; a checkpoint of it is no model file yet.
+    [Fact]
+    public void Stage0_SpatialPretraining_OnSingleFrames_CrossEntropyFalls_AndStage1StartsFromIt()
+    {
+        var options = (SweetTokTrainingOptions)Tiny(1).Family! with { Stage = 0 };
+        var single = new ClipSpec { Frames = 1, Fps = 5, Size = 16 };
+        var e = Assert.Throws<ConfigException>(() => new Trainer(Tiny(2) with { Family = options }, dir.File("five"), data, null));
+        Assert.Contains("pre-trains its spatial branch on 1 frame of 16x16; the training clip is 5 frames", e.Message);
+
+        var run = dir.File("stage0");
+        using (var trainer = new Trainer(Tiny(40) with { Family = options, Clip = single, CheckpointEvery = 40 }, run, data, data))
+            trainer.Run();
+        var ce = Column(run, "ce");
+        Assert.Equal(40, ce.Length);
+        double first = ce.Take(5).Average(), last = ce.TakeLast(5).Average();
+        output.WriteLine($"stage-0 cross-entropy: first 5 steps {first:0.000}, last 5 {last:0.000}");
+        Assert.True(first > 7.5, $"a fresh model should be near ln 4096 = 8.32, got {first:0.000}");
+        Assert.True(last < first - 1.0, $"cross-entropy went from {first:0.000} to {last:0.000}");
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "eval_log.csv")).Length);   // header and step 0, on single frames
+
+        var init = new CheckpointStore(run).Latest()!;
+        using (var trained = Tessera.Checkpoints.SafeTensorsFile.Load(init))
+        using (var fresh = new SweetTokModel((SweetTokConfig)Tiny(1).Model))
+        {
+            Assert.Equal("0", trained.Metadata["sweettok_stage"]);
+            SweetTokTrainingObjective.Initialise(fresh, 42);
+            var state = fresh.state_dict();
+            foreach (var prefix in new[] { "encoder.enc_temporal_transformer.", "quantize_temporal.", "decoder.dec_temporal_transformer.", "latent_temporal_tokens" })
+                foreach (var name in state.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+                    Assert.True(trained[name].equal(state[name]).all().item<bool>(), $"{name} changed in spatial pre-training");
+            Assert.False(trained["encoder.to_patch_emb_first_frame.2.weight"].equal(state["encoder.to_patch_emb_first_frame.2.weight"]).all().item<bool>(),
+                "the spatial branch did not train");
+        }
+        var stage1 = dir.File("after0");
+        using (var trainer = new Trainer(Tiny(2) with { InitFrom = init }, stage1, data, null))
+            trainer.Run();
+        Assert.Equal(2, Column(stage1, "ce").Length);
+        var convert = Assert.Throws<ConfigException>(() => SweetTokTrainedExport.Export(new ConversionRequest { Checkpoint = init, Output = dir.File("m.safetensors") }, spatialPrior, temporalPrior, proxy));
+        Assert.Contains("spatial pre-training (stage 0", convert.Message);
+    }
+
+    // The language-codebook ablation: plain learned codebooks of the same sizes, trained, resumed exactly, never converted.
+    [Fact]
+    public void LearnedCodebook_Ablation_TrainsItsRows_ResumesExactly_AndIsNotConverted()
+    {
+        var options = (SweetTokTrainingOptions)Tiny(1).Family! with { LearnedCodebook = true };
+        TrainConfig Config() => Tiny(6) with { Family = options, CheckpointEvery = 2 };
+        var whole = dir.File("learned");
+        using (var trainer = new Trainer(Config(), whole, data, null))
+            trainer.Run();
+        var latest = new CheckpointStore(whole).Latest()!;
+        using (var sd = Tessera.Checkpoints.SafeTensorsFile.Load(latest))
+        {
+            Assert.Equal([6L, 16], sd["learned_codebook.embedding_adjective"].shape);
+            Assert.Equal([8L, 16], sd["learned_codebook.embedding_verb"].shape);
+            Assert.True(sd.ContainsKey("model_ema.learned_codebookembedding_noun"), "the learned rows have no EMA copy");
+        }
+        var broken = dir.File("learned-broken");
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new Trainer(Config(), broken, data, null))
+            Assert.Throws<OperationCanceledException>(() => trainer.Run(new SyncProgress(p => { if (p.Step == 3) cancel.Cancel(); }), cancel.Token));
+        using (var trainer = new Trainer(Config(), broken, data, null))
+            trainer.Run();
+        foreach (var column in new[] { "total", "ce", "quantizer_loss", "codebook" })
+        {
+            double[] a = Column(whole, column), b = Column(broken, column);
+            for (var i = 0; i < a.Length; i++)
+                Assert.True(Math.Abs(a[i] - b[i]) <= 1e-6 * Math.Max(1, Math.Abs(a[i])), $"{column} at step {i + 1}: {a[i]} vs {b[i]}");
+        }
+        var convert = Assert.Throws<ConfigException>(() => SweetTokTrainedExport.Export(new ConversionRequest { Checkpoint = latest, Output = dir.File("m.safetensors") }, spatialPrior, temporalPrior, proxy));
+        Assert.Contains("learned-codebook ablation", convert.Message);
+    }
+
     [Fact]
     public void Stage2_LowersPixelError_AndLeavesEncoderAndQuantisersUntouched()
     {

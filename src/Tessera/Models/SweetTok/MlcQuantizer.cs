@@ -84,6 +84,18 @@ internal sealed class MlcQuantizer : nn.Module
         return books;
     }
 
+    /// <summary>
+    /// Codebooks given as rows rather than refined from a prior (the plain learned codebook of the language-codebook
+    /// ablation), shaped as refined ones are; gradients reach the rows.
+    /// </summary>
+    public MlcCodebooks FromRows(Tensor first, Tensor second)
+    {
+        using var scope = NewDisposeScope();
+        var books = new MlcCodebooks(Shape(first).alias(), Shape(second).alias());
+        scope.MoveToOuter(books.First, books.Second);
+        return books;
+    }
+
     // The GCN's rows share one dominant direction (its ReLU features are non-negative and the word vectors have a
     // common mean), so raw rows are nearly parallel: every query's nearest word lies in one narrow cone and the pull
     // of the queries towards their words drags them all into it. Centred rows cannot all point one way; the common

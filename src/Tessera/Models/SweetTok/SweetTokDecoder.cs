@@ -62,22 +62,31 @@ internal sealed class SweetTokDecoder : nn.Module
     /// <param name="spatial">Spatial latents after post-VQ, [B, dim, 1, L_s].</param>
     /// <param name="temporal">Temporal latents after post-VQ, [B, dim, 1, L_t].</param>
     /// <returns>Logits over the proxy codebook, [B, K, T', g, g].</returns>
-    public Tensor forward(Tensor spatial, Tensor temporal)
+    public Tensor forward(Tensor spatial, Tensor temporal) => Forward(spatial, temporal, config.LatentFrames);
+
+    /// <summary>Spatial pre-training (T = 1): spatial latents alone → logits of one latent frame [B, K, 1, g, g], the temporal blocks skipped.</summary>
+    public Tensor ForwardSpatial(Tensor spatial) => Forward(spatial, null, 1);
+
+    private Tensor Forward(Tensor spatial, Tensor? temporal, long frames)
     {
         using var scope = NewDisposeScope();
-        long b = spatial.shape[0], d = config.Dim, g = config.GridSize, frames = config.LatentFrames;
-        long ls = spatial.shape[^1], lt = temporal.shape[^1];
+        long b = spatial.shape[0], d = config.Dim, g = config.GridSize;
+        long ls = spatial.shape[^1];
         var shape = new VideoShape(b, frames, g, g);
 
         var spatialTokens = decoder_embed.forward(spatial.reshape(b, d, ls).permute(0, 2, 1)) + spatial_latent_tokens_positional_embedding;
-        var temporalTokens = decoder_embed_temporal.forward(temporal.reshape(b, d, lt).permute(0, 2, 1)) + temporal_latent_tokens_positional_embedding;
-
-        var temporalLayers = dec_temporal_latent_transformer.ForwardInter(temporalTokens.reshape(b * lt, 1, d), new TransformerCall(IsSpatial: false));
+        TemporalHook? hook = null;
+        if (temporal is not null)
+        {
+            long lt = temporal.shape[^1];
+            var temporalTokens = decoder_embed_temporal.forward(temporal.reshape(b, d, lt).permute(0, 2, 1)) + temporal_latent_tokens_positional_embedding;
+            var temporalLayers = dec_temporal_latent_transformer.ForwardInter(temporalTokens.reshape(b * lt, 1, d), new TransformerCall(IsSpatial: false));
+            hook = new TemporalHook(TemporalBlocks, temporalLayers, config.DecTemporalLayers.ToHashSet());
+        }
         var repeated = spatialTokens.unsqueeze(1).expand(b, frames, ls, d).reshape(b * frames, ls, d);
         var spatialLayers = dec_spatial_latent_transformer.ForwardInter(repeated, new TransformerCall(IsSpatial: true));
 
         var grid = (mask_token.expand(b, g * g, d) + positional_embedding).unsqueeze(1).expand(b, frames, g * g, d).reshape(b * frames, g * g, d);
-        var hook = new TemporalHook(TemporalBlocks, temporalLayers, config.DecTemporalLayers.ToHashSet());
         var decoded = dec_spatial_transformer.forward(grid, new TransformerCall(shape, IsSpatial: true, Contexts: spatialLayers, Temporal: hook));
 
         var normed = ln_post.forward(decoded.reshape(b, frames * g * g, d));

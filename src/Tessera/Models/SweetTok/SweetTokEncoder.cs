@@ -85,16 +85,38 @@ internal sealed class SweetTokEncoder : nn.Module
     {
         using var scope = NewDisposeScope();
         var tokens = PatchTokens(video);
-        long b = tokens.shape[0], t = tokens.shape[1], h = tokens.shape[2], w = tokens.shape[3], d = tokens.shape[4];
+        var result = new EncoderOutput(tokens, SpatialBranch(tokens, spatialQueries), TemporalBranch(tokens, temporalQueries));
+        scope.MoveToOuter(result.PatchTokens, result.Spatial, result.Temporal);
+        return result;
+    }
 
-        // Spatial branch: every latent frame, each layer's output averaged over time.
+    /// <summary>
+    /// Spatial pre-training (T = 1): the spatial branch alone on single frames [B, C, 1, H, W] → the spatial latents
+    /// [B, dim, 1, L_s]; the temporal branch, which needs two latent frames, is skipped.
+    /// </summary>
+    public Tensor ForwardSpatial(Tensor image, Tensor spatialQueries)
+    {
+        if (image.dim() != 5 || image.shape[2] != 1) throw new ArgumentException($"spatial pre-training takes single frames [B, C, 1, H, W], got [{string.Join(", ", image.shape)}]");
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(SpatialBranch(PatchTokens(image), spatialQueries));
+    }
+
+    // Every latent frame through the spatial transformer, each layer's output averaged over time, cross-attended by the queries.
+    private Tensor SpatialBranch(Tensor tokens, Tensor spatialQueries)
+    {
+        long b = tokens.shape[0], t = tokens.shape[1], h = tokens.shape[2], w = tokens.shape[3], d = tokens.shape[4];
         var spatialLayers = enc_spatial_transformer.ForwardInter(tokens.reshape(b * t, h * w, d),
             new TransformerCall(new VideoShape(b, t, h, w), IsSpatial: true));
         var pooled = spatialLayers.Select(s => s.reshape(b, t, h * w, d).mean([1])).ToArray();
         var spatial = spatialQueries.unsqueeze(0).expand(b, -1, -1) + spatial_latent_tokens_positional_embedding;
         spatial = enc_latent_spatial_transformer.forward(spatial, new TransformerCall(IsSpatial: true, Contexts: pooled));
+        return Project(ln_post_spatial, conv_out, spatial);
+    }
 
-        // Temporal branch: frame differences per grid position; each query is a length-1 sequence.
+    // Frame differences per grid position; each temporal query is a length-1 sequence attending to its own position.
+    private Tensor TemporalBranch(Tensor tokens, Tensor temporalQueries)
+    {
+        long b = tokens.shape[0], t = tokens.shape[1], h = tokens.shape[2], w = tokens.shape[3], d = tokens.shape[4];
         var diffs = tokens[.., 1..] - tokens[.., ..^1];
         var perPosition = diffs.permute(0, 2, 3, 1, 4).reshape(b * h * w, t - 1, d);
         var temporalLayers = enc_temporal_transformer.ForwardInter(perPosition,
@@ -103,10 +125,7 @@ internal sealed class SweetTokEncoder : nn.Module
             .reshape(b * config.NumTemporalLatentTokens, 1, d);
         temporal = enc_latent_temporal_transformer.forward(temporal, new TransformerCall(IsSpatial: false, Contexts: temporalLayers))
             .reshape(b, config.NumTemporalLatentTokens, d);
-
-        var result = new EncoderOutput(tokens, Project(ln_post_spatial, conv_out, spatial), Project(ln_post_temporal, conv_out_temporal, temporal));
-        scope.MoveToOuter(result.PatchTokens, result.Spatial, result.Temporal);
-        return result;
+        return Project(ln_post_temporal, conv_out_temporal, temporal);
     }
 
     // [B, L, dim] → LayerNorm → 1×1 conv on [B, dim, L, 1] → [B, dim, 1, L].

@@ -36,12 +36,16 @@ internal sealed class SweetTokFamilyProvider : ModelFamilyProvider
     public override Tessera.Training.ITrainingObjective CreateTrainingObjective(Tessera.Training.TrainingContext context) =>
         (context.Config.Family as SweetTokTrainingOptions)?.Stage switch
         {
-            null or 1 => new SweetTokTrainingObjective(context),
+            null or 0 or 1 => new SweetTokTrainingObjective(context),
             2 => new SweetTokStage2Objective(context),
-            var s => throw new ConfigException($"SweetTok training stage {s} does not exist (1: proxy codes, 2: pixels; spatial pre-training is not implemented yet)"),
+            var s => throw new ConfigException($"SweetTok training stage {s} does not exist (0: spatial pre-training on single frames, 1: proxy codes, 2: pixels)"),
         };
 
     public override Tessera.Training.TrainConfig ReadTrainConfig(string path) => SweetTokTrainYaml.Load(path);
+
+    // Stage 0 trains on single frames; its objective checks the clip.
+    public override bool AcceptsTrainingFrames(Tessera.Training.TrainConfig config) =>
+        config.Family is SweetTokTrainingOptions { Stage: 0 } || base.AcceptsTrainingFrames(config);
 
     public override void ValidateTraining(Tessera.Training.TrainConfig config) => Own(config.Model).Validate();
 

@@ -97,6 +97,21 @@ internal sealed partial class SweetTokModel : TokenizerModel
         return (scope.MoveToOuter(spatial), scope.MoveToOuter(temporal));
     }
 
+    /// <summary>Spatial pre-training (T = 1): single frames [B, 3, 1, H, W] → the spatial quantiser input [B, dim, 1, L_s].</summary>
+    public Tensor EncodeSpatialLatents(Tensor image)
+    {
+        using var scope = NewDisposeScope();
+        using var latents = encoder.ForwardSpatial(image, latent_spatial_tokens);
+        return scope.MoveToOuter(nn.functional.normalize(pre_vq_conv_.forward(latents), dim: 1));
+    }
+
+    /// <summary>Spatial pre-training: quantised spatial vectors [B, dim, 1, L_s] → logits of one latent frame [B, K, 1, g, g].</summary>
+    public Tensor DecodeSpatialLogits(Tensor spatialQuantized)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(decoder.ForwardSpatial(post_vq_conv_.forward(spatialQuantized)));
+    }
+
     /// <summary>Video [B, 3, T, H, W] in [−0.5, 0.5] → codes, quantised vectors and VQ losses.</summary>
     public SweetTokEncoding Encode(Tensor video)
     {

@@ -51,6 +51,8 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
             throw new ConfigException("SweetTok's stage 2 freezes the encoder itself; fix_encoder/fix_decoder and finetune --stage2 are VidTok's");
         if (config.Clip.Size != c.ImageSize || config.Clip.Frames != c.Frames)
             throw new ConfigException($"SweetTok model '{c.Name}' takes {c.Frames} frames of {c.ImageSize}x{c.ImageSize}; the training clip is {config.Clip.Frames} frames of {config.Clip.Size}x{config.Clip.Size}");
+        if (options.LearnedCodebook)
+            throw new ConfigException("the learned-codebook ablation (tessera.codebook: learned) covers stages 0 and 1; stage 2 fine-tunes a language-codebook model");
         if (config.InitFrom is null)
             context.Report("warning: stage 2 without init_from starts from random weights; it fine-tunes a stage-1 checkpoint");
 

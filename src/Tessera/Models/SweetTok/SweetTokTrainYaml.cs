@@ -18,7 +18,7 @@ internal static class SweetTokTrainYaml
         "stage", "proxy", "spatial_prior", "temporal_prior", "quantizer_weight", "ce_chunk", "max_steps", "batch_size",
         "learning_rate", "end_lr", "warmup_steps", "grad_clip", "fps", "seed", "ema_decay", "init_from", "log_every",
         "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "disc_channels", "perceptual_weight",
+        "disc_start", "disc_channels", "perceptual_weight", "codebook",
     };
 
     public static TrainConfig Load(string path)
@@ -99,6 +99,12 @@ internal static class SweetTokTrainYaml
                 DiscriminatorStart = Long(t.FindNonNull("disc_start")) ?? options.DiscriminatorStart,
                 DiscriminatorChannels = t.GetInt("disc_channels", options.DiscriminatorChannels),
                 PerceptualWeight = t.GetDouble("perceptual_weight", options.PerceptualWeight),
+                LearnedCodebook = t.FindNonNull("codebook")?.AsString() switch
+                {
+                    null or "language" => false,
+                    "learned" => true,
+                    var other => throw new ConfigException($"{path}: tessera.codebook must be 'language' (the GCN-refined word embeddings) or 'learned' (the plain-codebook ablation), got '{other}'"),
+                },
             };
             config = config with
             {
@@ -118,7 +124,9 @@ internal static class SweetTokTrainYaml
                 Prefetch = t.GetInt("prefetch", config.Prefetch),
             };
         }
-        // The perceptual distance is loaded only for stage 2 (stage 1 has no pixel loss).
+        // Stage 0 pre-trains the spatial branch on single frames; the perceptual distance is loaded only for stage 2
+        // (stages 0 and 1 have no pixel loss).
+        if (options.Stage == 0) config = config with { Clip = config.Clip with { Frames = 1 } };
         config = config with { Family = options, Loss = new LossConfig { PerceptualWeight = options.Stage == 2 ? options.PerceptualWeight : 0 } };
         try
         {

@@ -13,13 +13,16 @@ namespace Tessera.Models.SweetTok;
 /// decoder) learns to predict the frozen proxy's code ids: chunked cross-entropy of the decoder's logits + the MLC
 /// quantiser losses × <see cref="SweetTokTrainingOptions.QuantizerWeight"/>. AdamW with the official groups (no decay
 /// on 1-D, norm, bias, token and embedding parameters), warm-up + cosine, gradient clipping, EMA. The held-out
-/// reconstruction is the argmax code per position decoded by the proxy.
+/// reconstruction is the argmax code per position decoded by the proxy. Stage 0, the spatial pre-training that
+/// starts the curriculum (spec §8.1 step 0), is the same objective on single frames (T = 1): the spatial queries,
+/// encoder branch, adjective/noun quantiser and decoder learn the proxy's codes of one image, the temporal branch,
+/// adverb/verb quantiser and decoder temporal blocks are skipped (and keep their initial weights for stage 1).
 /// </summary>
 internal sealed class SweetTokTrainingObjective : ITrainingObjective
 {
     private static readonly string[] Columns = ["total", "ce", "quantizer_loss", "commitment", "codebook", "accuracy", "lr", "grad_norm", "sec_per_step"];
     private static readonly string[] NoDecayNames = ["ln", "bias", "latent_tokens", "mask_token", "embedding", "norm", "gamma"];
-    private static readonly string[] TrainingStatePrefixes = ["model_ema.", "optimizer.", "rng."];
+    private static readonly string[] TrainingStatePrefixes = ["model_ema.", "optimizer.", "rng.", LearnedCodebooks.Prefix];
 
     private readonly TrainConfig config;
     private readonly SweetTokTrainingOptions options;
@@ -31,6 +34,8 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
     private readonly Adam optimizer;
     private readonly Ema? ema;
     private readonly Generator dropout;
+    private readonly bool spatialOnly;
+    private readonly LearnedCodebooks? learned;
 
     public SweetTokTrainingObjective(TrainingContext context)
     {
@@ -38,11 +43,13 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         guard = context.Guard;
         options = config.Family as SweetTokTrainingOptions ?? new SweetTokTrainingOptions();
         var modelConfig = (SweetTokConfig)config.Model;
-        if (options.Stage != 1) throw new ConfigException($"SweetTok stage 1 objective given stage {options.Stage}");
+        if (options.Stage is not (0 or 1)) throw new ConfigException($"SweetTok stage 0/1 objective given stage {options.Stage}");
+        spatialOnly = options.Stage == 0;
         if (config.FixEncoder || config.FixDecoder)
             throw new ConfigException("SweetTok's stages decide what is frozen (fix_encoder/fix_decoder and finetune --stage2 are VidTok's); set tessera.stage: 2");
-        if (config.Clip.Size != modelConfig.ImageSize || config.Clip.Frames != modelConfig.Frames)
-            throw new ConfigException($"SweetTok model '{modelConfig.Name}' takes {modelConfig.Frames} frames of {modelConfig.ImageSize}x{modelConfig.ImageSize}; the training clip is {config.Clip.Frames} frames of {config.Clip.Size}x{config.Clip.Size}");
+        var frames = spatialOnly ? 1 : modelConfig.Frames;
+        if (config.Clip.Size != modelConfig.ImageSize || config.Clip.Frames != frames)
+            throw new ConfigException($"SweetTok model '{modelConfig.Name}' {(spatialOnly ? "pre-trains its spatial branch on" : "takes")} {frames} frame{(frames == 1 ? "" : "s")} of {modelConfig.ImageSize}x{modelConfig.ImageSize}; the training clip is {config.Clip.Frames} frames of {config.Clip.Size}x{config.Clip.Size}");
         if (options.CrossEntropyChunk <= 0) throw new ConfigException($"cross-entropy chunk must be positive, got {options.CrossEntropyChunk}");
 
         spatialPrior = LoadPrior(options.SpatialPrior, "spatial_prior", OfficialPriors.LoadSpatial);
@@ -54,7 +61,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         proxy = VidTokFsqProxy.Load(options.ProxyPath);
         model = new SweetTokModel(modelConfig);
         Initialise(model, config.Seed);
-        CheckGrid(proxy, modelConfig);
+        CheckGrid(proxy, modelConfig, frames);
         if (config.InitFrom is { } init)
         {
             context.Report($"initialising from {init}");
@@ -62,11 +69,16 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
             context.Report($"initialised {loaded} of {total} weight tensors from {init} (the rest keep their initial values)");
         }
 
-        var named = model.named_parameters().Select(p => ("model." + p.name, p.parameter)).ToList();
-        var oneDimensional = named.Where(p => p.parameter.dim() <= 1).Select(p => p.Item1).ToHashSet(StringComparer.Ordinal);
+        if (options.LearnedCodebook)
+        {
+            learned = new LearnedCodebooks(spatialPrior, temporalPrior, modelConfig.EDim, config.Seed);
+            context.Report("codebook: plain learned codebooks of the priors' sizes (the language-codebook ablation)");
+        }
+        var named = Trained().Select(p => ("model." + p.Name, p.Param)).ToList();
+        var oneDimensional = named.Where(p => p.Item2.dim() <= 1).Select(p => p.Item1).ToHashSet(StringComparer.Ordinal);
         optimizer = new Adam(named, config.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay,
             name => !oneDimensional.Contains(name) && !NoDecayNames.Any(n => name.Contains(n, StringComparison.Ordinal)));
-        if (config.EmaDecay is { } decay) ema = new Ema(model.named_parameters(), (float)decay);
+        if (config.EmaDecay is { } decay) ema = new Ema(Trained(), (float)decay);
         dropout = new Generator((ulong)config.Seed + 3);
     }
 
@@ -83,14 +95,9 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         optimizer.LearningRate = CosineSchedule.At(step, config.LearningRate, options.EndLearningRate, options.WarmupSteps, config.MaxSteps);
         var targets = proxy.Targets(clips);
 
-        using var spatialBooks = model.SpatialQuantizer.RefineForTraining(spatialPrior.Graph, dropout);
-        using var temporalBooks = model.TemporalQuantizer.RefineForTraining(temporalPrior.Graph, dropout);
-        var (zs, zt) = model.EncodeLatents(clips * 0.5);
-        using var s = model.SpatialQuantizer.forward(zs, spatialBooks);
-        using var t = model.TemporalQuantizer.forward(zt, temporalBooks);
-        var logits = model.DecodeLogits(s.Quantized, t.Quantized);
-        var ce = ChunkedCrossEntropy.Compute(logits, targets, options.CrossEntropyChunk);
-        var quantizer = s.QuantizerLoss + t.QuantizerLoss;
+        using var q = Quantize(clips, dropout);
+        var ce = ChunkedCrossEntropy.Compute(q.Logits, targets, options.CrossEntropyChunk);
+        var quantizer = q.QuantizerLoss;
         var total = ce + options.QuantizerWeight * quantizer;
         double totalValue = total.item<float>(), ceValue = ce.item<float>(), qValue = quantizer.item<float>();
         guard.EnsureFinite(step, false, "stage-1 loss", ("total", totalValue), ("ce", ceValue), ("quantizer_loss", qValue));
@@ -100,13 +107,13 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         var gNorm = GradClip.ClipGradNorm(optimizer.Parameters.Select(p => p.Param), config.GradClip);
         guard.EnsureFinite(step, false, "stage-1 gradient", ("grad_norm", gNorm));
         optimizer.Step();
-        ema?.Update(model.named_parameters());
+        ema?.Update(Trained());
 
-        using var accuracy = logits.detach().argmax(1).eq(targets).to_type(ScalarType.Float32).mean();
+        using var accuracy = q.Logits.detach().argmax(1).eq(targets).to_type(ScalarType.Float32).mean();
         return new Dictionary<string, double?>
         {
             ["total"] = totalValue, ["ce"] = ceValue, ["quantizer_loss"] = qValue,
-            ["commitment"] = (s.CommitmentLoss + t.CommitmentLoss).item<float>(), ["codebook"] = (s.CodebookLoss + t.CodebookLoss).item<float>(),
+            ["commitment"] = q.CommitmentLoss.item<float>(), ["codebook"] = q.CodebookLoss.item<float>(),
             ["accuracy"] = accuracy.item<float>(), ["lr"] = optimizer.LearningRate, ["grad_norm"] = gNorm,
         };
     }
@@ -116,6 +123,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
     {
         var tensors = new List<(string, Tensor)>();
         tensors.AddRange(model.state_dict().Select(kv => (kv.Key, kv.Value)));
+        if (learned is not null) tensors.AddRange(learned.state_dict().Select(kv => (LearnedCodebooks.Prefix + kv.Key, kv.Value)));
         if (ema is not null) tensors.AddRange(ema.StateTensors("model_ema."));
         tensors.AddRange(optimizer.StateTensors("optimizer."));
         tensors.Add(("rng.gcn_dropout", dropout.get_state()));
@@ -133,6 +141,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         if (sd.Metadata.GetValueOrDefault("sweettok_stage") is { } stage && stage != options.Stage.ToString(CultureInfo.InvariantCulture))
             throw new ConfigException($"checkpoint '{path}' is from SweetTok stage {stage}; this run trains stage {options.Stage}");
         StateDictLoader.LoadInto(model, sd, path, skipPrefixes: TrainingStatePrefixes);
+        if (learned is not null) StateDictLoader.LoadInto(learned, sd, path, prefix: LearnedCodebooks.Prefix);
         ema?.LoadState(sd, "model_ema.");
         optimizer.LoadState(sd, "optimizer.");
         dropout.set_state(sd["rng.gcn_dropout"]);
@@ -140,27 +149,62 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
 
     public IDisposable EvaluationWeights()
     {
-        var parameters = model.named_parameters().ToList();
+        var parameters = Trained().ToList();
         ema?.Apply(parameters);
         model.eval();
-        return new Restore(() => ema?.Restore(parameters.Select(p => p.parameter)));
+        return new Restore(() => ema?.Restore(parameters.Select(p => p.Param)));
     }
 
     public Tensor Reconstruct(Tensor clip)
     {
-        using var spatialBooks = model.SpatialQuantizer.Refine(spatialPrior.Graph);
-        using var temporalBooks = model.TemporalQuantizer.Refine(temporalPrior.Graph);
-        var (zs, zt) = model.EncodeLatents(clip * 0.5);
-        using var s = model.SpatialQuantizer.forward(zs, spatialBooks);
-        using var t = model.TemporalQuantizer.forward(zt, temporalBooks);
-        var logits = model.DecodeLogits(s.Quantized, t.Quantized);
-        return proxy.Decode(logits.argmax(1), (int)clip.shape[2]);
+        using var q = Quantize(clip, dropout: null);
+        return proxy.Decode(q.Logits.argmax(1), (int)clip.shape[2]);
+    }
+
+    // Clips [B, 3, T, H, W] in [-1, 1] → the decoder's logits and the quantiser losses, both branches (stage 1) or the
+    // spatial one alone on single frames (stage 0). Codebooks refined with GCN dropout when a generator is given.
+    private Quantized Quantize(Tensor clips, Generator? dropout)
+    {
+        using var scope = NewDisposeScope();
+        using var spatialBooks = learned is not null ? model.SpatialQuantizer.FromRows(learned.Adjective, learned.Noun)
+            : dropout is null ? model.SpatialQuantizer.Refine(spatialPrior.Graph) : model.SpatialQuantizer.RefineForTraining(spatialPrior.Graph, dropout);
+        Quantized result;
+        if (spatialOnly)
+        {
+            using var s = model.SpatialQuantizer.forward(model.EncodeSpatialLatents(clips * 0.5), spatialBooks);
+            result = new Quantized(model.DecodeSpatialLogits(s.Quantized), s.QuantizerLoss.alias(), s.CommitmentLoss.alias(), s.CodebookLoss.alias());
+        }
+        else
+        {
+            using var temporalBooks = learned is not null ? model.TemporalQuantizer.FromRows(learned.Adverb, learned.Verb)
+                : dropout is null ? model.TemporalQuantizer.Refine(temporalPrior.Graph) : model.TemporalQuantizer.RefineForTraining(temporalPrior.Graph, dropout);
+            var (zs, zt) = model.EncodeLatents(clips * 0.5);
+            using var s = model.SpatialQuantizer.forward(zs, spatialBooks);
+            using var t = model.TemporalQuantizer.forward(zt, temporalBooks);
+            result = new Quantized(model.DecodeLogits(s.Quantized, t.Quantized), s.QuantizerLoss + t.QuantizerLoss,
+                s.CommitmentLoss + t.CommitmentLoss, s.CodebookLoss + t.CodebookLoss);
+        }
+        scope.MoveToOuter(result.Logits, result.QuantizerLoss, result.CommitmentLoss, result.CodebookLoss);
+        return result;
+    }
+
+    // The trained parameters: the model's, and the learned codebooks of the ablation (named learned_codebook.*).
+    private IEnumerable<(string Name, Parameter Param)> Trained() =>
+        learned is null ? model.named_parameters() : model.named_parameters().Concat(learned.named_parameters().Select(p => (LearnedCodebooks.Prefix + p.name, p.parameter)));
+
+    private sealed record Quantized(Tensor Logits, Tensor QuantizerLoss, Tensor CommitmentLoss, Tensor CodebookLoss) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var t in new[] { Logits, QuantizerLoss, CommitmentLoss, CodebookLoss }) t.Dispose();
+        }
     }
 
     public void Dispose()
     {
         optimizer.Dispose();
         ema?.Dispose();
+        learned?.Dispose();
         dropout.Dispose();
         proxy.Dispose();
         spatialPrior.Dispose();
@@ -169,7 +213,8 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
     }
 
     // The SweetTok layers draw their initial weights from libtorch's global generator; a run must not depend on
-    // it, so every matrix is redrawn ViT-style (normal, std 0.02) from the run's seed and every bias zeroed.
+    // it, so every matrix is redrawn ViT-style (normal, std 0.02) from the run's seed and every bias zeroed. (The
+    // reference's own scales, dim^-1/2 for the queries and tables and glorot for the GCN, were tried: docs/sweettok.md.)
     internal static void Initialise(SweetTokModel model, int seed)
     {
         using var generator = new Generator((ulong)seed);
@@ -183,15 +228,16 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
 
     // The decoder emits logits on its own grid (T', g, g) over its K codes; the proxy's ids must lie on the same grid
     // and range over the same K, or stage 1 would compare unrelated positions.
-    internal static void CheckGrid(ISweetTokProxy proxy, SweetTokConfig c)
+    internal static void CheckGrid(ISweetTokProxy proxy, SweetTokConfig c, int? frames = null)
     {
         if (proxy.CodebookSize != c.ProxyCodebookSize)
             throw new ConfigException($"proxy {proxy.Description} has {proxy.CodebookSize} codes but SweetTok model '{c.Name}' predicts {c.ProxyCodebookSize} (codebook_size / dec_output_size)");
-        using var probe = zeros(new long[] { 1, 3, c.Frames, c.ImageSize, c.ImageSize });
+        var t = frames ?? c.Frames;
+        using var probe = zeros(new long[] { 1, 3, t, c.ImageSize, c.ImageSize });
         using var ids = proxy.Targets(probe);
-        long[] want = [1, c.LatentFrames, c.GridSize, c.GridSize];
+        long[] want = [1, t == c.Frames ? c.LatentFrames : 1, c.GridSize, c.GridSize];
         if (!ids.shape.SequenceEqual(want))
-            throw new ConfigException($"proxy {proxy.Description} puts a {c.Frames}x{c.ImageSize}x{c.ImageSize} clip on a {ids.shape[1]}x{ids.shape[2]}x{ids.shape[3]} token grid but SweetTok model '{c.Name}' decodes {c.LatentFrames}x{c.GridSize}x{c.GridSize} (frames 1 + (T-1)/temporal_patch_size, image_size/patch_size); choose sizes that agree");
+            throw new ConfigException($"proxy {proxy.Description} puts a {t}x{c.ImageSize}x{c.ImageSize} clip on a {ids.shape[1]}x{ids.shape[2]}x{ids.shape[3]} token grid but SweetTok model '{c.Name}' decodes {want[1]}x{c.GridSize}x{c.GridSize} (frames 1 + (T-1)/temporal_patch_size, image_size/patch_size); choose sizes that agree");
     }
 
     // strict = False, as the reference loads its spatial pre-training checkpoint into a fresh model: every tensor

@@ -9,7 +9,7 @@ namespace Tessera.Models.SweetTok;
 /// </summary>
 internal sealed record SweetTokTrainingOptions : FamilyTrainingOptions
 {
-    /// <summary>1: proxy-code cross-entropy; 2: pixels through the proxy's decoder from soft codes.</summary>
+    /// <summary>0: spatial pre-training on single frames; 1: proxy-code cross-entropy; 2: pixels through the proxy's decoder from soft codes.</summary>
     public int Stage { get; init; } = 1;
 
     /// <summary>The proxy: a Tessera VidTok-FSQ model file; null takes the bundled model beside the tool (models/).</summary>
@@ -20,6 +20,13 @@ internal sealed record SweetTokTrainingOptions : FamilyTrainingOptions
 
     /// <summary>Adverb/verb prior.</summary>
     public string? TemporalPrior { get; init; }
+
+    /// <summary>
+    /// The language-codebook ablation (<c>tessera.codebook: learned</c>): the MLC quantisers pick from plain learned
+    /// codebooks of the same sizes instead of the GCN-refined word embeddings (stages 0 and 1; such a run has no words,
+    /// so it is evaluated by its run and not converted).
+    /// </summary>
+    public bool LearnedCodebook { get; init; }
 
     /// <summary>Weight of the MLC quantiser losses (<c>losses.quantizer_weight</c>, 1.0 in stage 1).</summary>
     public double QuantizerWeight { get; init; } = 1.0;

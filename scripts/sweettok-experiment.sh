@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The SweetTok experiment (issue 8, docs/sweettok.md "The experiment"): on the same training clips, the same clip
+# (17 frames of 64x64 at 3 fps), one thread each and the same step budget, a VidTok-FSQ grid tokenizer against
+# SweetTok with a quarter of its token count, and the two ablations the paper names. Arms:
+#   vidtok_fsq              configs/tessera_small_fsq_causal_488_4096.yaml from random weights, STEPS steps; its EMA
+#                           weights become the proxy of every SweetTok arm (SweetTok distils a grid tokenizer)
+#   sweettok                the curriculum: spatial pre-training on single frames (STEPS/4), then stage 1 (3·STEPS/4)
+#   sweettok_no_curriculum  stage 1 alone for STEPS steps
+#   sweettok_learned_book   the curriculum with plain learned codebooks instead of the language codebooks
+# Every arm is evaluated by its trainer at its last step on the held-out split (data/clips.csv, split eval, the first
+# EVAL_CLIPS clips, EMA weights), the same protocol for all; the table gives tokens, indices emitted and bits per
+# clip beside PSNR/SSIM and the minutes each arm took. SweetTok arms reconstruct through the proxy's decoder (stage 1),
+# so the proxy's own figures are their ceiling. LPIPS is not reported (no perceptual weights offline).
+#
+# Usage: scripts/sweettok-experiment.sh [STEPS]      (default 2000; the table goes to $dir/results.md)
+# Environment: TESSERA_RUNS (default /root/tessera-runs), EXPERIMENT (run directory, default $TESSERA_RUNS/experiment),
+# TESSERA_EXPERIMENT_BIN (the CLI, published from this checkout when missing), TESSERA_DATA (default
+# $TESSERA_RUNS/data, prepared as scripts/train-bundled.sh does), WORD_VECTORS (default: scripts/fetch-word-vectors.sh),
+# JOBS (SweetTok arms run at once, default 1), EVAL_CLIPS (default 6). Arms already finished are not rerun.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+steps="${1:-2000}"
+[[ "$steps" =~ ^[0-9]+$ && "$steps" -ge 8 ]] || { echo "STEPS must be a whole number of at least 8, got '$steps'" >&2; exit 2; }
+runs="${TESSERA_RUNS:-/root/tessera-runs}"
+dir="${EXPERIMENT:-$runs/experiment}"
+bin="${TESSERA_EXPERIMENT_BIN:-$runs/tessera-bin-experiment}"
+data="${TESSERA_DATA:-$runs/data}"
+jobs="${JOBS:-1}"
+eval_clips="${EVAL_CLIPS:-6}"
+cli="$bin/Tessera.Cli"
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 DOTNET_gcServer=0
+mkdir -p "$dir"
+
+[[ -x "$cli" ]] || { echo "publishing the CLI to $bin"; dotnet publish "$root/src/Tessera.Cli" -c Release -o "$bin" > /dev/null; }
+if [[ ! -f "$data/bundled.csv" || ! -f "$data/clips.csv" ]]; then
+  echo "preparing the clips in $data"
+  eval "$(sed -n '/^prepare_data()/,/^}/p' "$root/scripts/train-bundled.sh")"
+  prepare_data
+fi
+if [[ ! -f "$dir/priors/adjective_noun.safetensors" || ! -f "$dir/priors/adverb_verb.safetensors" ]]; then
+  vectors="${WORD_VECTORS:-$("$root/scripts/fetch-word-vectors.sh")}"
+  "$cli" codebook build --vectors "$vectors" --output-dir "$dir/priors" | tee "$dir/priors.txt"
+fi
+
+final_step() { ls "$1"/checkpoints/step-*.safetensors 2>/dev/null | sort | tail -n 1 | sed 's/.*step-0*\([0-9]*\)\.safetensors/\1/'; }
+
+# train ARM CONFIG STEPS [extra train args...]: trains (or resumes) one arm's run and records its minutes.
+train() {
+  local arm="$1" cfg="$2" n="$3"; shift 3
+  local out="$dir/$arm" started
+  [[ -f "$out/done" ]] && return 0
+  started=$(date +%s)
+  echo "$(date -u +%FT%TZ) $arm: $n steps"
+  (cd "$dir" && "$cli" train -c "$cfg" --max-steps "$n" --eval-every "$n" --data "$data/bundled.csv" --split train -o "$out" \
+    --eval-data "$data/clips.csv" --eval-split eval --threads 1 --resume --quiet "$@") > "$out.log" 2>&1 \
+    || { echo "$arm failed (log $out.log)" >&2; return 1; }
+  echo $(( $(date +%s) - started )) >> "$out/seconds"
+  touch "$out/done"
+}
+
+# A SweetTok config for one arm: the checkout's config with the arm's tessera: keys put first in that section.
+sweet_config() {
+  local name="$1" extra="$2"
+  sed "s|^tessera:\$|tessera:\n$extra|" "$root/configs/sweettok_compact_64_80q.yaml" \
+    | sed "s|^    eval_clips: .*|    eval_clips: $eval_clips|" > "$dir/$name.yaml"
+  echo "$dir/$name.yaml"
+}
+
+# 1. The grid tokenizer, which is also the proxy.
+sed "s|^  eval_clips: .*|  eval_clips: $eval_clips|" "$root/configs/tessera_small_fsq_causal_488_4096.yaml" > "$dir/vidtok_fsq.yaml"
+train vidtok_fsq "$dir/vidtok_fsq.yaml" "$steps"
+proxy="$dir/vidtok_fsq/proxy.safetensors"
+[[ -f "$proxy" ]] || "$cli" convert "$(printf '%s/vidtok_fsq/checkpoints/step-%08d.safetensors' "$dir" "$(final_step "$dir/vidtok_fsq")")" \
+  --config "$dir/vidtok_fsq.yaml" --ema -o "$proxy" > /dev/null
+
+s0=$(( steps / 4 )); s1=$(( steps - s0 ))
+warm0=$(( s0 / 10 )); warm1=$(( s1 / 10 )); warm=$(( steps / 10 ))
+common="    proxy: '$proxy'\n    spatial_prior: '$dir/priors/adjective_noun.safetensors'\n    temporal_prior: '$dir/priors/adverb_verb.safetensors'"
+
+curriculum() {
+  local arm="$1" book="$2" init
+  train "${arm}_stage0" "$(sweet_config "${arm}_stage0" "$common\n    codebook: $book\n    stage: 0\n    warmup_steps: $warm0")" "$s0"
+  init="$(printf '%s/%s_stage0/checkpoints/step-%08d.safetensors' "$dir" "$arm" "$(final_step "$dir/${arm}_stage0")")"
+  train "$arm" "$(sweet_config "$arm" "$common\n    codebook: $book\n    warmup_steps: $warm1\n    init_from: '$init'")" "$s1"
+}
+
+pids=()
+run_arm() {
+  "$@" &
+  pids+=($!)
+  while (( $(jobs -rp | wc -l) >= jobs )); do wait -n || true; done
+}
+run_arm curriculum sweettok language
+run_arm train sweettok_no_curriculum "$(sweet_config sweettok_no_curriculum "$common\n    warmup_steps: $warm")" "$steps"
+run_arm curriculum sweettok_learned_book learned
+status=0
+for p in "${pids[@]}"; do wait "$p" || status=1; done
+(( status == 0 )) || { echo "an arm failed; run the script again to finish it (finished arms are kept)" >&2; exit 1; }
+
+# The table.
+read -r adjectives nouns < <(sed -n 's/.*adjective_noun.safetensors: \([0-9]*\) adjectives + \([0-9]*\) nouns.*/\1 \2/p' "$dir/priors.txt")
+read -r adverbs verbs < <(sed -n 's/.*adverb_verb.safetensors: \([0-9]*\) adverbs + \([0-9]*\) verbs.*/\1 \2/p' "$dir/priors.txt")
+row() {
+  local label="$1" tokens="$2" indices="$3" bits="$4"; shift 4
+  local s=0 m psnr ssim last
+  for run in "$@"; do s=$(( s + $(paste -sd+ "$dir/$run/seconds" | bc) )); done
+  m=$(( (s + 30) / 60 ))
+  last="$(tail -n 1 "$dir/${!#}/eval_log.csv")"
+  IFS=, read -r _ psnr ssim <<< "$last"
+  printf '| %s | %s | %s | %s | %s | %.2f | %.3f |\n' "$label" "$tokens" "$indices" "$bits" "$m" "$psnr" "$ssim"
+}
+sweet_bits=$(awk -v a="$adjectives" -v n="$nouns" -v d="$adverbs" -v v="$verbs" \
+  'BEGIN { l = log(2); printf "%.0f", 16 * (2 * log(a) / l + log(n) / l) + 64 * (2 * log(d) / l + log(v) / l) }')
+{
+  echo "Budget: $steps steps per arm (SweetTok curriculum arms: $s0 on single frames + $s1 on clips), batch 1, one thread each;"
+  echo "held-out: data/clips.csv split eval, first $eval_clips clips, 17 frames of 64x64 at 3 fps, EMA weights at the last step."
+  echo
+  echo "| arm | tokens / clip | indices / clip | bits / clip | minutes | PSNR dB | SSIM |"
+  echo "|---|---|---|---|---|---|---|"
+  row "VidTok-FSQ (small, 4x8x8, 4096 codes)" 320 320 3840 vidtok_fsq
+  row "SweetTok, curriculum (16 + 64 queries)" 80 240 "$sweet_bits" sweettok_stage0 sweettok
+  row "SweetTok without the curriculum" 80 240 "$sweet_bits" sweettok_no_curriculum
+  row "SweetTok with a plain learned codebook" 80 240 "$sweet_bits" sweettok_learned_book_stage0 sweettok_learned_book
+} | tee "$dir/results.md"
