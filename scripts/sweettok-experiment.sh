@@ -4,13 +4,13 @@
 # SweetTok with a quarter of its token count, and the two ablations the paper names. Arms:
 #   vidtok_fsq              configs/tessera_small_fsq_causal_488_4096.yaml from random weights, STEPS steps; its EMA
 #                           weights become the proxy of every SweetTok arm (SweetTok distils a grid tokenizer)
-#   sweettok                the curriculum: spatial pre-training on single frames (STEPS/4), then stage 1 (3·STEPS/4)
-#   sweettok_no_curriculum  stage 1 alone for STEPS steps
+#   sweettok                the curriculum: spatial pre-training on single frames (STEPS/4), stage 1 on the proxy's
+#                           codes (STEPS/4), stage 2 on pixels through the proxy's decoder (STEPS/2; no GAN)
+#   sweettok_no_curriculum  stage 1 (STEPS/2), then stage 2 (STEPS/2): no spatial pre-training
 #   sweettok_learned_book   the curriculum with plain learned codebooks instead of the language codebooks
 # Every arm is evaluated by its trainer at its last step on the held-out split (data/clips.csv, split eval, the first
 # EVAL_CLIPS clips, EMA weights), the same protocol for all; the table gives tokens, indices emitted and bits per
-# clip beside PSNR/SSIM and the minutes each arm took. SweetTok arms reconstruct through the proxy's decoder (stage 1),
-# so the proxy's own figures are their ceiling. LPIPS is not reported (no perceptual weights offline).
+# clip beside PSNR/SSIM and the minutes each arm took. LPIPS is not reported (no perceptual weights offline).
 #
 # Usage: scripts/sweettok-experiment.sh [STEPS]      (default 2000; the table goes to $dir/results.md)
 # Environment: TESSERA_RUNS (default /root/tessera-runs), EXPERIMENT (run directory, default $TESSERA_RUNS/experiment),
@@ -73,15 +73,20 @@ proxy="$dir/vidtok_fsq/proxy.safetensors"
 [[ -f "$proxy" ]] || "$cli" convert "$(printf '%s/vidtok_fsq/checkpoints/step-%08d.safetensors' "$dir" "$(final_step "$dir/vidtok_fsq")")" \
   --config "$dir/vidtok_fsq.yaml" --ema -o "$proxy" > /dev/null
 
-s0=$(( steps / 4 )); s1=$(( steps - s0 ))
-warm0=$(( s0 / 10 )); warm1=$(( s1 / 10 )); warm=$(( steps / 10 ))
+s0=$(( steps / 4 )); s2=$(( steps / 2 )); s1=$(( steps - s0 - s2 ))
 common="    proxy: '$proxy'\n    spatial_prior: '$dir/priors/adjective_noun.safetensors'\n    temporal_prior: '$dir/priors/adverb_verb.safetensors'"
 
-curriculum() {
-  local arm="$1" book="$2" init
-  train "${arm}_stage0" "$(sweet_config "${arm}_stage0" "$common\n    codebook: $book\n    stage: 0\n    warmup_steps: $warm0")" "$s0"
-  init="$(printf '%s/%s_stage0/checkpoints/step-%08d.safetensors' "$dir" "$arm" "$(final_step "$dir/${arm}_stage0")")"
-  train "$arm" "$(sweet_config "$arm" "$common\n    codebook: $book\n    warmup_steps: $warm1\n    init_from: '$init'")" "$s1"
+last_checkpoint() { printf '%s/%s/checkpoints/step-%08d.safetensors' "$dir" "$1" "$(final_step "$dir/$1")"; }
+
+# sweet ARM BOOK PRETRAIN_STEPS STAGE1_STEPS: [stage 0 →] stage 1 → stage 2 (warm-up a tenth of each stage).
+sweet() {
+  local arm="$1" book="$2" n0="$3" n1="$4" init=""
+  if (( n0 > 0 )); then
+    train "${arm}_stage0" "$(sweet_config "${arm}_stage0" "$common\n    codebook: $book\n    stage: 0\n    warmup_steps: $(( n0 / 10 ))")" "$n0"
+    init="\n    init_from: '$(last_checkpoint "${arm}_stage0")'"
+  fi
+  train "${arm}_stage1" "$(sweet_config "${arm}_stage1" "$common\n    codebook: $book\n    warmup_steps: $(( n1 / 10 ))$init")" "$n1"
+  train "$arm" "$(sweet_config "$arm" "$common\n    codebook: $book\n    stage: 2\n    learning_rate: 1e-4\n    disc_start: 100000000\n    warmup_steps: $(( s2 / 10 ))\n    init_from: '$(last_checkpoint "${arm}_stage1")'")" "$s2"
 }
 
 pids=()
@@ -90,9 +95,9 @@ run_arm() {
   pids+=($!)
   while (( $(jobs -rp | wc -l) >= jobs )); do wait -n || true; done
 }
-run_arm curriculum sweettok language
-run_arm train sweettok_no_curriculum "$(sweet_config sweettok_no_curriculum "$common\n    warmup_steps: $warm")" "$steps"
-run_arm curriculum sweettok_learned_book learned
+run_arm sweet sweettok language "$s0" "$s1"
+run_arm sweet sweettok_no_curriculum language 0 $(( s0 + s1 ))
+run_arm sweet sweettok_learned_book learned "$s0" "$s1"
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
 (( status == 0 )) || { echo "an arm failed; run the script again to finish it (finished arms are kept)" >&2; exit 1; }
@@ -112,13 +117,14 @@ row() {
 sweet_bits=$(awk -v a="$adjectives" -v n="$nouns" -v d="$adverbs" -v v="$verbs" \
   'BEGIN { l = log(2); printf "%.0f", 16 * (2 * log(a) / l + log(n) / l) + 64 * (2 * log(d) / l + log(v) / l) }')
 {
-  echo "Budget: $steps steps per arm (SweetTok curriculum arms: $s0 on single frames + $s1 on clips), batch 1, one thread each;"
+  echo "Budget: $steps steps per arm, batch 1, one thread each; SweetTok: $s0 steps of spatial pre-training on single frames"
+  echo "(curriculum arms) + stage 1 to $(( s0 + s1 )) + $s2 steps of stage 2; stage 1 distils the VidTok-FSQ arm's model."
   echo "held-out: data/clips.csv split eval, first $eval_clips clips, 17 frames of 64x64 at 3 fps, EMA weights at the last step."
   echo
   echo "| arm | tokens / clip | indices / clip | bits / clip | minutes | PSNR dB | SSIM |"
   echo "|---|---|---|---|---|---|---|"
   row "VidTok-FSQ (small, 4x8x8, 4096 codes)" 320 320 3840 vidtok_fsq
-  row "SweetTok, curriculum (16 + 64 queries)" 80 240 "$sweet_bits" sweettok_stage0 sweettok
-  row "SweetTok without the curriculum" 80 240 "$sweet_bits" sweettok_no_curriculum
-  row "SweetTok with a plain learned codebook" 80 240 "$sweet_bits" sweettok_learned_book_stage0 sweettok_learned_book
+  row "SweetTok, curriculum (16 + 64 queries)" 80 240 "$sweet_bits" sweettok_stage0 sweettok_stage1 sweettok
+  row "SweetTok without the curriculum" 80 240 "$sweet_bits" sweettok_no_curriculum_stage1 sweettok_no_curriculum
+  row "SweetTok with a plain learned codebook" 80 240 "$sweet_bits" sweettok_learned_book_stage0 sweettok_learned_book_stage1 sweettok_learned_book
 } | tee "$dir/results.md"

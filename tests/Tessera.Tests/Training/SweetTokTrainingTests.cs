@@ -248,6 +248,17 @@ public sealed class SweetTokTrainingTests : IDisposable
         }
         var convert = Assert.Throws<ConfigException>(() => SweetTokTrainedExport.Export(new ConversionRequest { Checkpoint = latest, Output = dir.File("m.safetensors") }, spatialPrior, temporalPrior, proxy));
         Assert.Contains("learned-codebook ablation", convert.Message);
+
+        // Stage 2 freezes the rows its stage-1 checkpoint holds; without one it is refused.
+        var second = options with { Stage = 2, DiscriminatorChannels = 8 };
+        Assert.Contains("needs init_from", Assert.Throws<ConfigException>(() => new Trainer(Tiny(2) with { Family = second }, dir.File("learned-s2-bare"), data, null)).Message);
+        var s2 = dir.File("learned-s2");
+        using (var trainer = new Trainer(Tiny(2) with { Family = second, InitFrom = latest }, s2, data, null))
+            trainer.Run();
+        Assert.Equal(2, Column(s2, "rec").Length);
+        var s2Latest = new CheckpointStore(s2).Latest()!;
+        convert = Assert.Throws<ConfigException>(() => SweetTokTrainedExport.Export(new ConversionRequest { Checkpoint = s2Latest, Output = dir.File("m2.safetensors") }, spatialPrior, temporalPrior, proxy));
+        Assert.Contains("learned-codebook ablation", convert.Message);
     }
 
     [Fact]

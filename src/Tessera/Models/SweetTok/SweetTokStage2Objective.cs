@@ -51,8 +51,8 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
             throw new ConfigException("SweetTok's stage 2 freezes the encoder itself; fix_encoder/fix_decoder and finetune --stage2 are VidTok's");
         if (config.Clip.Size != c.ImageSize || config.Clip.Frames != c.Frames)
             throw new ConfigException($"SweetTok model '{c.Name}' takes {c.Frames} frames of {c.ImageSize}x{c.ImageSize}; the training clip is {config.Clip.Frames} frames of {config.Clip.Size}x{config.Clip.Size}");
-        if (options.LearnedCodebook)
-            throw new ConfigException("the learned-codebook ablation (tessera.codebook: learned) covers stages 0 and 1; stage 2 fine-tunes a language-codebook model");
+        if (options.LearnedCodebook && config.InitFrom is null)
+            throw new ConfigException("stage 2 of the learned-codebook ablation (tessera.codebook: learned) needs init_from: the stage-1 checkpoint holds the learned codebooks");
         if (config.InitFrom is null)
             context.Report("warning: stage 2 without init_from starts from random weights; it fine-tunes a stage-1 checkpoint");
 
@@ -73,8 +73,12 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         }
         // The GCNs are frozen, so the codebooks are fixed: refined once, in eval mode.
         model.eval();
-        spatialBooks = model.SpatialQuantizer.Refine(spatialPrior.Graph);
-        temporalBooks = model.TemporalQuantizer.Refine(temporalPrior.Graph);
+        if (options.LearnedCodebook) (spatialBooks, temporalBooks) = LearnedBooks(config.InitFrom!, spatialPrior, temporalPrior, c.EDim);
+        else
+        {
+            spatialBooks = model.SpatialQuantizer.Refine(spatialPrior.Graph);
+            temporalBooks = model.TemporalQuantizer.Refine(temporalPrior.Graph);
+        }
 
         foreach (var (name, p) in model.named_parameters())
             p.requires_grad = TrainedPrefixes.Any(t => name.StartsWith(t, StringComparison.Ordinal));
@@ -165,6 +169,18 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         return values;
     }
 
+    // The ablation's learned codebooks, frozen as stage 2 freezes the language ones: read from the stage-1 checkpoint.
+    private (MlcCodebooks Spatial, MlcCodebooks Temporal) LearnedBooks(string init, OfficialPrior spatial, OfficialPrior temporal, long eDim)
+    {
+        using var sd = SafeTensorsFile.Load(init);
+        using var rows = new LearnedCodebooks(spatial, temporal, eDim, config.Seed);
+        StateDictLoader.LoadInto(rows, sd, init, prefix: LearnedCodebooks.Prefix);
+        using var grad = no_grad();
+        using var s = model.SpatialQuantizer.FromRows(rows.Adjective, rows.Noun);
+        using var t = model.TemporalQuantizer.FromRows(rows.Adverb, rows.Verb);
+        return (new MlcCodebooks(s.First.clone(), s.Second.clone()), new MlcCodebooks(t.First.clone(), t.Second.clone()));
+    }
+
     // Frozen encoder path without gradients; soft codes through the trainable decoder and proxy decoder.
     private Tensor Forward(Tensor clips)
     {
@@ -208,6 +224,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
     public IReadOnlyDictionary<string, string> StateMetadata() => new Dictionary<string, string>
     {
         ["sweettok_stage"] = "2",
+        ["sweettok_codebook"] = options.LearnedCodebook ? "learned" : "language",
         ["sweettok_proxy"] = proxy.Description,
         ["lecam_real"] = lecam.LogitsReal.ToString("R", CultureInfo.InvariantCulture),
         ["lecam_fake"] = lecam.LogitsFake.ToString("R", CultureInfo.InvariantCulture),

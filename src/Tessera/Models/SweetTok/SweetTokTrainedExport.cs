@@ -27,7 +27,7 @@ internal static class SweetTokTrainedExport
         var saved = ModelFamilies.ReadConfig(sd.Metadata, checkpoint) as SweetTokConfig
             ?? throw new CheckpointFormatException($"training checkpoint '{checkpoint}' does not record a SweetTok model configuration");
         var stage = sd.Metadata.GetValueOrDefault("sweettok_stage") ?? "1";
-        if (sd.Keys.Any(k => k.StartsWith(LearnedCodebooks.Prefix, StringComparison.Ordinal)))
+        if (sd.Metadata.GetValueOrDefault("sweettok_codebook") == "learned" || sd.Keys.Any(k => k.StartsWith(LearnedCodebooks.Prefix, StringComparison.Ordinal)))
             throw new ConfigException($"training checkpoint '{checkpoint}' is from the learned-codebook ablation (tessera.codebook: learned): its codes are no words, so it is evaluated by its run (eval_log.csv) and not converted into a model file");
         if (stage == "0")
             throw new ConfigException($"training checkpoint '{checkpoint}' is a spatial pre-training (stage 0: single frames, no temporal branch trained); start stage 1 from it (experiment.init_weight) and convert that run's checkpoint");

@@ -133,6 +133,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
     public IReadOnlyDictionary<string, string> StateMetadata() => new Dictionary<string, string>
     {
         ["sweettok_stage"] = options.Stage.ToString(CultureInfo.InvariantCulture),
+        ["sweettok_codebook"] = learned is null ? "language" : "learned",
         ["sweettok_proxy"] = proxy.Description,
     };
 
