@@ -145,7 +145,17 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         Assert.True(words.ExitCode == 0, words.Error);
         Assert.Matches(@"adjective\d+ adjective\d+ noun\d+", words.Out);
         Assert.Matches(@"adverb\d+ adverb\d+ verb\d+", words.Out);
+
         File.Move(proxyFile + ".moved", proxyFile);
+
+        // Float16 storage (convert --half): about half the file, and it runs (codebooks and proxy included).
+        var halfModel = dir.File("trained-half.safetensors");
+        var convertHalf = CliRunner.Run("convert", checkpoint, "--config", config, "--ema", "--half", "-o", halfModel);
+        Assert.True(convertHalf.ExitCode == 0, convertHalf.Error);
+        Assert.Contains("(float16 storage)", convertHalf.Out);
+        Assert.InRange(new FileInfo(halfModel).Length, 0.4 * new FileInfo(model).Length, 0.6 * new FileInfo(model).Length);
+        var reconstructHalf = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", halfModel, "--size", "16", "--frames", "5", "-o", dir.File("rec-half.safetensors"));
+        Assert.True(reconstructHalf.ExitCode == 0, reconstructHalf.Error);
 
         // Stage 2 from that checkpoint: its model file decodes soft codes through the decoder the run fine-tuned.
         var stage2Config = dir.File("sweettok_stage2.yaml");
