@@ -42,6 +42,7 @@ internal sealed class CodeTally
 {
     private readonly Dictionary<string, long[]> shapes = [];
     private int frames;
+    private int clips;
 
     public long Count { get; private set; }
     public double Bits { get; private set; }
@@ -50,6 +51,7 @@ internal sealed class CodeTally
     public void Add(VideoCode code)
     {
         frames += code.Frames;
+        clips++;
         switch (code)
         {
             case TokenIds ids:
@@ -67,13 +69,16 @@ internal sealed class CodeTally
 
     /// <summary>As <see cref="Commands.EncodeCommand.Describe"/> says it of the joined code.</summary>
     public string Describe(VideoTokenizer tokenizer) => IsDiscrete
-        ? $"{frames} frames -> {Count:N0} tokens: " +
+        ? $"{frames} frames{(Clipwise ? $" in {clips} clips" : "")} -> {Count:N0} tokens{(Clipwise ? $" ({Count / clips:N0} per clip)" : "")}: " +
           string.Join(", ", tokenizer.Card.TokenGroups.Select(g => $"{g.Name} [{Shape(g.Name)}] from a {g.CodebookSize:N0}-entry codebook"))
         : $"{frames} frames -> latents [{Shape(Tokens.TokenFile.LatentsKey)}]";
 
+    // Codes of a fixed-length model (query tokens, no grid) are separate clips; the shapes are per clip.
+    private bool Clipwise => clips > 1 && shapes.Values.Any(s => s.Length < 4);
+
     private string Shape(string name) => string.Join("x", shapes[name].Skip(1));
 
-    // Pieces join along the grid's time axis, the third from last.
+    // Pieces of a grid join along its time axis, the third from last; query tokens (fewer axes) do not join.
     private void Grow(string name, Tensor t)
     {
         if (!shapes.TryGetValue(name, out var shape))
@@ -81,6 +86,6 @@ internal sealed class CodeTally
             shapes[name] = t.shape.ToArray();
             return;
         }
-        shape[^3] += t.shape[^3];
+        if (shape.Length >= 4) shape[^3] += t.shape[^3];
     }
 }

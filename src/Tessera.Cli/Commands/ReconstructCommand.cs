@@ -54,10 +54,33 @@ internal static class ReconstructCommand
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}");
         using var modelInput = tokenizer.Card.Range.FromSigned(x);
-        using var code = tokenizer.Encode(modelInput);
-        var encodeSeconds = watch.Elapsed.TotalSeconds;
-        ctx.Progress("decoding");
-        using var decoded = tokenizer.Decode(code);
+        // A model of a fixed clip length (SweetTok: 17 frames) takes a longer video clip by clip, the last one padded
+        // and trimmed back; any other model takes the video in one call.
+        var windows = FixedClips.Windows(clip.FrameCount, tokenizer.Card.Frames);
+        if (windows.Count > 1) ctx.Progress($"in {windows.Count} clips of {tokenizer.Card.Frames.First} frames (the model's clip length)");
+        var tally = new CodeTally();
+        var parts = new List<Tensor>();
+        double encodeSeconds = 0;
+        Tensor decoded;
+        try
+        {
+            foreach (var (start, length) in windows)
+            {
+                var began = watch.Elapsed.TotalSeconds;
+                using var piece = modelInput[.., .., start..(start + length)];
+                using var code = tokenizer.Encode(piece);
+                encodeSeconds += watch.Elapsed.TotalSeconds - began;
+                if (windows.Count == 1) ctx.Progress("decoding");
+                tally.Add(code);
+                parts.Add(tokenizer.Decode(code));
+            }
+            decoded = parts.Count == 1 ? parts[0] : cat(parts, 2);
+        }
+        finally
+        {
+            foreach (var p in parts.Where(p => parts.Count > 1)) p.Dispose();
+        }
+        using var decodedOwner = decoded;
         using var y = tokenizer.Card.Range.ToSigned(decoded);   // metrics and video files work in [-1, 1]
         var decodeSeconds = watch.Elapsed.TotalSeconds - encodeSeconds;
 
@@ -66,8 +89,6 @@ internal static class ReconstructCommand
         CliCancellation.ThrowIfCancelled();
         if (output is not null) VideoOutput.Write(output, decoded, clip.Fps, tokenizer.Card.Range);
 
-        var tally = new CodeTally();
-        tally.Add(code);
         Report(ctx, tokenizer, clip.Source?.Path ?? input, clip.FrameCount, clip.Height, clip.Width, clip.Fps, tally, psnr, ssim, encodeSeconds, decodeSeconds, output);
         return ExitCode.Ok;
     }

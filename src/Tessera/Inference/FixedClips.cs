@@ -11,6 +11,18 @@ namespace Tessera.Inference;
 internal static class FixedClips
 {
     /// <summary>
+    /// The consecutive windows (start frame, frame count) that cover all <paramref name="frames"/> frames of a video for
+    /// a model that takes exactly N (the last window shorter when N does not divide the count: the tokenizer pads it and
+    /// trims the decoded frames back); a single window for a video of at most N frames or a model of any length.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int Length)> Windows(int frames, FrameRule rule)
+    {
+        if (rule.Step != 0 || frames <= rule.First) return [(0, frames)];
+        var n = rule.First;
+        return Enumerable.Range(0, (frames + n - 1) / n).Select(i => (i * n, Math.Min(n, frames - i * n))).ToList();
+    }
+
+    /// <summary>
     /// [B, 3, T, H, W] → [B·k, 3, N, H, W] with k = T / N whole clips (clip-major within each video), when the rule
     /// takes exactly N frames and T &gt; N; otherwise the input itself (<paramref name="clipsPerVideo"/> = 1,
     /// nothing dropped). The caller owns the result (a new tensor or a view of the input).

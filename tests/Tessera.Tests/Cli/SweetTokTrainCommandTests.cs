@@ -138,6 +138,14 @@ public sealed class SweetTokTrainCommandTests : IDisposable
             Assert.True(v.abs().max().item<float>() <= 0.5f + 1e-6f);
             Assert.True(v.std().item<float>() > 0);
         }
+        // A video longer than the model's clip goes clip by clip, the last one padded and trimmed back.
+        var longVideo = dir.File("rec-long.safetensors");
+        var reconstructLong = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "12", "-o", longVideo);
+        Assert.True(reconstructLong.ExitCode == 0, reconstructLong.Error);
+        Assert.Contains("12 frames in 3 clips -> ", reconstructLong.Out);
+        using (var rec = Tessera.Checkpoints.SafeTensorsFile.Load(longVideo))
+            Assert.Equal(new long[] { 3, 12, 16, 16 }, rec["video"].shape[^4..]);
+
         var tokens = dir.File("tokens.safetensors");
         var encode = CliRunner.Run("encode", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "5", "-o", tokens);
         Assert.True(encode.ExitCode == 0, encode.Error);
