@@ -19,6 +19,10 @@ internal static class BundledModels
         return path;
     }
 
+    /// <summary>The first bundled model (by name) whose tokens are words, or null when none is.</summary>
+    public static string? WordModel() => All().Select(m => m.Path)
+        .FirstOrDefault(p => ModelFamilies.ReadConfig(p) is { } config && ModelFamilies.Of(config).HasWords);
+
     /// <summary>The bundled models present, by name.</summary>
     public static IReadOnlyList<(string Name, string Path)> All() => BundledModelFolder.All();
 

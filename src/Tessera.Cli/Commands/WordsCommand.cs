@@ -22,7 +22,7 @@ internal static class WordsCommand
         var command = new Command("words", "Print the words behind a word-token model's tokens (video, .npy tensor or token file)") { json };
         video.AddTo(command);
         video.Input.Description = "Token file written by 'tessera encode', video file, directory of frames, image, or .npy tensor";
-        video.Model.Description = "Tessera model file whose metadata holds the words (default: the token file's model)";
+        video.Model.Description = "Tessera model file whose metadata holds the words (default: the token file's model; for a video, the bundled word-token model)";
         command.SetAction(r => ctx.Run(r.GetValue(video.Quiet), () => Run(ctx, r.GetValue(video.Input)!, r.GetValue(video.Model), r.GetValue(video.Weights),
             r.GetValue(json), video.Read(r), video.Tokenizer(ctx, r))));
         return command;
@@ -33,13 +33,14 @@ internal static class WordsCommand
         if (IsTokenFile(input))
         {
             var info = TokenFile.ReadInfo(input);
-            var modelFile = model ?? MetadataPaths.Resolve(input, "model", info.ModelSource, info.ModelSha256)
+            var modelFile = (model is null ? null : BundledModels.ResolveName(model)) ?? MetadataPaths.Resolve(input, "model", info.ModelSource, info.ModelSha256)
                 ?? throw new TokenFileFormatException($"token file '{input}' does not record its model; pass --model <model.safetensors>");
             var (config, _) = ModelFamilies.Resolve(modelFile);
             var (code, _) = TokenFile.Load(input, config);
             using (code) return Print(ctx, code, modelFile, json);
         }
-        var resolved = model ?? throw new UsageException("words of a video need the model: --model <model.safetensors>");
+        var resolved = model is not null ? BundledModels.ResolveName(model)
+            : BundledModels.WordModel() ?? throw new UsageException("words of a video need a word-token model: --model <model.safetensors> (no bundled model has words)");
         VideoInputs.AnnounceSize(read, ctx);
         using var tokenizer = EncodeCommand.LoadTokenizer(ctx, resolved, weights, options, false);
         ctx.Progress($"reading {input}");

@@ -54,6 +54,9 @@ internal abstract class ModelFamilyProvider
     /// Per clip of a code, the words its tokens stand for, grouped (e.g. spatial, temporal), with the vocabulary a
     /// model file's metadata records; null when the family has no words.
     /// </summary>
+    /// <summary>Whether the family's tokens are words (<see cref="Words"/> names them); <c>tessera words</c> picks such a bundled model by default.</summary>
+    public virtual bool HasWords => false;
+
     public virtual IReadOnlyList<PhraseGroup>? Words(Tessera.Inference.TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile) => null;
 
     /// <summary>Which of the family's models stream long videos (see <see cref="ModelCard.Streams"/>), for error messages.</summary>

@@ -138,6 +138,16 @@ public sealed class SweetTokTrainCommandTests : IDisposable
             Assert.True(v.abs().max().item<float>() <= 0.5f + 1e-6f);
             Assert.True(v.std().item<float>() > 0);
         }
+        // Bundled beside the tool, the model is named by a word of its name, and 'words <video>' takes it by default.
+        var models = Directory.CreateDirectory(dir.File("models")).FullName;
+        File.Copy(model, Path.Combine(models, "tiny_sweettok_test.safetensors"));
+        var wordsOfVideo = CliRunner.RunWithModels(models, "words", Path.Combine(videos, "a.mp4"), "--size", "16", "--frames", "5");
+        Assert.True(wordsOfVideo.ExitCode == 0, wordsOfVideo.Error);
+        Assert.Matches(@"adjective\d+ adjective\d+ noun\d+", wordsOfVideo.Out);
+        var byShortName = CliRunner.RunWithModels(models, "reconstruct", Path.Combine(videos, "a.mp4"), "-m", "sweettok", "--size", "16", "--frames", "5");
+        Assert.True(byShortName.ExitCode == 0, byShortName.Error);
+        Assert.Contains("tiny_sweettok_test", byShortName.Out + byShortName.Error);
+
         // A video longer than the model's clip goes clip by clip, the last one padded and trimmed back.
         var longVideo = dir.File("rec-long.safetensors");
         var reconstructLong = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model, "--size", "16", "--frames", "12", "-o", longVideo);

@@ -166,6 +166,8 @@ internal sealed class SweetTokFamilyProvider : ModelFamilyProvider
             request.Inputs.GetValueOrDefault(ProxyInput) ?? options.ProxyPath);
     }
 
+    public override bool HasWords => true;
+
     public override IReadOnlyList<PhraseGroup>? Words(TokenIds code, int clip, IReadOnlyDictionary<string, string> modelMetadata, string modelFile)
     {
         var vocabulary = SweetTokVocabulary.ReadFrom(modelMetadata, modelFile)
