@@ -8,6 +8,11 @@
 # few minutes the checkpoint with the best held-out PSNR is kept as best.safetensors and converted into a model file,
 # best-model.safetensors (`tessera convert` with the EMA weights), which `tessera reconstruct/encode/words` accept.
 #
+# When stage 1 has reached its steps, stage 2 (pixels through the proxy's decoder from soft codes; the encoder and
+# quantisers frozen) runs in $dir/stage2 from stage 1's newest checkpoint, STAGE2_STEPS steps (default 3000) at
+# learning rate 1e-4 with 200 warm-up steps and no discriminator (disc_start beyond the run), and its best checkpoint
+# becomes best-model.safetensors. STAGE2_STEPS=0 stops after stage 1.
+#
 # Usage: scripts/train-sweettok.sh [start]   start or resume the run (left alone when it is running)
 #        scripts/train-sweettok.sh status    step, latest and best held-out PSNR/SSIM
 #        scripts/train-sweettok.sh stop      stop the run (the newest checkpoint stays valid)
@@ -17,7 +22,8 @@
 # WORD_VECTORS (GloVe vectors for the priors; default: scripts/fetch-word-vectors.sh's cache), STEPS (default: the
 # config's tessera.max_steps; to train longer, stop the run, raise it and start again), RUN (the run directory's name
 # under TESSERA_RUNS; default sweettok_compact_64_80q), PROXY (a VidTok-FSQ model file on the proxy's 4x8x8 grid with
-# 4,096 codes, written into the run's config copy as tessera.proxy at the first start; default: the bundled model).
+# 4,096 codes, written into the run's config copy as tessera.proxy at the first start; default: the bundled model),
+# STAGE2_STEPS (see above).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${TESSERA_RUNS:-/root/tessera-runs}"
@@ -31,7 +37,7 @@ cfg="$dir/$name.yaml"
 
 latest_step() {
   local f
-  f="$(ls "$dir"/checkpoints/step-*.safetensors 2>/dev/null | sort | tail -n 1 || true)"
+  f="$(ls "${1:-$dir}"/checkpoints/step-*.safetensors 2>/dev/null | sort | tail -n 1 || true)"
   [[ -n "$f" ]] || { echo 0; return; }
   f="${f##*/step-}"; f="${f%.safetensors}"; echo $((10#$f))
 }
@@ -60,22 +66,34 @@ ensure_priors() {
   "$bin/Tessera.Cli" codebook build --vectors "$vectors" --output-dir "$dir/priors"
 }
 
-# Keeps a hard link to the checkpoint with the best held-out PSNR (best.safetensors, best.txt) and converts it into a
-# model file (best-model.safetensors) whenever it changes.
+# Keeps a hard link to the checkpoint of RUN_DIR (default: stage 1's) with the best held-out PSNR (best.safetensors,
+# best.txt there) and converts it with CONFIG into the run's model file ($dir/best-model.safetensors) whenever it changes.
 keep_best() {
-  local line step psnr ckpt
-  [[ -f "$dir/eval_log.csv" ]] || return 0
-  line="$(awk -F, 'NR > 1 && $1 > 0 && $2 ~ /^[0-9.]+$/ { if (best == "" || $2 > best) { best = $2; s = $1 } } END { if (s != "") print s, best }' "$dir/eval_log.csv")"
+  local run="${1:-$dir}" config="${2:-$cfg}" line step psnr ckpt
+  [[ -f "$run/eval_log.csv" ]] || return 0
+  line="$(awk -F, 'NR > 1 && $1 > 0 && $2 ~ /^[0-9.]+$/ { if (best == "" || $2 > best) { best = $2; s = $1 } } END { if (s != "") print s, best }' "$run/eval_log.csv")"
   [[ -n "$line" ]] || return 0
   read -r step psnr <<<"$line"
-  ckpt="$(printf '%s/checkpoints/step-%08d.safetensors' "$dir" "$step")"
+  ckpt="$(printf '%s/checkpoints/step-%08d.safetensors' "$run" "$step")"
   [[ -f "$ckpt" ]] || return 0
-  if [[ ! -f "$dir/best.txt" ]] || [[ "$(cut -d' ' -f1 "$dir/best.txt")" != "$step" ]]; then
-    ln -f "$ckpt" "$dir/.best.tmp" && mv -f "$dir/.best.tmp" "$dir/best.safetensors"
-    (cd "$dir" && "$bin/Tessera.Cli" convert best.safetensors --config "$cfg" --ema -o best-model.safetensors) > /dev/null \
-      || echo "$(date -u +%FT%TZ) converting best.safetensors (step $step) into best-model.safetensors failed"
-    echo "$step $psnr" > "$dir/best.txt"
+  if [[ ! -f "$run/best.txt" ]] || [[ "$(cut -d' ' -f1 "$run/best.txt")" != "$step" ]]; then
+    ln -f "$ckpt" "$run/.best.tmp" && mv -f "$run/.best.tmp" "$run/best.safetensors"
+    (cd "$dir" && "$bin/Tessera.Cli" convert "$run/best.safetensors" --config "$config" --ema -o best-model.safetensors) > /dev/null \
+      || echo "$(date -u +%FT%TZ) converting $run/best.safetensors (step $step) into best-model.safetensors failed"
+    echo "$step $psnr" > "$run/best.txt"
   fi
+}
+
+# Stage 2's config: the run's stage-1 copy with the stage-2 keys first in its tessera: section (made once).
+stage2_config() {
+  local s2cfg="$dir/stage2.yaml" from
+  if [[ ! -f "$s2cfg" ]]; then
+    from="$(printf '%s/checkpoints/step-%08d.safetensors' "$dir" "$(latest_step)")"
+    sed -e 's/^    train_stage: 1/    train_stage: 2/' \
+      -e "s|^tessera:\$|tessera:\n    stage: 2\n    init_from: '$from'\n    learning_rate: 1e-4\n    warmup_steps: 200\n    disc_start: 100000000|" \
+      "$cfg" > "$s2cfg.tmp" && mv "$s2cfg.tmp" "$s2cfg"
+  fi
+  echo "$s2cfg"
 }
 
 drive() {
@@ -93,7 +111,22 @@ drive() {
       || echo "$(date -u +%FT%TZ) stage 1 exited with status $?"
   done
   keep_best
-  echo "$(date -u +%FT%TZ) $name: at step $(latest_step)"
+  echo "$(date -u +%FT%TZ) $name: stage 1 at step $(latest_step)"
+  local steps2="${STAGE2_STEPS:-3000}" s2cfg
+  (( steps2 > 0 && $(latest_step) >= total )) || return 0
+  # Stage 2 starts from stage 1's newest checkpoint, which nothing prunes once stage 1 is done.
+  s2cfg="$(stage2_config)"
+  kill "$keeper" 2>/dev/null || true
+  ( while sleep 300; do keep_best "$dir/stage2" "$s2cfg" || true; done ) &
+  keeper=$!
+  for ((tries = 0; tries < 5 && $(latest_step "$dir/stage2") < steps2; tries++)); do
+    echo "$(date -u +%FT%TZ) stage 2: $name from step $(latest_step "$dir/stage2") to $steps2"
+    "$bin/Tessera.Cli" train -c "$s2cfg" --max-steps "$steps2" --data "$data/bundled.csv" --split train -o "$dir/stage2" \
+      --eval-data "$data/clips.csv" --eval-split eval --threads 1 --resume \
+      || echo "$(date -u +%FT%TZ) stage 2 exited with status $?"
+  done
+  keep_best "$dir/stage2" "$s2cfg"
+  echo "$(date -u +%FT%TZ) $name: stage 2 at step $(latest_step "$dir/stage2")"
 }
 
 running() { [[ -f "$dir/run.pid" ]] && kill -0 "$(cat "$dir/run.pid")" 2>/dev/null; }
@@ -125,6 +158,11 @@ status() {
   last="$(tail -n 1 "$dir/eval_log.csv" 2>/dev/null || true)"
   [[ -f "$dir/best.txt" ]] && best="; best $(cat "$dir/best.txt")"
   echo "  checkpoint step $(latest_step); last eval (step,psnr,ssim) $last$best"
+  if [[ -d "$dir/stage2" ]]; then
+    best=""
+    [[ -f "$dir/stage2/best.txt" ]] && best="; best $(cat "$dir/stage2/best.txt")"
+    echo "  stage 2: checkpoint step $(latest_step "$dir/stage2"); last eval $(tail -n 1 "$dir/stage2/eval_log.csv" 2>/dev/null || true)$best"
+  fi
   [[ -f "$dir/train_log.csv" ]] && echo "  last logged step: $(tail -n 1 "$dir/train_log.csv")"
 }
 
