@@ -58,10 +58,13 @@ train() {
   touch "$out/done"
 }
 
-# A SweetTok config for one arm: the checkout's config with the arm's tessera: keys put first in that section.
+# A SweetTok config for one arm: the checkout's config with the arm's tessera: keys put first in that section (the
+# config's own lines for those keys removed; they appear nowhere else at that indentation).
 sweet_config() {
-  local name="$1" extra="$2"
-  sed "s|^tessera:\$|tessera:\n$extra|" "$root/configs/sweettok_compact_64_80q.yaml" \
+  local name="$1" extra="$2" keys
+  keys="$(printf '%b' "$extra" | sed -n 's/^    \([a-z_]*\):.*/\1/p' | paste -sd'|')"
+  sed -E "/^    ($keys):/d" "$root/configs/sweettok_compact_64_80q.yaml" \
+    | sed "s|^tessera:\$|tessera:\n$extra|" \
     | sed "s|^    eval_clips: .*|    eval_clips: $eval_clips|" > "$dir/$name.yaml"
   echo "$dir/$name.yaml"
 }
