@@ -196,6 +196,7 @@ public sealed class SweetTokTrainCommandTests : IDisposable
                 Assert.True(file["proxy.decoder." + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0), k);
             Assert.Contains(tuned, k => !original["decoder." + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0));
         }
+        Assert.Contains("model        sweettok_stage2:", CliRunner.Run("info", model2).Out);   // named after the config given to convert
         var reconstruct2 = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model2, "--size", "16", "--frames", "5", "-o", dir.File("rec2.safetensors"));
         Assert.True(reconstruct2.ExitCode == 0, reconstruct2.Error);
     }

@@ -39,8 +39,10 @@ internal static class SweetTokTrainedExport
         using var temporal = SweetTokTrainingObjective.LoadPrior(temporalPath, "temporal_prior", OfficialPriors.LoadTemporal);
         SweetTokTrainingObjective.CheckPrior(spatial, saved.SpatialPriorDim, "spatial_prior", saved.AdjectiveWords, saved.NounWords, spatialPath);
         SweetTokTrainingObjective.CheckPrior(temporal, saved.TemporalPriorDim, "temporal_prior", saved.AdverbWords, saved.VerbWords, temporalPath);
+        // The model takes the name of the config convert was given (a run's stage-2 copy is named after its stage).
         var config = saved with
         {
+            Name = request.ConfigFile is { } file ? Path.GetFileNameWithoutExtension(file) : saved.Name,
             AdjectiveWords = spatial.FirstWords.Count,
             NounWords = spatial.SecondWords.Count,
             AdverbWords = temporal.FirstWords.Count,
