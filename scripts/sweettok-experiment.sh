@@ -16,8 +16,13 @@
 # Environment: TESSERA_RUNS (default /root/tessera-runs), EXPERIMENT (run directory, default $TESSERA_RUNS/experiment),
 # TESSERA_EXPERIMENT_BIN (the CLI, published from this checkout when missing), TESSERA_DATA (default
 # $TESSERA_RUNS/data, prepared as scripts/train-bundled.sh does), WORD_VECTORS (default: scripts/fetch-word-vectors.sh),
-# JOBS (SweetTok arms run at once, default 1), EVAL_CLIPS (default 6). Arms already finished are not rerun.
+# JOBS (SweetTok arms run at once, default 1), EVAL_CLIPS (default 6), ARMS (SweetTok arms to run, space-separated,
+# default all three: lets a second process take an arm on another core). Arms already finished are not rerun; the
+# table is written once every arm has finished.
 set -euo pipefail
+# The whole script is one block, which bash reads completely before running it: an edit to this file cannot reach a
+# run under way.
+{
 root="$(cd "$(dirname "$0")/.." && pwd)"
 steps="${1:-2000}"
 [[ "$steps" =~ ^[0-9]+$ && "$steps" -ge 8 ]] || { echo "STEPS must be a whole number of at least 8, got '$steps'" >&2; exit 2; }
@@ -94,6 +99,7 @@ sweet() {
 
 pids=()
 run_arm() {
+  [[ -z "${ARMS:-}" || " $ARMS " == *" $2 "* ]] || return 0
   "$@" &
   pids+=($!)
   while (( $(jobs -rp | wc -l) >= jobs )); do wait -n || true; done
@@ -105,7 +111,10 @@ status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
 (( status == 0 )) || { echo "an arm failed; run the script again to finish it (finished arms are kept)" >&2; exit 1; }
 
-# The table.
+# The table, once every arm has finished.
+for arm in vidtok_fsq sweettok sweettok_no_curriculum sweettok_learned_book; do
+  [[ -f "$dir/$arm/done" ]] || { echo "$arm has not finished yet; the table is written when it has"; exit 0; }
+done
 read -r adjectives nouns < <(sed -n 's/.*adjective_noun.safetensors: \([0-9]*\) adjectives + \([0-9]*\) nouns.*/\1 \2/p' "$dir/priors.txt")
 read -r adverbs verbs < <(sed -n 's/.*adverb_verb.safetensors: \([0-9]*\) adverbs + \([0-9]*\) verbs.*/\1 \2/p' "$dir/priors.txt")
 row() {
@@ -131,3 +140,5 @@ sweet_bits=$(awk -v a="$adjectives" -v n="$nouns" -v d="$adverbs" -v v="$verbs" 
   row "SweetTok without the curriculum" 80 240 "$sweet_bits" sweettok_no_curriculum_stage1 sweettok_no_curriculum
   row "SweetTok with a plain learned codebook" 80 240 "$sweet_bits" sweettok_learned_book_stage0 sweettok_learned_book_stage1 sweettok_learned_book
 } | tee "$dir/results.md"
+exit 0
+}
