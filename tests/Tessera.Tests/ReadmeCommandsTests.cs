@@ -35,6 +35,7 @@ public sealed partial class ReadmeCommandsTests
             new(4, "tessera convert vidtok_fsq_causal_488_32768_v1_1.ckpt --preset vidtok_fsq_causal_488_32768_v1_1"),
         ["tessera eval data/clips.csv --split eval --size 256 --fps 8 -o runs/eval-small"] = new(3, FetchClips),
         ["tessera reconstruct data/clips/opencv_cup.mp4 --size 256 --fps 8"] = new(3, FetchClips),
+        ["tessera eval data/clips.csv --split eval -m sweettok --size 64 --fps 3 -o runs/eval-sweettok"] = new(3, FetchClips),
         ["tessera train -c configs/tessera_small_fsq_causal_488_4096.yaml --data data/clips.csv --split train --eval-data data/clips.csv --eval-split eval -o runs/small"] =
             new(3, FetchClips),
         ["tessera train -c configs/tessera_small_fsq_causal_488_4096.yaml --data data/clips.csv --split train --eval-data data/clips.csv --eval-split eval -o runs/small --resume"] =
