@@ -49,17 +49,15 @@ fi
 
 final_step() { ls "$1"/checkpoints/step-*.safetensors 2>/dev/null | sort | tail -n 1 | sed 's/.*step-0*\([0-9]*\)\.safetensors/\1/'; }
 
-# train ARM CONFIG STEPS [extra train args...]: trains (or resumes) one arm's run and records its minutes.
+# train ARM CONFIG STEPS [extra train args...]: trains (or resumes) one arm's run.
 train() {
   local arm="$1" cfg="$2" n="$3"; shift 3
-  local out="$dir/$arm" started
+  local out="$dir/$arm"
   [[ -f "$out/done" ]] && return 0
-  started=$(date +%s)
   echo "$(date -u +%FT%TZ) $arm: $n steps"
   (cd "$dir" && "$cli" train -c "$cfg" --max-steps "$n" --eval-every "$n" --data "$data/bundled.csv" --split train -o "$out" \
     --eval-data "$data/clips.csv" --eval-split eval --threads 1 --resume --quiet "$@") > "$out.log" 2>&1 \
     || { echo "$arm failed (log $out.log)" >&2; return 1; }
-  echo $(( $(date +%s) - started )) >> "$out/seconds"
   touch "$out/done"
 }
 
@@ -117,10 +115,16 @@ for arm in vidtok_fsq sweettok sweettok_no_curriculum sweettok_learned_book; do
 done
 read -r adjectives nouns < <(sed -n 's/.*adjective_noun.safetensors: \([0-9]*\) adjectives + \([0-9]*\) nouns.*/\1 \2/p' "$dir/priors.txt")
 read -r adverbs verbs < <(sed -n 's/.*adverb_verb.safetensors: \([0-9]*\) adverbs + \([0-9]*\) verbs.*/\1 \2/p' "$dir/priors.txt")
+# Training minutes of a run: its logged seconds per step times the steps each log row stands for (evaluation and
+# start-up left out; a run resumed after a crash counts its steps once).
+train_seconds() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "sec_per_step") c = i; next }
+           { s += $c * ($1 - prev); prev = $1 } END { printf "%.0f", s }' "$dir/$1/train_log.csv"
+}
 row() {
   local label="$1" tokens="$2" indices="$3" bits="$4"; shift 4
   local s=0 m psnr ssim last
-  for run in "$@"; do s=$(( s + $(paste -sd+ "$dir/$run/seconds" | bc) )); done
+  for run in "$@"; do s=$(( s + $(train_seconds "$run") )); done
   m=$(( (s + 30) / 60 ))
   last="$(tail -n 1 "$dir/${!#}/eval_log.csv")"
   IFS=, read -r _ psnr ssim <<< "$last"
@@ -133,7 +137,7 @@ sweet_bits=$(awk -v a="$adjectives" -v n="$nouns" -v d="$adverbs" -v v="$verbs" 
   echo "(curriculum arms) + stage 1 to $(( s0 + s1 )) + $s2 steps of stage 2; stage 1 distils the VidTok-FSQ arm's model."
   echo "held-out: data/clips.csv split eval, first $eval_clips clips, 17 frames of 64x64 at 3 fps, EMA weights at the last step."
   echo
-  echo "| arm | tokens / clip | indices / clip | bits / clip | minutes | PSNR dB | SSIM |"
+  echo "| arm | tokens / clip | indices / clip | bits / clip | training minutes | PSNR dB | SSIM |"
   echo "|---|---|---|---|---|---|---|"
   row "VidTok-FSQ (small, 4x8x8, 4096 codes)" 320 320 3840 vidtok_fsq
   row "SweetTok, curriculum (16 + 64 queries)" 80 240 "$sweet_bits" sweettok_stage0 sweettok_stage1 sweettok
