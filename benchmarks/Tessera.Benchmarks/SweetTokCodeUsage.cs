@@ -55,6 +55,16 @@ public static class SweetTokCodeUsage
             using var spatialBooks = model.SpatialQuantizer.Refine(spatialPrior.Graph);
             using var temporalBooks = model.TemporalQuantizer.Refine(temporalPrior.Graph);
 
+            // Where a constant shared by every query and clip would enter: the latents before pre-VQ, and pre-VQ's
+            // input-dependent part against its bias (z is their sum, L2-normalised).
+            using (no_grad())
+            {
+                var (latents, linear, bias) = model.SpatialPreVqParts(batch * 0.5);
+                static double Norm(Tensor x) => x.norm(1).mean().item<float>();
+                Console.WriteLine($"spatial    before pre-VQ: cos across clips {Cosines(latents).Clips:0.0000}, across queries {Cosines(latents).Queries:0.0000}, mean norm {Norm(latents):0.000}; " +
+                                  $"pre-VQ input part: mean norm {Norm(linear):0.0000}, cos across clips {Cosines(linear).Clips:0.0000}; bias norm {Norm(bias):0.0000}");
+            }
+
             var (zs, zt) = model.EncodeLatents(batch * 0.5);
             zs = zs.detach().requires_grad_(true);
             zt = zt.detach().requires_grad_(true);
@@ -84,6 +94,15 @@ public static class SweetTokCodeUsage
         {
             Directory.Delete(scratch, recursive: true);
         }
+    }
+
+    // Mean cosine between clips (same query) and between queries (same clip) of [B, C, 1, L] vectors.
+    private static (double Clips, double Queries) Cosines(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        var unit = nn.functional.normalize(z.squeeze(2).permute(0, 2, 1), dim: -1);   // [B, L, C]
+        var clips = z.shape[0] > 1 ? MeanOffDiagonal(unit.permute(1, 0, 2).bmm(unit.permute(1, 2, 0))) : double.NaN;
+        return (clips, MeanOffDiagonal(unit.bmm(unit.transpose(1, 2))));
     }
 
     private static double Tangent(Tensor grad, Tensor z)

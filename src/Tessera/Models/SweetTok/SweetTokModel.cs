@@ -97,6 +97,19 @@ internal sealed partial class SweetTokModel : TokenizerModel
         return (scope.MoveToOuter(spatial), scope.MoveToOuter(temporal));
     }
 
+    /// <summary>
+    /// Diagnostics (<c>Tessera.Benchmarks sweettok-codes</c>): the spatial latents before pre-VQ, [B, dim, 1, L_s], and
+    /// their pre-VQ projection split into its input-dependent part and its bias (both [B, dim, 1, L_s]).
+    /// </summary>
+    internal (Tensor Latents, Tensor Linear, Tensor Bias) SpatialPreVqParts(Tensor video)
+    {
+        using var scope = NewDisposeScope();
+        using var latents = encoder.forward(video, latent_spatial_tokens, latent_temporal_tokens);
+        var bias = pre_vq_conv_.forward(zeros_like(latents.Spatial));
+        var linear = pre_vq_conv_.forward(latents.Spatial) - bias;
+        return (scope.MoveToOuter(latents.Spatial.alias()), scope.MoveToOuter(linear), scope.MoveToOuter(bias));
+    }
+
     /// <summary>Spatial pre-training (T = 1): single frames [B, 3, 1, H, W] → the spatial quantiser input [B, dim, 1, L_s].</summary>
     public Tensor EncodeSpatialLatents(Tensor image)
     {
