@@ -74,11 +74,11 @@ internal static class ReconstructCommand
                 tally.Add(code);
                 parts.Add(tokenizer.Decode(code));
             }
-            decoded = parts.Count == 1 ? parts[0] : cat(parts, 2);
+            decoded = parts.Count == 1 ? parts[0].alias() : cat(parts, 2);
         }
         finally
         {
-            foreach (var p in parts.Where(p => parts.Count > 1)) p.Dispose();
+            foreach (var p in parts) p.Dispose();
         }
         using var decodedOwner = decoded;
         using var y = tokenizer.Card.Range.ToSigned(decoded);   // metrics and video files work in [-1, 1]

@@ -167,8 +167,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
     private Quantized Quantize(Tensor clips, Generator? dropout)
     {
         using var scope = NewDisposeScope();
-        using var spatialBooks = learned is not null ? model.SpatialQuantizer.FromRows(learned.Adjective, learned.Noun)
-            : dropout is null ? model.SpatialQuantizer.Refine(spatialPrior.Graph) : model.SpatialQuantizer.RefineForTraining(spatialPrior.Graph, dropout);
+        using var spatialBooks = Books(model.SpatialQuantizer, spatialPrior.Graph, learned?.Adjective, learned?.Noun, dropout);
         Quantized result;
         if (spatialOnly)
         {
@@ -177,8 +176,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         }
         else
         {
-            using var temporalBooks = learned is not null ? model.TemporalQuantizer.FromRows(learned.Adverb, learned.Verb)
-                : dropout is null ? model.TemporalQuantizer.Refine(temporalPrior.Graph) : model.TemporalQuantizer.RefineForTraining(temporalPrior.Graph, dropout);
+            using var temporalBooks = Books(model.TemporalQuantizer, temporalPrior.Graph, learned?.Adverb, learned?.Verb, dropout);
             var (zs, zt) = model.EncodeLatents(clips * 0.5);
             using var s = model.SpatialQuantizer.forward(zs, spatialBooks);
             using var t = model.TemporalQuantizer.forward(zt, temporalBooks);
@@ -188,6 +186,11 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         scope.MoveToOuter(result.Logits, result.QuantizerLoss, result.CommitmentLoss, result.CodebookLoss);
         return result;
     }
+
+    // One branch's codebooks: the ablation's learned rows, else the prior refined by the GCN (with dropout in training).
+    private static MlcCodebooks Books(MlcQuantizer quantizer, WordGraph prior, Tensor? first, Tensor? second, Generator? dropout) =>
+        first is not null && second is not null ? quantizer.FromRows(first, second)
+        : dropout is null ? quantizer.Refine(prior) : quantizer.RefineForTraining(prior, dropout);
 
     // The trained parameters: the model's, and the learned codebooks of the ablation (named learned_codebook.*).
     private IEnumerable<(string Name, Parameter Param)> Trained() =>
