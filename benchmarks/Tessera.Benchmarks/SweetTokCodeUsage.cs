@@ -49,7 +49,7 @@ public static class SweetTokCodeUsage
             var model = (SweetTokModel)objective.Model;
             using var spatialPrior = OfficialPriors.LoadSpatial(family.SpatialPrior!);
             using var temporalPrior = OfficialPriors.LoadTemporal(family.TemporalPrior!);
-            using var proxy = VidTokFsqProxy.Load(family.ProxyPath);
+            using var proxy = ISweetTokProxy.Load(family.ProxyPath, (SweetTokConfig)config.Model);
             using var scope = NewDisposeScope();
             model.eval();
             using var spatialBooks = model.SpatialQuantizer.Refine(spatialPrior.Graph);
@@ -63,6 +63,19 @@ public static class SweetTokCodeUsage
                 static double Norm(Tensor x) => x.norm(1).mean().item<float>();
                 Console.WriteLine($"spatial    before pre-VQ: cos across clips {Cosines(latents).Clips:0.0000}, across queries {Cosines(latents).Queries:0.0000}, mean norm {Norm(latents):0.000}; " +
                                   $"pre-VQ input part: mean norm {Norm(linear):0.0000}, cos across clips {Cosines(linear).Clips:0.0000}; bias norm {Norm(bias):0.0000}");
+            }
+
+            // Stage by stage along the spatial query path: where rows of different clips (and of different positions or
+            // queries within a clip) become one vector, and how large the shared part is against what varies.
+            using (no_grad())
+            {
+                foreach (var (name, rows) in model.SpatialTrace(batch * 0.5))
+                {
+                    var (acrossClips, within) = Cosines(rows.permute(0, 2, 1).unsqueeze(2));
+                    var shared = rows.mean([0, 1]).norm().item<float>();
+                    var varying = (rows - rows.mean([0, 1])).norm(2).mean().item<float>();
+                    Console.WriteLine($"trace      {name,-44} cos across clips {acrossClips:0.0000}, within a clip {within:0.0000}; shared part norm {shared:0.000}, varying part mean norm {varying:0.000}");
+                }
             }
 
             var (zs, zt) = model.EncodeLatents(batch * 0.5);

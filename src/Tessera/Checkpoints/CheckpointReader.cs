@@ -23,6 +23,9 @@ internal static class CheckpointReader
         return ReadOther(path);
     }
 
+    /// <summary>Whether <paramref name="path"/> is a safetensors file (by its header, not its extension).</summary>
+    public static bool IsSafeTensors(string path) => Kind(path) == 1;
+
     // 1: safetensors, 2: zip (npz or torch), 3: legacy pickle, 0: other.
     private static byte Kind(string path)
     {

@@ -201,6 +201,61 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         Assert.True(reconstruct2.ExitCode == 0, reconstruct2.Error);
     }
 
+    // The official proxy: an OmniTokenizer checkpoint at the config's pix_*/proxy_* sizes. Its decoding half becomes the
+    // model file's own pixel path (pixel_* weights, the official stage-2 layout), fine-tuned after stage 2.
+    [Fact]
+    public void OmniTokenizerProxy_TrainsBothStages_AndConvertsWithThePixelPathInside()
+    {
+        var omni = Tessera.Tests.Models.SweetTok.OmniTokenizerProxyTests.SaveCheckpoint(dir.File("omni.safetensors"),
+            Tessera.Tests.Models.SweetTok.SweetTokContractTests.Tiny, seed: 11);
+        var omniConfig = dir.File("sweettok_omni.yaml");
+        File.WriteAllText(omniConfig, File.ReadAllText(config)
+            .Replace("codebook_size: 4096", "codebook_size: 16")
+            .Replace($"proxy: '{dir.File("proxy.safetensors")}'", $"proxy: '{omni}'")
+            .Replace("tessera:\n", "tessera:\n    proxy_code_dim: 4\n    pix_block: \"t\"\n    pix_temporal_depth: 1\n    pix_dim: 32\n    pix_heads: 2\n    pix_dim_head: 16\n    proxy_enc_block: \"t\"\n    proxy_temporal_depth: 1\n"));
+        var run = dir.File("omni-run");
+        var train = CliRunner.Run("train", "-c", omniConfig, "--data", videos, "-o", run, "--max-steps", "2");
+        Assert.True(train.ExitCode == 0, train.Error);
+        var checkpoint = new CheckpointStore(run).List()[^1].Path;
+        Assert.StartsWith("OmniTokenizer 'omni.safetensors'", Tessera.Checkpoints.SafeTensorsFile.ReadHeader(checkpoint).Metadata["sweettok_proxy"]);
+        var model = dir.File("omni-model.safetensors");
+        var convert = CliRunner.Run("convert", checkpoint, "--config", omniConfig, "-o", model);
+        Assert.True(convert.ExitCode == 0, convert.Error);
+        using (var file = Tessera.Checkpoints.SafeTensorsFile.Load(model))
+        using (var original = Tessera.Checkpoints.SafeTensorsFile.Load(omni))
+        {
+            Assert.DoesNotContain(file.Keys, k => k.StartsWith("proxy.", StringComparison.Ordinal));
+            foreach (var k in original.Keys.Where(k => k.StartsWith("decoder.", StringComparison.Ordinal)))
+                Assert.True(file["pixel_" + k].allclose(original[k], 0, 0), k);
+            Assert.True(file["pixel_codebook.embeddings"].allclose(original["codebook.embeddings"], 0, 0));
+        }
+
+        var stage2Config = dir.File("sweettok_omni_stage2.yaml");
+        File.WriteAllText(stage2Config, File.ReadAllText(omniConfig).Replace("train_stage: 1", "train_stage: 2").Replace("init_weight: ''", $"init_weight: '{checkpoint}'"));
+        var run2 = dir.File("omni-run2");
+        var train2 = CliRunner.Run("train", "-c", stage2Config, "--data", videos, "-o", run2, "--max-steps", "2");
+        Assert.True(train2.ExitCode == 0, train2.Error);
+        var checkpoint2 = new CheckpointStore(run2).List()[^1].Path;
+        var model2 = dir.File("omni-model2.safetensors");
+        var convert2 = CliRunner.Run("convert", checkpoint2, "--config", stage2Config, "-o", model2);
+        Assert.True(convert2.ExitCode == 0, convert2.Error);
+        using (var file = Tessera.Checkpoints.SafeTensorsFile.Load(model2))
+        using (var ckpt = Tessera.Checkpoints.SafeTensorsFile.Load(checkpoint2))
+        using (var original = Tessera.Checkpoints.SafeTensorsFile.Load(omni))
+        {
+            var tuned = ckpt.Keys.Where(k => k.StartsWith("proxy_decoder.decoder.", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(tuned);
+            foreach (var k in tuned)
+                Assert.True(file["pixel_" + k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0), k);
+            Assert.Contains(tuned, k => !original[k["proxy_decoder.".Length..]].allclose(ckpt[k], 0, 0));
+            Assert.True(file["pixel_post_vq_conv.1.weight"].allclose(ckpt["proxy_decoder.post_vq_conv.1.weight"], 0, 0));
+        }
+        // The model file alone reconstructs: the proxy checkpoint is not needed any more.
+        File.Move(omni, omni + ".moved");
+        var reconstruct = CliRunner.Run("reconstruct", Path.Combine(videos, "a.mp4"), "-m", model2, "--size", "16", "--frames", "5", "-o", dir.File("omni-rec.safetensors"));
+        Assert.True(reconstruct.ExitCode == 0, reconstruct.Error);
+    }
+
     [Fact]
     public void Convert_TrainingCheckpointWithoutItsConfig_FailsWithOneLine()
     {

@@ -28,4 +28,14 @@ internal interface ISweetTokProxy : IDisposable
 
     /// <summary>Code ids [B, T', h, w] → clips [B, 3, <paramref name="frames"/>, H, W] in [-1, 1] (clamped).</summary>
     Tensor Decode(Tensor ids, int frames);
+
+    /// <summary>
+    /// The proxy at <paramref name="path"/>: an OmniTokenizer checkpoint (the official proxy, built at
+    /// <paramref name="config"/>'s proxy sizes) or a Tessera VidTok-FSQ model file.
+    /// </summary>
+    static ISweetTokProxy Load(string path, SweetTokConfig config)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"proxy '{path}' does not exist");
+        return OmniTokenizerProxy.IsCheckpoint(path) ? OmniTokenizerProxy.Load(path, config) : VidTokFsqProxy.Load(path);
+    }
 }

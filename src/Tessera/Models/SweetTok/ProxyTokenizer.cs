@@ -39,10 +39,21 @@ internal sealed class ProxyTokenizer : nn.Module
         return scope.MoveToOuter(distances.argmin(1).view(b, t, h, w));
     }
 
+    public ProxyCodebook Codebook => codebook;
+    public ChannelLinear PostVqConv => post_vq_conv;
+    public PixelDecoder Decoder => decoder;
+
     /// <summary>Code ids [B, T', h, w] → video [B, 3, T, H, W], unclamped.</summary>
     public Tensor Decode(Tensor codes)
     {
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(decoder.forward(post_vq_conv.forward(codebook.Lookup(codes))));
+        return scope.MoveToOuter(DecodeVectors(codebook.Lookup(codes)));
+    }
+
+    /// <summary>Code vectors [B, code dim, T', h, w] (looked up or soft) → video [B, 3, T, H, W], unclamped.</summary>
+    public Tensor DecodeVectors(Tensor vectors)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(decoder.forward(post_vq_conv.forward(vectors)));
     }
 }

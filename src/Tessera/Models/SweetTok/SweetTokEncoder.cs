@@ -104,13 +104,41 @@ internal sealed class SweetTokEncoder : nn.Module
     // Every latent frame through the spatial transformer, each layer's output averaged over time, cross-attended by the queries.
     private Tensor SpatialBranch(Tensor tokens, Tensor spatialQueries)
     {
-        long b = tokens.shape[0], t = tokens.shape[1], h = tokens.shape[2], w = tokens.shape[3], d = tokens.shape[4];
-        var spatialLayers = enc_spatial_transformer.ForwardInter(tokens.reshape(b * t, h * w, d),
-            new TransformerCall(new VideoShape(b, t, h, w), IsSpatial: true));
-        var pooled = spatialLayers.Select(s => s.reshape(b, t, h * w, d).mean([1])).ToArray();
-        var spatial = spatialQueries.unsqueeze(0).expand(b, -1, -1) + spatial_latent_tokens_positional_embedding;
+        var pooled = SpatialContexts(tokens);
+        var spatial = spatialQueries.unsqueeze(0).expand(tokens.shape[0], -1, -1) + spatial_latent_tokens_positional_embedding;
         spatial = enc_latent_spatial_transformer.forward(spatial, new TransformerCall(IsSpatial: true, Contexts: pooled));
         return Project(ln_post_spatial, conv_out, spatial);
+    }
+
+    // The spatial transformer's layers over every latent frame, each averaged over time: what the spatial queries read.
+    private Tensor[] SpatialContexts(Tensor tokens)
+    {
+        long b = tokens.shape[0], t = tokens.shape[1], h = tokens.shape[2], w = tokens.shape[3], d = tokens.shape[4];
+        var spatialLayers = enc_spatial_transformer.ForwardInter(tokens.reshape(b * t, h * w, d), new TransformerCall(new VideoShape(b, t, h, w), IsSpatial: true));
+        return spatialLayers.Select(s => s.reshape(b, t, h * w, d).mean([1])).ToArray();
+    }
+
+    /// <summary>
+    /// A diagnostic of the spatial query path (<c>sweettok-codes</c>): each named stage as [B, N, dim] rows — the
+    /// time-averaged spatial transformer layers the queries read, the query stream after every latent layer, and
+    /// after <c>ln_post</c> and <c>conv_out</c>.
+    /// </summary>
+    internal IReadOnlyList<(string Name, Tensor Rows)> SpatialTrace(Tensor video, Tensor spatialQueries)
+    {
+        using var scope = NewDisposeScope();
+        var tokens = PatchTokens(video);
+        long b = tokens.shape[0], t = tokens.shape[1], h = tokens.shape[2], w = tokens.shape[3], d = tokens.shape[4];
+        var trace = new List<(string, Tensor)> { ("patch tokens, time-averaged", tokens.reshape(b, t, h * w, d).mean([1])) };
+        var pooled = SpatialContexts(tokens);
+        trace.AddRange(pooled.Select((p, i) => ($"context {i} (spatial transformer {(i < pooled.Length - 1 ? $"layer {i}" : "norm_out")})", p)));
+        var spatial = spatialQueries.unsqueeze(0).expand(b, -1, -1) + spatial_latent_tokens_positional_embedding;
+        trace.Add(("queries + positions", spatial));
+        var latent = enc_latent_spatial_transformer.ForwardInter(spatial, new TransformerCall(IsSpatial: true, Contexts: pooled));
+        trace.AddRange(latent.Select((q, i) => ($"query stream {(i < latent.Length - 1 ? $"after latent layer {i} ({enc_latent_spatial_transformer.Spec.Block[i]})" : "norm_out")}", q)));
+        trace.Add(("ln_post", ln_post_spatial.forward(latent[^1])));
+        trace.Add(("conv_out", Project(ln_post_spatial, conv_out, latent[^1]).squeeze(2).permute(0, 2, 1)));
+        foreach (var (_, rows) in trace) scope.MoveToOuter(rows);
+        return trace;
     }
 
     // Frame differences per grid position; each temporal query is a length-1 sequence attending to its own position.

@@ -110,6 +110,9 @@ internal sealed partial class SweetTokModel : TokenizerModel
         return (scope.MoveToOuter(latents.Spatial.alias()), scope.MoveToOuter(linear), scope.MoveToOuter(bias));
     }
 
+    /// <summary>The spatial query path stage by stage (diagnostic; <see cref="SweetTokEncoder.SpatialTrace"/>).</summary>
+    internal IReadOnlyList<(string Name, Tensor Rows)> SpatialTrace(Tensor video) => encoder.SpatialTrace(video, latent_spatial_tokens);
+
     /// <summary>Spatial pre-training (T = 1): single frames [B, 3, 1, H, W] → the spatial quantiser input [B, dim, 1, L_s].</summary>
     public Tensor EncodeSpatialLatents(Tensor image)
     {

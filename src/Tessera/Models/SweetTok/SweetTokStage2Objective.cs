@@ -62,7 +62,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         SweetTokTrainingObjective.CheckPrior(temporalPrior, c.TemporalPriorDim, "temporal_prior", c.AdverbWords, c.VerbWords, options.TemporalPrior!);
 
         context.Report($"proxy: {options.ProxyPath}");
-        proxy = VidTokFsqProxy.Load(options.ProxyPath);
+        proxy = ISweetTokProxy.Load(options.ProxyPath, c);
         model = new SweetTokModel(c);
         SweetTokTrainingObjective.Initialise(model, config.Seed);
         SweetTokTrainingObjective.CheckGrid(proxy, c);

@@ -49,31 +49,36 @@ internal static class SweetTokTrainedExport
             VerbWords = temporal.SecondWords.Count,
         };
 
-        using var model = new SweetTokModel(config);
-        StateDictLoader.LoadInto(model, sd, checkpoint, skipPrefixes: TrainingStatePrefixes);
-        var proxy = VidTokFsqProxy.Load(proxyPath);
+        var proxy = ISweetTokProxy.Load(proxyPath, config);
+        // An OmniTokenizer proxy becomes the model's own pixel path (pixel_* weights, the official stage-2 layout); a
+        // VidTok-FSQ proxy is attached and stored beside the model (proxy.*).
+        var omni = proxy as OmniTokenizerProxy;
+        if (omni is not null) config = config with { FinetuneDecoder = true };
+        var model = new SweetTokModel(config);
         try
         {
             SweetTokTrainingObjective.CheckGrid(proxy, config);
             if (stage == "2") StateDictLoader.LoadInto(proxy.PixelDecoder, sd, checkpoint, prefix: "proxy_decoder.");
-            if (request.UseEma)
-            {
-                // The EMA names are the trained parameters' names without dots: stage 1 the model's own, stage 2
-                // "model." and "proxy_decoder." ones (frozen parameters have no EMA copy and keep their values).
-                var modelPrefix = stage == "2" ? "model_ema.model" : "model_ema.";
-                CopyEma(model, sd, modelPrefix);
-                if (stage == "2") CopyEma(proxy.PixelDecoder, sd, "model_ema.proxy_decoder");
-            }
+            // The EMA names are the trained parameters' names without dots: stage 1 the model's own, stage 2
+            // "model." and "proxy_decoder." ones (frozen parameters have no EMA copy and keep their values).
+            if (request.UseEma && stage == "2") CopyEma(proxy.PixelDecoder, sd, "model_ema.proxy_decoder");
+            if (omni is not null)
+                foreach (var (name, value) in omni.PixelPathTensors()) sd.Add(name, value.detach().clone());
+            StateDictLoader.LoadInto(model, sd, checkpoint, skipPrefixes: TrainingStatePrefixes);
+            if (request.UseEma) CopyEma(model, sd, stage == "2" ? "model_ema.model" : "model_ema.");
             model.eval();
             request.Progress?.Invoke("refining the language codebooks (GCN over the priors)");
             model.RefineCodebooks(spatial.Graph, temporal.Graph);
-            model.AttachProxy(proxy, soft: stage == "2");
+            if (omni is null) model.AttachProxy(proxy, soft: stage == "2");
         }
         catch
         {
             if (model.PixelProxy is null) proxy.Dispose();
+            model.Dispose();
             throw;
         }
+        using var owned = model;
+        using var unattached = omni;
 
         var words = new SweetTokVocabulary(spatial.FirstWords, spatial.SecondWords, temporal.FirstWords, temporal.SecondWords);
         SweetTokWeights.Save(request.Output, model, words, new Dictionary<string, string>
@@ -88,7 +93,7 @@ internal static class SweetTokTrainedExport
             ["spatial_prior"] = Path.GetFileName(spatialPath),
             ["temporal_prior"] = Path.GetFileName(temporalPath),
         });
-        return new ConversionResult(config, model.parameters().Sum(p => p.numel()) + proxy.PixelDecoder.parameters().Sum(p => p.numel()));
+        return new ConversionResult(config, model.parameters().Sum(p => p.numel()) + (omni is null ? proxy.PixelDecoder.parameters().Sum(p => p.numel()) : 0));
     }
 
     private static void CopyEma(nn.Module module, StateDict sd, string prefix)

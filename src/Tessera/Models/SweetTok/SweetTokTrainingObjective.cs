@@ -58,7 +58,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         CheckPrior(temporalPrior, modelConfig.TemporalPriorDim, "temporal_prior", modelConfig.AdverbWords, modelConfig.VerbWords, options.TemporalPrior!);
 
         context.Report($"proxy: {options.ProxyPath}");
-        proxy = VidTokFsqProxy.Load(options.ProxyPath);
+        proxy = ISweetTokProxy.Load(options.ProxyPath, modelConfig);
         model = new SweetTokModel(modelConfig);
         Initialise(model, config.Seed);
         CheckGrid(proxy, modelConfig, frames);
