@@ -5,9 +5,10 @@
 # from their newest checkpoint, so running this script again after a reboot or in a new sitting continues each run.
 # Every run is one process: single-threaded, `nice -n 10`, detached (setsid + nohup), so it survives the shell.
 #
-# Usage: scripts/train-bundled.sh [start] [fsq|kl ...]   start or resume the runs (default: both); running ones are left alone
+# Usage: scripts/train-bundled.sh [start] [fsq|kl|small ...]   start or resume the runs (default: fsq and kl); running ones are left alone
 #        scripts/train-bundled.sh status                  stage, step and latest held-out PSNR/SSIM of each run
-#        scripts/train-bundled.sh stop [fsq|kl ...]       stop the runs (the newest checkpoint stays valid)
+#        scripts/train-bundled.sh stop [fsq|kl|small ...] stop the runs (the newest checkpoint stays valid)
+# small: further cycles of the current default, tessera_small_fsq_causal_488_4096, warm-started from its bundled file.
 # Environment: TESSERA_RUNS (default /root/tessera-runs), TESSERA_BIN (default /root/tessera-bin; published from this
 # checkout with `dotnet publish -c Release` when missing; never republished under a running run), TESSERA_DATA
 # (default $TESSERA_RUNS/data), TESSERA_NICE (the runs' niceness, default 10; 19 lets a test run or build take the cores), STAGE1_STEPS (default: the config's tessera.max_steps), STAGE2_STEPS (1000),
@@ -28,6 +29,7 @@ stage2_lr="${STAGE2_LR:-1e-4}"
 declare -A configs=(
   [fsq]=tessera_base_fsq_causal_488_4096
   [kl]=tessera_base_kl_causal_488_4chn
+  [small]=tessera_small_fsq_causal_488_4096
 )
 
 # Newest checkpoint step of a stage directory (0 when none).
@@ -191,13 +193,13 @@ main() {
   case "${1:-}" in start|status|stop|_drive) cmd="$1"; shift ;; esac
   names=("$@")
   [[ ${#names[@]} -gt 0 ]] || names=(fsq kl)
-  for n in "${names[@]}"; do [[ -n "${configs[$n]:-}" ]] || { echo "unknown run '$n' (fsq, kl)" >&2; exit 2; }; done
+  for n in "${names[@]}"; do [[ -n "${configs[$n]:-}" ]] || { echo "unknown run '$n' (fsq, kl, small)" >&2; exit 2; }; done
   case "$cmd" in
     start) start "${names[@]}" ;;
     status) status ;;
     stop) stop "${names[@]}" ;;
     _drive) drive "${names[0]}" ;;
-    *) echo "usage: $0 [start|status|stop] [fsq|kl ...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [start|status|stop] [fsq|kl|small ...]" >&2; exit 2 ;;
   esac
 }
 

@@ -12,14 +12,14 @@ public sealed class TrainConfigYamlTests
         Assert.Equal(16, Assert.IsType<Tessera.Models.VidTok.VidTokConfig>(c.Model).Ch);
         Assert.Equal(2e-4, c.LearningRate);
         Assert.Equal(0.999, c.EmaDecay);
-        Assert.Equal((17, 3.0, 64), (c.Clip.Frames, c.Clip.Fps, c.Clip.Size));
+        Assert.Equal((17, 8.0, 64), (c.Clip.Frames, c.Clip.Fps, c.Clip.Size));
         Assert.Equal(8001, c.Loss.DiscStart);
         Assert.Equal(0.005, c.Loss.LecamLossWeight);
         Assert.True(c.Loss.LearnLogvar && c.Loss.GenLossCrossEntropy);
         Assert.Equal(DiscriminatorType.TwoD, c.Loss.DiscType);
         Assert.Equal((0.1, 2000, 3.0, 0.25), (c.FsqAux.EntropyLossWeight, c.FsqAux.AnnealingSteps, c.FsqAux.AnnealingFactor, c.FsqAux.CommitmentLossWeight));
-        Assert.Equal(20000, c.MaxSteps);
-        Assert.Equal(100, c.CheckpointEvery);
+        Assert.Equal(1300, c.MaxSteps);
+        Assert.Equal(50, c.CheckpointEvery);
     }
 
     private static string Yaml(string extra) => """
