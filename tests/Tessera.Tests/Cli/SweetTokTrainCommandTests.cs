@@ -92,6 +92,22 @@ public sealed class SweetTokTrainCommandTests : IDisposable
     }
 
 
+    // Stage 2 for two steps from a stage-1 checkpoint (the stage-1 config with train_stage 2 and init_weight), then
+    // convert: the stage-2 checkpoint and the model file, named after the stage-2 config.
+    private (string Checkpoint, string Model) Stage2AndConvert(string stage1Config, string stage1Checkpoint, string name)
+    {
+        var stage2Config = dir.File(name + ".yaml");
+        File.WriteAllText(stage2Config, File.ReadAllText(stage1Config).Replace("train_stage: 1", "train_stage: 2").Replace("init_weight: ''", $"init_weight: '{stage1Checkpoint}'"));
+        var run = dir.File(name + "-run");
+        var train = CliRunner.Run("train", "-c", stage2Config, "--data", videos, "-o", run, "--max-steps", "2");
+        Assert.True(train.ExitCode == 0, train.Error);
+        var checkpoint = new CheckpointStore(run).List()[^1].Path;
+        var model = dir.File(name + ".safetensors");
+        var convert = CliRunner.Run("convert", checkpoint, "--config", stage2Config, "-o", model);
+        Assert.True(convert.ExitCode == 0, convert.Error);
+        return (checkpoint, model);
+    }
+
     [Fact]
     public void Config_ReadsTheOfficialSectionsAndTheTesseraSection()
     {
@@ -176,15 +192,7 @@ public sealed class SweetTokTrainCommandTests : IDisposable
         Assert.True(reconstructHalf.ExitCode == 0, reconstructHalf.Error);
 
         // Stage 2 from that checkpoint: its model file decodes soft codes through the decoder the run fine-tuned.
-        var stage2Config = dir.File("sweettok_stage2.yaml");
-        File.WriteAllText(stage2Config, File.ReadAllText(config).Replace("train_stage: 1", "train_stage: 2").Replace("init_weight: ''", $"init_weight: '{checkpoint}'"));
-        var run2 = dir.File("run2");
-        var train2 = CliRunner.Run("train", "-c", stage2Config, "--data", videos, "-o", run2, "--max-steps", "2");
-        Assert.True(train2.ExitCode == 0, train2.Error);
-        var checkpoint2 = new CheckpointStore(run2).List()[^1].Path;
-        var model2 = dir.File("trained2.safetensors");
-        var convert2 = CliRunner.Run("convert", checkpoint2, "--config", stage2Config, "-o", model2);
-        Assert.True(convert2.ExitCode == 0, convert2.Error);
+        var (checkpoint2, model2) = Stage2AndConvert(config, checkpoint, "sweettok_stage2");
         using (var file = Tessera.Checkpoints.SafeTensorsFile.Load(model2))
         using (var ckpt = Tessera.Checkpoints.SafeTensorsFile.Load(checkpoint2))
         using (var original = Tessera.Checkpoints.SafeTensorsFile.Load(proxyFile))
@@ -230,15 +238,7 @@ public sealed class SweetTokTrainCommandTests : IDisposable
             Assert.True(file["pixel_codebook.embeddings"].allclose(original["codebook.embeddings"], 0, 0));
         }
 
-        var stage2Config = dir.File("sweettok_omni_stage2.yaml");
-        File.WriteAllText(stage2Config, File.ReadAllText(omniConfig).Replace("train_stage: 1", "train_stage: 2").Replace("init_weight: ''", $"init_weight: '{checkpoint}'"));
-        var run2 = dir.File("omni-run2");
-        var train2 = CliRunner.Run("train", "-c", stage2Config, "--data", videos, "-o", run2, "--max-steps", "2");
-        Assert.True(train2.ExitCode == 0, train2.Error);
-        var checkpoint2 = new CheckpointStore(run2).List()[^1].Path;
-        var model2 = dir.File("omni-model2.safetensors");
-        var convert2 = CliRunner.Run("convert", checkpoint2, "--config", stage2Config, "-o", model2);
-        Assert.True(convert2.ExitCode == 0, convert2.Error);
+        var (checkpoint2, model2) = Stage2AndConvert(omniConfig, checkpoint, "sweettok_omni_stage2");
         using (var file = Tessera.Checkpoints.SafeTensorsFile.Load(model2))
         using (var ckpt = Tessera.Checkpoints.SafeTensorsFile.Load(checkpoint2))
         using (var original = Tessera.Checkpoints.SafeTensorsFile.Load(omni))
