@@ -36,6 +36,6 @@ internal interface ISweetTokProxy : IDisposable
     static ISweetTokProxy Load(string path, SweetTokConfig config)
     {
         if (!File.Exists(path)) throw new ConfigException($"proxy '{path}' does not exist");
-        return OmniTokenizerProxy.IsCheckpoint(path) ? OmniTokenizerProxy.Load(path, config) : VidTokFsqProxy.Load(path);
+        return OmniTokenizerProxy.TryLoad(path, config) ?? (ISweetTokProxy)VidTokFsqProxy.Load(path);
     }
 }

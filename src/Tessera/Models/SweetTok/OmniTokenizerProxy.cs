@@ -35,14 +35,27 @@ internal sealed class OmniTokenizerProxy : ISweetTokProxy
     public static bool IsCheckpoint(string path)
     {
         if (!File.Exists(path)) return false;
-        var keys = CheckpointReader.IsSafeTensors(path) ? SafeTensorsFile.ReadHeader(path).Tensors.Select(e => e.Name).ToHashSet(StringComparer.Ordinal) : ReadKeys(path);
-        return keys.Contains("codebook.embeddings") && keys.Any(k => k.StartsWith("encoder.", StringComparison.Ordinal));
+        if (CheckpointReader.IsSafeTensors(path)) return IsOmni(SafeTensorsFile.ReadHeader(path).Tensors.Select(e => e.Name).ToList());
+        using var sd = CheckpointReader.Read(path);
+        return IsOmni(sd.Keys.ToList());
     }
 
-    /// <summary>Loads the checkpoint at <paramref name="path"/> into an OmniTokenizer of <paramref name="config"/>'s proxy sizes.</summary>
-    public static OmniTokenizerProxy Load(string path, SweetTokConfig config)
+    /// <summary>
+    /// The OmniTokenizer at <paramref name="path"/> at <paramref name="config"/>'s proxy sizes, or null when the file is
+    /// something else (a VidTok model). A pickled checkpoint is read once (a safetensors file's header decides first).
+    /// </summary>
+    public static OmniTokenizerProxy? TryLoad(string path, SweetTokConfig config)
     {
+        if (CheckpointReader.IsSafeTensors(path) && !IsCheckpoint(path)) return null;
         using var source = CheckpointReader.Read(path);
+        return IsOmni(source.Keys.ToList()) ? Load(source, path, config) : null;
+    }
+
+    private static bool IsOmni(IReadOnlyCollection<string> keys) =>
+        keys.Contains("codebook.embeddings") && keys.Any(k => k.StartsWith("encoder.", StringComparison.Ordinal));
+
+    private static OmniTokenizerProxy Load(StateDict source, string path, SweetTokConfig config)
+    {
         var tokenizer = new ProxyTokenizer(config);
         try
         {
@@ -103,12 +116,6 @@ internal sealed class OmniTokenizerProxy : ISweetTokProxy
     {
         if (wanted > y.shape[2]) throw new ArgumentException($"the OmniTokenizer proxy decodes {frames} frames, {wanted} asked for");
         return y[.., .., (int)(y.shape[2] - wanted)..];
-    }
-
-    private static HashSet<string> ReadKeys(string path)
-    {
-        using var sd = CheckpointReader.Read(path);
-        return sd.Keys.ToHashSet(StringComparer.Ordinal);
     }
 
     // The trainable decoding half, registered under the proxy's own names (post_vq_conv.*, decoder.*).
