@@ -14,10 +14,6 @@ internal sealed class OmniTokenizerProxy : ISweetTokProxy
     // What the proxy keeps of the checkpoint; the rest (discriminators, the perceptual model) is training state.
     private static readonly string[] Kept = ["encoder.", "pre_vq_conv.", "codebook.", "decoder.", "post_vq_conv."];
 
-    // The official stage-2 initialisation: the checkpoint's decoding half under the model's pixel_* names.
-    private static readonly (string Proxy, string Model)[] PixelPath =
-        [("decoder.", "pixel_decoder."), ("codebook.", "pixel_codebook."), ("post_vq_conv.", "pixel_post_vq_conv.")];
-
     private readonly ProxyTokenizer tokenizer;
     private readonly int frames;
 
@@ -46,7 +42,7 @@ internal sealed class OmniTokenizerProxy : ISweetTokProxy
     /// </summary>
     public static OmniTokenizerProxy? TryLoad(string path, SweetTokConfig config)
     {
-        if (CheckpointReader.IsSafeTensors(path) && !IsCheckpoint(path)) return null;
+        if (CheckpointReader.IsSafeTensors(path) && !IsOmni(SafeTensorsFile.ReadHeader(path).Tensors.Select(e => e.Name).ToList())) return null;
         using var source = CheckpointReader.Read(path);
         return IsOmni(source.Keys.ToList()) ? Load(source, path, config) : null;
     }
@@ -106,7 +102,7 @@ internal sealed class OmniTokenizerProxy : ISweetTokProxy
     /// <summary>The decoding half (after any stage-2 fine-tuning) under the model's <c>pixel_*</c> names, as the official stage 2 starts from.</summary>
     public IEnumerable<(string Name, Tensor Value)> PixelPathTensors() =>
         tokenizer.state_dict()
-            .SelectMany(kv => PixelPath.Where(p => kv.Key.StartsWith(p.Proxy, StringComparison.Ordinal))
+            .SelectMany(kv => SweetTokWeights.OmniPixelPrefixes.Where(p => kv.Key.StartsWith(p.Proxy, StringComparison.Ordinal))
                 .Select(p => (p.Model + kv.Key[p.Proxy.Length..], kv.Value)));
 
     public void Dispose() => tokenizer.Dispose();

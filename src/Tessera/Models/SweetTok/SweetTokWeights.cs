@@ -21,8 +21,8 @@ internal static class SweetTokWeights
     public const string SoftPixelPath = "soft";
     public const string ArgmaxPixelPath = "argmax";
 
-    // Keys of an OmniTokenizer checkpoint that become the stage-2 pixel path (its encoder and pre-VQ are not used).
-    private static readonly (string Proxy, string Model)[] ProxyPrefixes =
+    /// <summary>Keys of an OmniTokenizer checkpoint that become the stage-2 pixel path (its encoder and pre-VQ are not used).</summary>
+    internal static readonly (string Proxy, string Model)[] OmniPixelPrefixes =
         [("decoder.", "pixel_decoder."), ("codebook.", "pixel_codebook."), ("post_vq_conv.", "pixel_post_vq_conv.")];
 
     private static readonly string[] Groups = [SweetTokCard.Adjective, SweetTokCard.Noun, SweetTokCard.Adverb, SweetTokCard.Verb];
@@ -103,7 +103,7 @@ internal static class SweetTokWeights
         using var proxy = CheckpointReader.Read(proxyPath);
         var added = 0;
         foreach (var key in proxy.Keys.ToArray())
-            foreach (var (from, to) in ProxyPrefixes)
+            foreach (var (from, to) in OmniPixelPrefixes)
                 if (key.StartsWith(from, StringComparison.Ordinal) && proxy.Remove(key, out var t))
                 {
                     target.Add(to + key[from.Length..], t);
