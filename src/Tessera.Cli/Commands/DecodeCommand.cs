@@ -157,9 +157,21 @@ internal static class VideoOutput
         }
         if (video.shape[0] != 1)
             throw new InvalidInputException($"a video file holds one clip; this code decodes to a batch of {video.shape[0]} (write a .safetensors instead)");
-        using var signed = range.ToSigned(video);
-        using var clip = VideoClip.FromModelOutput(signed, fps);
-        VideoWriter.Write(output, clip);
+        if (output.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+        {
+            using var signed = range.ToSigned(video);
+            using var clip = VideoClip.FromModelOutput(signed, fps);
+            VideoWriter.Write(output, clip);   // refuses more than one frame
+            return;
+        }
+        // Frame by frame, as VideoWriter.Write feeds the same sink: the 8-bit conversion's float temporaries are one frame's.
+        using var sink = VideoFrameSink.Open(output, (int)video.shape[3], (int)video.shape[4], fps);
+        for (var t = 0; t < video.shape[2]; t++)
+        {
+            using var frame = video[.., .., t..(t + 1)];
+            WriteFrames(sink, frame, range);
+        }
+        sink.Complete();
     }
 
     /// <summary>Appends decoded frames [1, 3, n, H, W] in the model's range to a video being written, quantised as <see cref="Write"/> does.</summary>

@@ -85,12 +85,7 @@ internal static class EncodeCommand
         }
         while (pieces.Next(chunk) is { } piece)
         {
-            using (piece)
-            {
-                using var signed = VideoClip.ToModelInput(piece);
-                using var x = tokenizer.Card.Range.FromSigned(signed);
-                session.Push(x);
-            }
+            using (piece) session.PushFrames(piece);
             Drain();
             FreedMemory.Release();
             CliCancellation.ThrowIfCancelled();
@@ -120,12 +115,9 @@ internal static class EncodeCommand
         return VideoTokenizer.Load(model, weights, options, ema);
     }
 
-    internal static VideoCode EncodeClip(VideoTokenizer tokenizer, VideoClip clip)
-    {
-        using var input = clip.ToModelInput();
-        using var x = tokenizer.Card.Range.FromSigned(input);
-        return tokenizer.Encode(x);
-    }
+    // The frames stay 8-bit until the encoder converts each tile (VideoTokenizer.EncodeFrames): the same code as
+    // encoding the clip's float input, without a float copy of the whole clip.
+    internal static VideoCode EncodeClip(VideoTokenizer tokenizer, VideoClip clip) => tokenizer.EncodeFrames(clip.Frames);
 
     // A tensor file is already model input: float32 [3, T, H, W] or [B, 3, T, H, W] in the card's range.
     private static ExitCode EncodeTensor(CliContext ctx, VideoTokenizer loaded, string input, string model, string? weights, string output, bool recordPaths,

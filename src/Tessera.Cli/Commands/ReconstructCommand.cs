@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Tessera.Inference;
-using Tessera.Metrics;
+using Tessera.Models;
 using Tessera.Video;
 using static TorchSharp.torch;
 
@@ -49,13 +49,11 @@ internal static class ReconstructCommand
 
     private static ExitCode ReconstructWhole(CliContext ctx, VideoTokenizer tokenizer, VideoClip clip, string input, string? output)
     {
-        using var x = clip.ToModelInput();
-
         var watch = Stopwatch.StartNew();
         ctx.Progress($"encoding {clip.FrameCount} frames of {Sizes.Show(clip.Height, clip.Width)}");
-        using var modelInput = tokenizer.Card.Range.FromSigned(x);
         // A model of a fixed clip length (SweetTok: 17 frames) takes a longer video clip by clip, the last one padded
-        // and trimmed back; any other model takes the video in one call.
+        // and trimmed back; any other model takes the video in one call. The frames stay 8-bit until the encoder
+        // converts each tile (VideoTokenizer.EncodeFrames).
         var windows = FixedClips.Windows(clip.FrameCount, tokenizer.Card.Frames);
         if (windows.Count > 1) ctx.Progress($"in {windows.Count} clips of {tokenizer.Card.Frames.First} frames (the model's clip length)");
         var tally = new CodeTally();
@@ -67,8 +65,8 @@ internal static class ReconstructCommand
             foreach (var (start, length) in windows)
             {
                 var began = watch.Elapsed.TotalSeconds;
-                using var piece = modelInput[.., .., start..(start + length)];
-                using var code = tokenizer.Encode(piece);
+                using var piece = clip.Frames[start..(start + length)];
+                using var code = tokenizer.EncodeFrames(piece);
                 encodeSeconds += watch.Elapsed.TotalSeconds - began;
                 if (windows.Count == 1) ctx.Progress("decoding");
                 tally.Add(code);
@@ -81,16 +79,50 @@ internal static class ReconstructCommand
             foreach (var p in parts) p.Dispose();
         }
         using var decodedOwner = decoded;
-        using var y = tokenizer.Card.Range.ToSigned(decoded);   // metrics and video files work in [-1, 1]
         var decodeSeconds = watch.Elapsed.TotalSeconds - encodeSeconds;
 
-        var psnr = Psnr.PerFrame(x, y).Average();
-        var ssim = Ssim.PerFrame(x, y).Average();
-        CliCancellation.ThrowIfCancelled();
-        if (output is not null) VideoOutput.Write(output, decoded, clip.Fps, tokenizer.Card.Range);
+        // A tensor file (and a single .png) is written whole; a video or frame folder frame by frame with the metrics.
+        var byFrame = output is not null && !output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+            && !output.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
+        using var sink = byFrame ? VideoFrameSink.Open(output!, clip.Height, clip.Width, clip.Fps) : null;
+        var metrics = new FrameMetrics(tokenizer.Card.Range, sink);
+        for (var t = 0; t < clip.FrameCount; t++)
+        {
+            metrics.Add(clip.Frames, t, decoded, t);
+            CliCancellation.ThrowIfCancelled();
+        }
+        sink?.Complete();
+        if (output is not null && !byFrame) VideoOutput.Write(output, decoded, clip.Fps, tokenizer.Card.Range);
 
-        Report(ctx, tokenizer, clip.Source?.Path ?? input, clip.FrameCount, clip.Height, clip.Width, clip.Fps, tally, psnr, ssim, encodeSeconds, decodeSeconds, output);
+        Report(ctx, tokenizer, clip.Source?.Path ?? input, clip.FrameCount, clip.Height, clip.Width, clip.Fps, tally, metrics.Psnr, metrics.Ssim, encodeSeconds, decodeSeconds, output);
         return ExitCode.Ok;
+    }
+
+    // PSNR and SSIM summed one frame at a time (the same per-frame figures, averaged the same way), each frame written
+    // as it is compared: the float temporaries of the metrics and the writer are one frame's, not the clip's.
+    private sealed class FrameMetrics(ValueRange range, VideoFrameSink? sink)
+    {
+        private double psnr, ssim;
+        private int count;
+
+        public double Psnr => psnr / count;
+
+        public double Ssim => ssim / count;
+
+        public int Count => count;
+
+        /// <summary>Frame <paramref name="t"/> of uint8 <paramref name="originals"/> [T, H, W, 3] against frame <paramref name="u"/> of <paramref name="decoded"/> [1, 3, T', H, W] in the card's range.</summary>
+        public void Add(Tensor originals, int t, Tensor decoded, int u)
+        {
+            using var scope = NewDisposeScope();
+            var x = VideoClip.ToModelInput(originals[t..(t + 1)]);
+            var frame = decoded[.., .., u..(u + 1)];
+            var y = range.ToSigned(frame);   // metrics and video files work in [-1, 1]
+            psnr += Metrics.Psnr.PerFrame(x, y)[0];
+            ssim += Metrics.Ssim.PerFrame(x, y)[0];
+            count++;
+            if (sink is not null) VideoOutput.WriteFrames(sink, frame, range);
+        }
     }
 
     // Frames flow from FFmpeg through an encode session into a decode session and on to the output as they come; each
@@ -108,38 +140,19 @@ internal static class ReconstructCommand
         var waiting = new List<Tensor>();
         var used = 0; // frames of waiting[0] already compared
         var tally = new CodeTally();
-        double psnr = 0, ssim = 0;
-        var compared = 0;
+        var metrics = new FrameMetrics(tokenizer.Card.Range, sink);
         try
         {
-            Tensor Originals(int n)
-            {
-                var parts = new List<Tensor>();
-                for (var have = 0; have < n;)
-                {
-                    var head = waiting[0];
-                    var take = Math.Min(n - have, (int)head.shape[0] - used);
-                    parts.Add(head.narrow(0, used, take));
-                    (have, used) = (have + take, used + take);
-                    if (used < head.shape[0]) continue;
-                    waiting.RemoveAt(0);
-                    head.Dispose(); // the view above keeps what it needs
-                    used = 0;
-                }
-                var all = cat(parts, 0);
-                foreach (var p in parts) p.Dispose();
-                return all;
-            }
             void Compare(Tensor decoded)
             {
-                using var scope = NewDisposeScope();
-                var n = (int)decoded.shape[2];
-                var x = VideoClip.ToModelInput(Originals(n));
-                var y = tokenizer.Card.Range.ToSigned(decoded);
-                psnr += Psnr.PerFrame(x, y).Sum();
-                ssim += Ssim.PerFrame(x, y).Sum();
-                compared += n;
-                if (sink is not null) VideoOutput.WriteFrames(sink, decoded, tokenizer.Card.Range);
+                for (var u = 0; u < decoded.shape[2]; u++)
+                {
+                    metrics.Add(waiting[0], used, decoded, u);
+                    if (++used < waiting[0].shape[0]) continue;
+                    waiting[0].Dispose();
+                    waiting.RemoveAt(0);
+                    used = 0;
+                }
             }
             void Drain()
             {
@@ -155,9 +168,7 @@ internal static class ReconstructCommand
             while (pieces.Next(chunk) is { } piece)
             {
                 waiting.Add(piece);
-                using (var signed = VideoClip.ToModelInput(piece))
-                using (var x = tokenizer.Card.Range.FromSigned(signed))
-                    encode.Push(x);
+                encode.PushFrames(piece);   // kept 8-bit until the encoder converts each tile
                 Drain();
                 FreedMemory.Release();
                 CliCancellation.ThrowIfCancelled();
@@ -173,7 +184,7 @@ internal static class ReconstructCommand
             foreach (var t in waiting) t.Dispose();
         }
         var seconds = watch.Elapsed.TotalSeconds;
-        Report(ctx, tokenizer, frames.Source.Path, compared, frames.Height, frames.Width, frames.Fps, tally, psnr / compared, ssim / compared, seconds, null, output);
+        Report(ctx, tokenizer, frames.Source.Path, metrics.Count, frames.Height, frames.Width, frames.Fps, tally, metrics.Psnr, metrics.Ssim, seconds, null, output);
         return ExitCode.Ok;
     }
 

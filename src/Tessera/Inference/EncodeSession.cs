@@ -17,6 +17,7 @@ public sealed class EncodeSession : IDisposable
     private readonly ChunkedEncoder encoder;
     private readonly List<Tensor> outputs = [];
     private long[]? frameShape;
+    private ScalarType? frameType;
     private int pulledEncodedFrames;
     private readonly CancellationToken cancellationToken;
 
@@ -49,11 +50,32 @@ public sealed class EncodeSession : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        var x = tokenizer.CheckVideo(frames);
+        Append(tokenizer.CheckVideo(frames));
+    }
+
+    /// <summary>
+    /// Appends 8-bit RGB frames uint8 [n, H, W, 3] (a stream's piece), kept 8-bit until the encoder converts them tile by
+    /// tile (<see cref="ByteFrames"/>): the codes equal those of <see cref="Push(Tensor)"/> given
+    /// <see cref="Video.VideoClip.ToModelInput(Tensor)"/> of the frames in the card's range. One stream takes one kind.
+    /// </summary>
+    internal void PushFrames(Tensor frames)
+    {
+        if (IsComplete) throw new InvalidOperationException("the stream is complete; start a new session for another stream");
+        cancellationToken.ThrowIfCancellationRequested();
+        using var grad = no_grad();
+        using var scope = NewDisposeScope();
+        Append(tokenizer.CheckFrames(frames));
+    }
+
+    private void Append(Tensor x)
+    {
         long[] shape = [x.shape[0], x.shape[3], x.shape[4]];
         frameShape ??= shape;
         if (!shape.SequenceEqual(frameShape))
             throw new InvalidInputException($"frames of one stream must keep batch size and size: the stream has {frameShape[0]} x {frameShape[2]}x{frameShape[1]} (batch x width x height), this piece {shape[0]} x {shape[2]}x{shape[1]}");
+        frameType ??= x.dtype;
+        if (x.dtype != frameType)
+            throw new InvalidInputException($"one stream takes either float frames (Push) or 8-bit frames, not both: the stream has {frameType}, this piece {x.dtype}");
         foreach (var output in encoder.Push(x)) outputs.Add(output.DetachFromDisposeScope());
         FramesPushed += (int)x.shape[2];
     }

@@ -44,11 +44,13 @@ internal static class Tiling
 {
     /// <summary>
     /// The pair to run: <paramref name="model"/> itself, in bfloat16 when its weights are (<see cref="ReducedPrecision"/>),
-    /// and tiled when the options ask for tiles (tiles blend in float32).
+    /// taking 8-bit frames as well as float ones (<see cref="ByteFrames"/>, converted tile by tile), and tiled when the
+    /// options ask for tiles (tiles blend in float32).
     /// </summary>
     public static ICausalAutoencoder For(ICausalAutoencoder model, TokenizerOptions options, ModelCard card)
     {
-        var net = model is TorchSharp.torch.nn.Module m && IsBFloat16(m) ? new ReducedPrecision(model) : model;
+        ICausalAutoencoder net = model is TorchSharp.torch.nn.Module m && IsBFloat16(m) ? new ReducedPrecision(model) : model;
+        net = new ByteFrames(net, card.Range);
         return options.Tile is { } tile ? new TiledAutoencoder(net, tile, card.Compression.Height) : net;
     }
 

@@ -77,7 +77,28 @@ public sealed partial class VideoTokenizer : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        var x = CheckVideo(video);
+        return EncodeChecked(CheckVideo(video), cancellationToken);
+    }
+
+    /// <summary>
+    /// Encodes 8-bit RGB frames uint8 [T, H, W, 3] (a <see cref="Video.VideoClip"/>'s frames, a stream's piece) exactly as
+    /// <see cref="Encode"/> encodes <see cref="Video.VideoClip.ToModelInput(Tensor)"/> of them mapped to the card's range,
+    /// without a float copy of the whole clip: a model that runs through <see cref="Tiling"/> converts each tile (the
+    /// whole pass when untiled) as its encoder takes it (<see cref="ByteFrames"/>); another model gets the clip converted.
+    /// </summary>
+    internal VideoCode EncodeFrames(Tensor frames, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var grad = no_grad();
+        using var scope = NewDisposeScope();
+        var x = CheckFrames(frames);
+        // Every ICausalAutoencoder (VidTok) encodes through Tiling.For, which takes bytes; other families take floats.
+        if (model is not ICausalAutoencoder) x = ByteFrames.ToModel(x, Card.Range);
+        return EncodeChecked(x, cancellationToken);
+    }
+
+    private VideoCode EncodeChecked(Tensor x, CancellationToken cancellationToken)
+    {
         var frames = (int)x.shape[2];
         x = FrameRules.PadTo(x, FramesToEncode(frames));
         var code = model.Encode(x, frames, CancellingProgress.Apply(Options, cancellationToken));
@@ -154,10 +175,23 @@ public sealed partial class VideoTokenizer : IDisposable
         var x = video.dim() == 4 ? video.unsqueeze(0) : video;
         if (x.dim() != 5 || x.shape[1] != 3)
             throw new InvalidInputException($"video must be [B, 3, T, H, W] or [3, T, H, W], got [{string.Join(", ", video.shape)}]");
+        return CheckSize(x).to_type(ScalarType.Float32);
+    }
+
+    /// <summary>uint8 RGB frames [T, H, W, 3] as a uint8 view [1, 3, T, H, W], checked as <see cref="CheckVideo"/> checks video.</summary>
+    internal Tensor CheckFrames(Tensor frames)
+    {
+        if (frames.dtype != ScalarType.Byte || frames.dim() != 4 || frames.shape[3] != 3)
+            throw new InvalidInputException($"video frames must be a uint8 tensor [T, H, W, 3], got {frames.dtype} [{string.Join(", ", frames.shape)}]");
+        return CheckSize(frames.permute(3, 0, 1, 2).unsqueeze(0));
+    }
+
+    private Tensor CheckSize(Tensor x)
+    {
         var card = Card;
         if (x.shape[3] % card.SpatialMultiple != 0 || x.shape[4] % card.SpatialMultiple != 0)
             throw new InvalidInputException($"model '{card.Name}' ({card.Compression}) needs height and width divisible by {card.SpatialMultiple}, got {x.shape[4]}x{x.shape[3]} (width x height); resize or crop the video (e.g. --size)");
         if (x.shape[2] < 1) throw new InvalidInputException("video has no frames");
-        return x.to_type(ScalarType.Float32);
+        return x;
     }
 }

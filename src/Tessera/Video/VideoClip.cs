@@ -83,9 +83,15 @@ public sealed class VideoClip : IDisposable
         if (frames.dtype != ScalarType.Byte || frames.dim() != 4 || frames.shape[3] != 3)
             throw new InvalidInputException($"video frames must be a uint8 tensor [n, H, W, 3], got {frames.dtype} [{string.Join(", ", frames.shape)}]");
         using var scope = NewDisposeScope();
-        var x = frames.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f);
+        var x = ToSigned(frames);
         return x.permute(3, 0, 1, 2).unsqueeze(0).contiguous().MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// uint8 pixels of any shape to float32 in [-1, 1], element by element as <see cref="ToModelInput(Tensor)"/> maps
+    /// them, so a part of a frame converted alone equals that part of the whole frame converted.
+    /// </summary>
+    internal static Tensor ToSigned(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f);
 
     /// <summary>
     /// Builds a clip from a model output [1, 3, T, H, W] or [3, T, H, W] of floats in [-1, 1]: clamp to [-1, 1], then
