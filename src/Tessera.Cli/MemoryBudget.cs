@@ -39,6 +39,9 @@ internal sealed class MemoryBudget
         var footprint = loaded.Footprint
             ?? throw new UsageException($"--max-memory needs a model whose memory Tessera can predict; '{loaded.Card.Name}' ({loaded.Card.Family}) does not say what its passes need");
         var options = loaded.Options;
+        // Frames the model cannot take as they are run padded up to its multiple (SizePolicy.PadEdges): plan for that size.
+        var m = loaded.Card.SpatialMultiple;
+        if (options.Sizes == SizePolicy.PadEdges) frame = (SpatialPadding.Padded(frame.Height, m), SpatialPadding.Padded(frame.Width, m));
         var streams = loaded.Card.Streams && options.Frames != FramePolicy.Refuse && (!chunkGiven || options.TemporalChunk > 0);
         var request = new MemoryPlanner.Request(pass, footprint, loaded.Card, loaded.Card.InputSize is null && loaded.Model is ICausalAutoencoder,
             streams, frame, Math.Max(1, wholeFrames), options.TemporalChunk > 0 ? options.TemporalChunk : 16);

@@ -17,6 +17,7 @@ public sealed class DecodeSession : IDisposable
     private readonly ChunkedDecoder decoder;
     private readonly FrameQueue frames = new();
     private int codes, skip, claimed, emitted;
+    private (int Height, int Width)? frameSize;
     private readonly CancellationToken cancellationToken;
 
     /// <param name="expectedLatents">Latent frames the stream will have, when known, for <see cref="TokenizerOptions.Progress"/> reports.</param>
@@ -44,11 +45,14 @@ public sealed class DecodeSession : IDisposable
             throw new InvalidInputException($"code from {code.Config.FamilyName} model '{code.Config.Name}' cannot be decoded by {tokenizer.Config.FamilyName} model '{tokenizer.Config.Name}'");
         if (codes > 0 && code.LeadingFrames > 0)
             throw new InvalidInputException($"only the first code of a stream may have leading frames; code {codes + 1} has {code.LeadingFrames}");
+        if (codes > 0 && code.FrameSize != frameSize)
+            throw new InvalidInputException($"codes of one stream must record one frame size: the stream has {Show(frameSize)}, code {codes + 1} {Show(code.FrameSize)}");
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         var latent = model.DecoderInput(code);
         codes++;
+        frameSize = code.FrameSize;
         skip += code.LeadingFrames;
         claimed += code.Frames;
         Keep(decoder.Push(latent));
@@ -61,7 +65,7 @@ public sealed class DecodeSession : IDisposable
         var n = Math.Min(frames.Count, claimed - emitted);
         if (n <= 0) return null;
         using var scope = NewDisposeScope();
-        var x = frames.Peek(n).contiguous();
+        var x = SpatialPadding.Crop(frames.Peek(n), frameSize).contiguous();
         frames.Drop(n);
         emitted += n;
         return x.MoveToOuterDisposeScope();
@@ -88,6 +92,8 @@ public sealed class DecodeSession : IDisposable
         decoder.Dispose();
         frames.Dispose();
     }
+
+    private static string Show((int Height, int Width)? size) => size is { } s ? $"{s.Width}x{s.Height} (width x height)" : "none (the decoder's full size)";
 
     // Decoded frames wait here; the first code's leading frames (a causal encoder's front padding) are dropped.
     private void Keep(List<Tensor> decoded)

@@ -50,7 +50,7 @@ public sealed class EncodeSession : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        Append(tokenizer.CheckVideo(frames));
+        Append(tokenizer.CheckVideo(frames), frames.shape[^2], frames.shape[^1]);
     }
 
     /// <summary>
@@ -64,12 +64,13 @@ public sealed class EncodeSession : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        Append(tokenizer.CheckFrames(frames));
+        Append(tokenizer.CheckFrames(frames), frames.shape[1], frames.shape[2]);
     }
 
-    private void Append(Tensor x)
+    // x is the checked piece (padded to the model's multiple where needed); height and width are the piece's own.
+    private void Append(Tensor x, long height, long width)
     {
-        long[] shape = [x.shape[0], x.shape[3], x.shape[4]];
+        long[] shape = [x.shape[0], height, width];
         frameShape ??= shape;
         if (!shape.SequenceEqual(frameShape))
             throw new InvalidInputException($"frames of one stream must keep batch size and size: the stream has {frameShape[0]} x {frameShape[2]}x{frameShape[1]} (batch x width x height), this piece {shape[0]} x {shape[2]}x{shape[1]}");
@@ -103,6 +104,7 @@ public sealed class EncodeSession : IDisposable
         var encoded = encoder.EncodedFrames;
         var frames = Math.Min(encoded, FramesPushed) - Math.Min(pulledEncodedFrames, FramesPushed);
         var code = model.CodeFromEncoderOutput(raw, frames, encoded - pulledEncodedFrames, tokenizer.Options);
+        code.FrameSize = tokenizer.PaddedFrom(frameShape![1], frameShape[2]);
         code.MoveToOuterDisposeScope();
         foreach (var o in outputs) o.Dispose();
         outputs.Clear();

@@ -9,4 +9,8 @@ namespace Tessera.Inference;
 /// <param name="Frames">Frames of the encoded video; decoding returns exactly this many.</param>
 /// <param name="LeadingFrames">Decoder output frames before the video's first frame (a causal encoder's front padding),
 /// as <see cref="VideoCode.LeadingFrames"/>.</param>
-public sealed record TokenArray(int[] Ids, int[] Shape, int Frames, int LeadingFrames);
+public sealed record TokenArray(int[] Ids, int[] Shape, int Frames, int LeadingFrames)
+{
+    /// <summary>The frame size (height, width) decoding crops to when the frames were padded (<see cref="VideoCode.FrameSize"/>); null when they were not.</summary>
+    public (int Height, int Width)? FrameSize { get; init; }
+}

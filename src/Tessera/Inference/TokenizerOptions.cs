@@ -9,6 +9,18 @@ public enum FramePolicy
     Refuse,
 }
 
+/// <summary>What to do with frames whose height or width the model cannot take as they are.</summary>
+public enum SizePolicy
+{
+    /// <summary>
+    /// Repeat the bottom row and the right column up to the next multiple of the model's spatial multiple, and crop the
+    /// output back (<see cref="VideoCode.FrameSize"/> records the size).
+    /// </summary>
+    PadEdges,
+    /// <summary>Throw <see cref="InvalidInputException"/> naming the multiple the model needs.</summary>
+    Refuse,
+}
+
 /// <summary>How a KL model turns its posterior into a latent.</summary>
 public enum LatentMode
 {
@@ -23,6 +35,11 @@ public sealed record TokenizerOptions
 {
     /// <summary>What to do with a frame count the model cannot take (default: pad with the last frame and trim the output).</summary>
     public FramePolicy Frames { get; init; } = FramePolicy.PadLastFrame;
+    /// <summary>
+    /// What to do with a height or width that is not a multiple of the model's spatial multiple (default: repeat the
+    /// edge pixels up to it and crop the output back). Models that take one fixed frame size refuse other sizes either way.
+    /// </summary>
+    public SizePolicy Sizes { get; init; } = SizePolicy.PadEdges;
     /// <summary>How a KL model turns its posterior into latents (default: the mean).</summary>
     public LatentMode Latent { get; init; } = LatentMode.Mean;
     /// <summary>Seed of the generator <see cref="LatentMode.Sample"/> draws from; each call starts from it.</summary>

@@ -33,6 +33,23 @@ public abstract class VideoCode : IDisposable
     /// </summary>
     public int LeadingFrames { get; }
 
+    /// <summary>
+    /// The frame size (height, width) decoding returns when the encoded frames were padded up to the model's spatial
+    /// multiple (<see cref="SizePolicy.PadEdges"/>); null when they were not, and decoding returns the decoder's full size.
+    /// </summary>
+    public (int Height, int Width)? FrameSize
+    {
+        get => frameSize;
+        internal set
+        {
+            if (value is { } v && (v.Height <= 0 || v.Width <= 0))
+                throw new InvalidInputException($"a frame size must be positive, got {v.Width}x{v.Height} (width x height)");
+            frameSize = value;
+        }
+    }
+
+    private (int Height, int Width)? frameSize;
+
     /// <summary>Latent grid size (T', H', W') of a code laid out on one grid.</summary>
     public abstract (long Time, long Height, long Width) GridSize { get; }
 

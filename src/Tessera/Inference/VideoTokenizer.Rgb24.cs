@@ -29,12 +29,13 @@ public sealed partial class VideoTokenizer
         var x = Card.Range.FromSigned(clip.ToModelInput());
         using var code = (TokenIds)Encode(x, cancellationToken);
         var ids = code.Ids[0].contiguous();
-        return new TokenArray(ids.data<int>().ToArray(), [.. ids.shape.Select(d => (int)d)], code.Frames, code.LeadingFrames);
+        return new TokenArray(ids.data<int>().ToArray(), [.. ids.shape.Select(d => (int)d)], code.Frames, code.LeadingFrames) { FrameSize = code.FrameSize };
     }
 
     /// <summary>
     /// Decodes ids made by <see cref="EncodeRgb24"/> (or any ids of this model's single token group) into packed RGB24
-    /// frames: <see cref="TokenArray.Frames"/> frames of H × W × 3 bytes, H and W being the grid's size times the card's
+    /// frames: <see cref="TokenArray.Frames"/> frames of H × W × 3 bytes, H and W being <see cref="TokenArray.FrameSize"/>
+    /// when set (frames padded to the model's multiple by <see cref="EncodeRgb24"/>), else the grid's size times the card's
     /// spatial factor. Pixels are <see cref="Decode"/>'s output clamped to the range and truncated to bytes, as the video
     /// writer stores them. Synchronous compute; <paramref name="cancellationToken"/> as in <see cref="Decode"/>.
     /// </summary>
@@ -53,7 +54,7 @@ public sealed partial class VideoTokenizer
             throw new InvalidInputException($"token ids of model '{Config.Name}' must lie in [0, {group.CodebookSize}), found [{tokens.Ids.Min()}, {tokens.Ids.Max()}]");
         using var scope = NewDisposeScope();
         var ids = tensor(tokens.Ids, [1, .. tokens.Shape.Select(d => (long)d)], ScalarType.Int32);
-        using var code = new TokenIds(ids, Config, tokens.Frames, tokens.LeadingFrames);
+        using var code = new TokenIds(ids, Config, tokens.Frames, tokens.LeadingFrames) { FrameSize = tokens.FrameSize };
         var y = Decode(code, cancellationToken);
         using var clip = VideoClip.FromModelOutput(Card.Range.ToSigned(y), 1);
         return clip.Frames.data<byte>().ToArray();

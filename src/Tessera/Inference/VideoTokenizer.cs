@@ -77,7 +77,9 @@ public sealed partial class VideoTokenizer : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        return EncodeChecked(CheckVideo(video), cancellationToken);
+        var code = EncodeChecked(CheckVideo(video), cancellationToken);
+        code.FrameSize = PaddedFrom(video.shape[^2], video.shape[^1]);
+        return code;
     }
 
     /// <summary>
@@ -94,7 +96,9 @@ public sealed partial class VideoTokenizer : IDisposable
         var x = CheckFrames(frames);
         // Every ICausalAutoencoder (VidTok) encodes through Tiling.For, which takes bytes; other families take floats.
         if (model is not ICausalAutoencoder) x = ByteFrames.ToModel(x, Card.Range);
-        return EncodeChecked(x, cancellationToken);
+        var code = EncodeChecked(x, cancellationToken);
+        code.FrameSize = PaddedFrom(frames.shape[1], frames.shape[2]);
+        return code;
     }
 
     private VideoCode EncodeChecked(Tensor x, CancellationToken cancellationToken)
@@ -130,7 +134,7 @@ public sealed partial class VideoTokenizer : IDisposable
         var available = (int)output.shape[2] - code.LeadingFrames;
         if (available < code.Frames)
             throw new InvalidInputException($"the code decodes to {available} video frames, fewer than the {code.Frames} it claims");
-        var video = output[.., .., code.LeadingFrames..(code.LeadingFrames + code.Frames)].contiguous();
+        var video = SpatialPadding.Crop(output[.., .., code.LeadingFrames..(code.LeadingFrames + code.Frames)], code.FrameSize).contiguous();
         return video.MoveToOuterDisposeScope();
     }
 
@@ -186,12 +190,21 @@ public sealed partial class VideoTokenizer : IDisposable
         return CheckSize(frames.permute(3, 0, 1, 2).unsqueeze(0));
     }
 
+    // A size the model cannot take is padded (its edge pixels repeated) or refused, as Options.Sizes says.
     private Tensor CheckSize(Tensor x)
     {
-        var card = Card;
-        if (x.shape[3] % card.SpatialMultiple != 0 || x.shape[4] % card.SpatialMultiple != 0)
-            throw new InvalidInputException($"model '{card.Name}' ({card.Compression}) needs height and width divisible by {card.SpatialMultiple}, got {x.shape[4]}x{x.shape[3]} (width x height); resize or crop the video (e.g. --size)");
         if (x.shape[2] < 1) throw new InvalidInputException("video has no frames");
-        return x;
+        if (PaddedFrom(x.shape[3], x.shape[4]) is null) return x;
+        var card = Card;
+        if (Options.Sizes == SizePolicy.Refuse)
+            throw new InvalidInputException($"model '{card.Name}' ({card.Compression}) needs height and width divisible by {card.SpatialMultiple}, got {x.shape[4]}x{x.shape[3]} (width x height); resize or crop the video (e.g. --size), or pad its edges (SizePolicy.PadEdges)");
+        return SpatialPadding.PadEdges(x, card.SpatialMultiple);
+    }
+
+    /// <summary>The frame size a code records: (height, width) when the model needs them padded, else null.</summary>
+    internal (int Height, int Width)? PaddedFrom(long height, long width)
+    {
+        var m = Card.SpatialMultiple;
+        return height % m == 0 && width % m == 0 ? null : ((int)height, (int)width);
     }
 }

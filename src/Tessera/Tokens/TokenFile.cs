@@ -20,6 +20,9 @@ public static class TokenFile
     public const string TokensKey = "tokens";
     /// <summary>Tensor name of a continuous code.</summary>
     public const string LatentsKey = "latents";
+    /// <summary>Metadata key holding the frame size (HxW) decoding crops to, for frames padded to the model's multiple.</summary>
+    internal const string FrameSizeKey = "frame_size";
+
     /// <summary>Metadata key holding the batch size of a file that stores a batch (its tensors keep the leading B axis).</summary>
     public const string BatchKey = "batch";
 
@@ -80,14 +83,15 @@ public static class TokenFile
             Latents l => [(LatentsKey, Clips(l.Values).to_type(ScalarType.Float32).contiguous())],
             _ => throw new ArgumentException("unknown code type", nameof(code)),
         };
-        var meta = Metadata(code.Config, code.Frames, code.LeadingFrames, code.BatchSize, info);
+        var meta = Metadata(code.Config, code.Frames, code.LeadingFrames, code.BatchSize, info, code.FrameSize);
         // Detached: the caller disposes them, also across awaits (dispose scopes are per thread).
         foreach (var (_, t) in tensors) t.DetachFromDisposeScope();
         return (tensors, meta);
     }
 
     /// <summary>The metadata of a token file: format, frame counts, the model's config and card, and where the code came from.</summary>
-    internal static Dictionary<string, string> Metadata(ModelConfig config, int frames, int leading, long batch, TokenFileInfo info)
+    internal static Dictionary<string, string> Metadata(ModelConfig config, int frames, int leading, long batch, TokenFileInfo info,
+        (int Height, int Width)? frameSize = null)
     {
         var card = config.Card;
         var meta = new Dictionary<string, string>
@@ -99,6 +103,7 @@ public static class TokenFile
             ["tessera_version"] = info.TesseraVersion,
         };
         if (batch != 1) meta[BatchKey] = batch.ToString(CultureInfo.InvariantCulture);
+        if (frameSize is { } f) meta[FrameSizeKey] = string.Create(CultureInfo.InvariantCulture, $"{f.Height}x{f.Width}");
         ModelFamilies.WriteConfig(meta, config);
         if (card.IsDiscrete)
         {
@@ -206,12 +211,14 @@ public static class TokenFile
             }
             var info = InfoFrom(path, meta);
             TokenFileChecks.Check(path, perClip, config, frames.Value, leading.Value);
+            var frameSize = TokenFileChecks.FrameSize(path, meta.GetValueOrDefault(FrameSizeKey), perClip, config);
 
             try
             {
                 if (card.IsDiscrete)
                 {
                     var ids = TokensFrom(path, file, config, frames.Value, leading.Value, batch is not null);
+                    ids.FrameSize = frameSize;
                     clipScope.Detach(ids.Groups.Values);
                     return (ids, info);
                 }
@@ -220,7 +227,7 @@ public static class TokenFile
                 {
                     if (tensor.dim() != 5 || tensor.shape[1] != card.LatentChannels)
                         throw Error(path, $"batched latents must be [B, {card.LatentChannels}, T', H', W'], got [{string.Join(", ", tensor.shape)}]");
-                    var batchLatents = new Latents(tensor.to_type(ScalarType.Float32), config, frames.Value, leading.Value);
+                    var batchLatents = new Latents(tensor.to_type(ScalarType.Float32), config, frames.Value, leading.Value) { FrameSize = frameSize };
                     clipScope.Detach(batchLatents.Values);
                     return (batchLatents, info);
                 }
@@ -228,7 +235,7 @@ public static class TokenFile
                     throw Error(path, $"tensor '{LatentsKey}' must have rank 4, got shape [{string.Join(", ", tensor.shape)}]");
                 if (tensor.shape[0] != card.LatentChannels)
                     throw Error(path, $"latents have {tensor.shape[0]} channels, model '{config.Name}' takes {card.LatentChannels}");
-                var latents = new Latents(tensor.to_type(ScalarType.Float32).unsqueeze(0), config, frames.Value, leading.Value);
+                var latents = new Latents(tensor.to_type(ScalarType.Float32).unsqueeze(0), config, frames.Value, leading.Value) { FrameSize = frameSize };
                 clipScope.Detach(latents.Values);
                 return (latents, info);
             }

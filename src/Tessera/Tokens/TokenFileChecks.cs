@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tessera.Models;
 using Tessera.Video;
 using static TorchSharp.torch;
@@ -40,6 +41,28 @@ internal static class TokenFileChecks
             throw Error(path, $"metadata claims {frames} frames (after {leading} leading frames), but {grid[0]} latent frames decode to at most {decodable}");
         if (frames * height * width > MaxDecodedPixels)
             throw Error(path, $"{frames} frames of {width}x{height} exceed Tessera's limit of {MaxDecodedPixels:N0} decoded pixels per file");
+    }
+
+    /// <summary>
+    /// The 'frame_size' metadata (HxW) of a code whose frames were padded to the model's multiple, checked against the
+    /// grid: positive, and at most one multiple below the size the grid decodes to. Null when absent.
+    /// </summary>
+    public static (int Height, int Width)? FrameSize(string path, string? value, IReadOnlyDictionary<string, Tensor> tensors, ModelConfig config)
+    {
+        if (value is null) return null;
+        var parts = value.Split('x');
+        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var w) || h <= 0 || w <= 0)
+            throw Error(path, $"metadata 'frame_size' must be <height>x<width> with positive sizes, got '{value}'");
+        var card = config.Card;
+        if (GridOf(card, tensors) is { } grid)
+        {
+            long gh = grid[1] * card.Compression.Height, gw = grid[2] * card.Compression.Width;
+            var m = card.SpatialMultiple;
+            if (h > gh || w > gw || h <= gh - m || w <= gw - m)
+                throw Error(path, $"metadata 'frame_size' {w}x{h} (width x height) does not fit the grid's {gw}x{gh} frames (it may crop less than {m} pixels)");
+        }
+        return (h, w);
     }
 
     private static long[]? GridOf(ModelCard card, IReadOnlyDictionary<string, Tensor> tensors)

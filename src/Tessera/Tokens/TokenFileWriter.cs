@@ -43,6 +43,8 @@ public sealed class TokenFileWriter : IDisposable
     /// <summary>The first piece's leading frames (a causal encoder's front padding).</summary>
     public int LeadingFrames { get; private set; }
 
+    private (int Height, int Width)? frameSize;
+
     /// <summary>Appends the next piece of the video's code (batch 1); only the first piece may have leading frames.</summary>
     /// <exception cref="InvalidInputException">The piece is from another model, holds a batch, has leading frames after the first piece, or its grid does not match.</exception>
     public void Append(VideoCode code)
@@ -54,6 +56,8 @@ public sealed class TokenFileWriter : IDisposable
         if (code.BatchSize != 1) throw new InvalidInputException($"a streamed token file holds one video; this code holds {code.BatchSize}");
         if (shapes.Count > 0 && code.LeadingFrames > 0)
             throw new InvalidInputException($"only the first piece of a stream may have leading frames; this one has {code.LeadingFrames}");
+        if (shapes.Count > 0 && code.FrameSize != frameSize)
+            throw new InvalidInputException("the pieces of one stream must record one frame size (VideoCode.FrameSize)");
         using var scope = NewDisposeScope();
         var tensors = code switch
         {
@@ -63,7 +67,11 @@ public sealed class TokenFileWriter : IDisposable
         };
         if (shapes.Count == 0) Open(tensors);
         for (var i = 0; i < tensors.Length; i++) AppendTensor(i, tensors[i]);
-        if (Frames == 0) LeadingFrames = code.LeadingFrames;
+        if (Frames == 0)
+        {
+            LeadingFrames = code.LeadingFrames;
+            frameSize = code.FrameSize;
+        }
         Frames += code.Frames;
     }
 
@@ -73,7 +81,7 @@ public sealed class TokenFileWriter : IDisposable
     {
         if (done) return;
         if (shapes.Count == 0) throw new InvalidInputException($"token file '{path}': no code to write");
-        var meta = TokenFile.Metadata(config, Frames, LeadingFrames, 1, info);
+        var meta = TokenFile.Metadata(config, Frames, LeadingFrames, 1, info, frameSize);
         var dtype = config.Card.IsDiscrete ? ScalarType.Int32 : ScalarType.Float32;
         var header = SafeTensorsFile.BuildHeader(names.Select((n, i) => (n, dtype, shapes[i])), meta);
         AtomicFile.Write(path, stream =>

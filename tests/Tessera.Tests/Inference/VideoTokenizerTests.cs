@@ -107,9 +107,9 @@ public sealed class VideoTokenizerTests
     }
 
     [Fact]
-    public void Encode_SpatialSizeNotDivisible_Throws()
+    public void Encode_SpatialSizeNotDivisible_ThrowsUnderRefuse()
     {
-        using var tokenizer = new VideoTokenizer(TinyModels.Model(VidTokFamily.CausalV1_1));
+        using var tokenizer = new VideoTokenizer(TinyModels.Model(VidTokFamily.CausalV1_1), new TokenizerOptions { Sizes = SizePolicy.Refuse });
         using var x = Video(5, size: 12);
         var e = Assert.Throws<InvalidInputException>(() => tokenizer.Encode(x));
         Assert.Contains("divisible by 8", e.Message);
