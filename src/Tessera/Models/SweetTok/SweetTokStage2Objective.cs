@@ -1,7 +1,6 @@
 using System.Globalization;
 using Tessera.Checkpoints;
 using Tessera.Training;
-using Tessera.Training.Discriminators;
 using Tessera.Training.Optim;
 using TorchSharp.Modules;
 using Adam = Tessera.Training.Optim.Adam;
@@ -15,11 +14,14 @@ namespace Tessera.Models.SweetTok;
 /// decoder's logits become soft codes (softmax × the proxy's code vectors) that the proxy decoder turns into video.
 /// Loss: reconstruction_weight × MSE on the [-1, 1] scale (the reference's 4 × MSE on [-0.5, 0.5]) + perceptual_weight
 /// × the perceptual distance of one random frame per clip + from <see cref="SweetTokTrainingOptions.DiscriminatorStart"/>
-/// discriminator_weight × (−mean D(x̂)) against a 3-D PatchGAN trained with hinge + LeCam.
+/// discriminator_weight × (−mean D(x̂)) + the feature-matching term, against the reference's 3-D discriminator
+/// (<see cref="SweetTokDiscriminator"/>) trained with discriminator_weight × hinge + LeCam. The discriminator sees clips on
+/// the reference's [-0.5, 0.5] scale. LeCam: the official YAML sets lecam_regularization_weight 0.001 but the reference
+/// code has the term commented out; Tessera applies the YAML's weight (0 turns it off, as the reference runs).
 /// </summary>
 internal sealed class SweetTokStage2Objective : ITrainingObjective
 {
-    private static readonly string[] Columns = ["total", "rec", "p", "g_loss", "disc_loss", "logits_real", "logits_fake", "lecam", "lr", "grad_norm", "sec_per_step"];
+    private static readonly string[] Columns = ["total", "rec", "p", "g_loss", "fm_loss", "disc_loss", "logits_real", "logits_fake", "lecam", "lr", "grad_norm", "sec_per_step"];
     private static readonly string[] NoDecayNames = ["ln", "bias", "latent_tokens", "mask_token", "embedding", "norm", "gamma"];
     private static readonly string[] TrainingStatePrefixes = ["proxy_decoder.", "discriminator.", "model_ema.", "optimizer.", "rng."];
     private static readonly string[] TrainedPrefixes = ["post_vq_conv_.", "post_vq_conv_temporal.", "decoder."];
@@ -32,13 +34,16 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
     private readonly ISweetTokProxy proxy;
     private readonly MlcCodebooks spatialBooks;
     private readonly MlcCodebooks temporalBooks;
-    private readonly NLayerDiscriminator3D discriminator;
+    private readonly SweetTokDiscriminator discriminator;
     private readonly LeCamEma lecam = new();
     private readonly Adam optG;
     private readonly Adam optD;
     private readonly Ema? ema;
     private readonly Generator frames;
     private readonly List<(string Name, Parameter Param)> trained;
+
+    // NLayerDiscriminator3D(3, 64, n_layers=3, 'batch') in the reference's stage-2 loss.
+    private const int DiscriminatorLayers = 3;
 
     public SweetTokStage2Objective(TrainingContext context)
     {
@@ -90,10 +95,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
             name => !oneDimensional.Contains(name) && !NoDecayNames.Any(n => name.Contains(n, StringComparison.Ordinal)));
 
         using (var seeded = new Generator((ulong)config.Seed + 1))
-        {
-            discriminator = new NLayerDiscriminator3D(3, options.DiscriminatorChannels, 3);
-            DiscriminatorInit.Apply(discriminator, seeded);
-        }
+            discriminator = new SweetTokDiscriminator(options.DiscriminatorChannels, DiscriminatorLayers, seeded);
         optD = new Adam(discriminator.named_parameters().Select(p => ("discriminator." + p.name, p.parameter)), options.DiscriminatorLearningRate,
             options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         if (config.EmaDecay is { } decay) ema = new Ema(trained, (float)decay);
@@ -126,16 +128,19 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
             total = total + options.PerceptualWeight * p;
             pValue = p.item<float>();
         }
-        double? gValue = null;
+        double? gValue = null, fmValue = null;
         foreach (var p in discriminator.parameters()) p.requires_grad = false;
         if (adversarial)
         {
-            var g = -discriminator.forward(reconstruction).mean();
-            total = total + options.DiscriminatorWeight * g;
+            var fake = discriminator.Features(reconstruction * 0.5);
+            var g = -fake[^1].mean();
+            var fm = FeatureMatching(fake, discriminator.Features(clips * 0.5));
+            total = total + options.DiscriminatorWeight * g + fm;
             gValue = g.item<float>();
+            fmValue = fm.item<float>();
         }
         double totalValue = total.item<float>(), recValue = rec.item<float>();
-        guard.EnsureFinite(step, false, "stage-2 loss", ("total", totalValue), ("rec", recValue), ("p", pValue), ("g_loss", gValue));
+        guard.EnsureFinite(step, false, "stage-2 loss", ("total", totalValue), ("rec", recValue), ("p", pValue), ("g_loss", gValue), ("fm_loss", fmValue));
         optG.ZeroGrad();
         total.backward();
         var gNorm = GradClip.ClipGradNorm(trained.Select(p => p.Param), config.GradClip);
@@ -145,12 +150,12 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
 
         var values = new Dictionary<string, double?>
         {
-            ["total"] = totalValue, ["rec"] = recValue, ["p"] = pValue, ["g_loss"] = gValue, ["lr"] = optG.LearningRate, ["grad_norm"] = gNorm,
+            ["total"] = totalValue, ["rec"] = recValue, ["p"] = pValue, ["g_loss"] = gValue, ["fm_loss"] = fmValue, ["lr"] = optG.LearningRate, ["grad_norm"] = gNorm,
         };
         if (adversarial)
         {
-            var real = discriminator.forward(clips.detach());
-            var fake = discriminator.forward(reconstruction.detach());
+            var real = discriminator.forward(clips.detach() * 0.5);
+            var fake = discriminator.forward(reconstruction.detach() * 0.5);
             lecam.Update(real, fake);
             var lecamTerm = GanLosses.LeCamReg(real, fake, lecam);
             var dLoss = options.DiscriminatorWeight * GanLosses.HingeDLoss(real, fake) + options.LeCamWeight * lecamTerm;
@@ -167,6 +172,19 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         }
         ema?.Update(trained);
         return values;
+    }
+
+    /// <summary>
+    /// The reference's feature matching: 4 × Σ over every stage but the logits of (4 / (n_layers + 1)) × 0.01 ×
+    /// L1(D_i(x̂), sg(D_i(x))), the gradient reaching the generator through D_i(x̂) only.
+    /// </summary>
+    private static Tensor FeatureMatching(IReadOnlyList<Tensor> fake, IReadOnlyList<Tensor> real)
+    {
+        var weight = 4.0 / (DiscriminatorLayers + 1) * 0.01;
+        var sum = zeros(1).squeeze();
+        for (var i = 0; i < fake.Count - 1; i++)
+            sum = sum + weight * nn.functional.l1_loss(fake[i], real[i].detach());
+        return 4.0 * sum;
     }
 
     // The ablation's learned codebooks, frozen as stage 2 freezes the language ones: read from the stage-1 checkpoint.
