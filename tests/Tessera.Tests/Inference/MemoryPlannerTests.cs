@@ -47,6 +47,16 @@ public sealed class MemoryPlannerTests
     }
 
     [Fact]
+    public void A1080pReconstruct_FitsFourGiB_InTilesOf256OrMore()
+    {
+        // Issue 11's target: 5 frames of 1920x1080 (one whole-clip pass) through reconstruct within 4 GiB.
+        var (plan, _) = MemoryPlanner.Plan(4L << 30, Request(MemoryPass.Reconstruct, 1080, 1920, frames: 5));
+        Assert.NotNull(plan);
+        var tile = Assert.IsType<TileSize>(plan.Tile);
+        Assert.True(Math.Min(tile.Width, tile.Height) >= 256, $"{plan}");
+    }
+
+    [Fact]
     public void WhenTheSmallestTileDoesNotFit_TheChunkShrinks_ToAMultipleOfTheTemporalFactor()
     {
         var request = Request(MemoryPass.Reconstruct, 1080, 1920);
