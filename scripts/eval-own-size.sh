@@ -33,7 +33,8 @@ for clip in "${clips[@]}"; do
     || { echo "$clip: reconstruct failed:" >&2; cat "$work/err.txt" >&2; exit 1; }
   psnr="$(awk '$1 == "PSNR" { print $2 }' "$work/report.txt")"
   ssim="$(awk '$1 == "SSIM" { print $2 }' "$work/report.txt")"
-  size="$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$clip")"
+  size="$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$clip" | head -n 1)"
+  size="${size%x}"
   printf '%-32s %-10s %9s %7s\n' "$(basename "$clip")" "$size" "$psnr" "$ssim"
   echo "$psnr $ssim" >> "$work/all.txt"
 done
