@@ -123,7 +123,10 @@ internal static class InfoCommand
         var c = config.Card;
         o.WriteLine($"model        {c.Name}: {c.Summary}");
         o.WriteLine($"family       {c.Family} {c.Variant}, compression {c.Compression} (time x height x width), frames: {c.Frames.Describe()}");
-        o.WriteLine($"input        [B, 3, T, H, W] {c.DType} in {c.Range}, height and width multiples of {c.SpatialMultiple}{(c.Streams ? "; streams long videos in chunks" : "")}");
+        var sizes = c.InputSize is { } fixedSize
+            ? $"frames of {fixedSize.Width}x{fixedSize.Height}"
+            : $"height and width multiples of {c.SpatialMultiple} (others are padded at the edges and cropped back)";
+        o.WriteLine($"input        [B, 3, T, H, W] {c.DType} in {c.Range}, {sizes}{(c.Streams ? "; streams long videos in chunks" : "")}");
         if (c.IsDiscrete)
             foreach (var g in c.TokenGroups) o.WriteLine($"token group  {g}");
         else
