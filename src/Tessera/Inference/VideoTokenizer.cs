@@ -77,9 +77,7 @@ public sealed partial class VideoTokenizer : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var grad = no_grad();
         using var scope = NewDisposeScope();
-        var code = EncodeChecked(CheckVideo(video), cancellationToken);
-        code.FrameSize = PaddedFrom(video.shape[^2], video.shape[^1]);
-        return code;
+        return EncodeChecked(CheckVideo(video), video.shape[^2], video.shape[^1], cancellationToken);
     }
 
     /// <summary>
@@ -96,18 +94,18 @@ public sealed partial class VideoTokenizer : IDisposable
         var x = CheckFrames(frames);
         // Every ICausalAutoencoder (VidTok) encodes through Tiling.For, which takes bytes; other families take floats.
         if (model is not ICausalAutoencoder) x = ByteFrames.ToModel(x, Card.Range);
-        var code = EncodeChecked(x, cancellationToken);
-        code.FrameSize = PaddedFrom(frames.shape[1], frames.shape[2]);
-        return code;
+        return EncodeChecked(x, frames.shape[1], frames.shape[2], cancellationToken);
     }
 
-    private VideoCode EncodeChecked(Tensor x, CancellationToken cancellationToken)
+    // x is the checked video (padded to the model's multiple where needed); height and width are the caller's own.
+    private VideoCode EncodeChecked(Tensor x, long height, long width, CancellationToken cancellationToken)
     {
         var frames = (int)x.shape[2];
         x = FrameRules.PadTo(x, FramesToEncode(frames));
         var code = model.Encode(x, frames, CancellingProgress.Apply(Options, cancellationToken));
         // A code not yet moved out is freed with the scope.
         cancellationToken.ThrowIfCancellationRequested();
+        code.FrameSize = PaddedFrom(height, width);
         code.MoveToOuterDisposeScope();
         return code;
     }
