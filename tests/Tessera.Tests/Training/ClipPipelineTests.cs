@@ -50,6 +50,60 @@ public sealed class ClipPipelineTests : IDisposable
     }
 
     [Fact]
+    public void RandomHue_TurnsTheGivenShareOfClips_AndLeavesEveryEarlierDrawAlone()
+    {
+        var spec = new ClipSpec { Frames = 5, Fps = 5, Size = 32, RandomFlip = true };
+        var plain = new ClipSampler([300, 120, 50], [30, 25, 10], spec, seed: 7);
+        var turning = new ClipSampler([300, 120, 50], [30, 25, 10], spec with { RandomHue = 0.25 }, seed: 7);
+        var a = Enumerable.Range(0, 400).Select(i => plain.Sample(i)).ToArray();
+        var b = Enumerable.Range(0, 400).Select(i => turning.Sample(i)).ToArray();
+        Assert.All(a, r => Assert.Null(r.Hue));
+        Assert.Equal(a, b.Select(r => r with { Hue = null }).ToArray());
+        Assert.InRange(b.Count(r => r.Hue is not null), 70, 130);
+        Assert.All(b.Where(r => r.Hue is not null), r => Assert.InRange(r.Hue!.Value, 0, 2 * Math.PI));
+        var evaluation = new ClipSampler([300], [30], spec with { RandomHue = 1, RandomCrop = false }, seed: 7);
+        Assert.All(Enumerable.Range(0, 50), i => Assert.Null(evaluation.Sample(i).Hue));
+    }
+
+    [Fact]
+    public void HueRotation_KeepsLumaAndGrey_MovesChroma_AndAFullTurnIsTheIdentity()
+    {
+        var m = HueRotation.Matrix(2.0);
+        double[] luma = [0.299, 0.587, 0.114];
+        for (var j = 0; j < 3; j++)
+        {
+            // Y of the output equals Y of the input for every colour; each row sends grey (1, 1, 1) to itself.
+            Assert.Equal(luma[j], luma[0] * m[0, j] + luma[1] * m[1, j] + luma[2] * m[2, j], 1e-5);
+            Assert.Equal(1.0, m[j, 0] + m[j, 1] + m[j, 2], 1e-5);
+        }
+        var identity = HueRotation.Matrix(2 * Math.PI);
+        for (var i = 0; i < 3; i++)
+            for (var j = 0; j < 3; j++)
+                Assert.Equal(i == j ? 1.0 : 0.0, identity[i, j], 1e-9);
+
+        // Green turned by half a turn becomes magenta-like: red and blue above green; grey stays grey.
+        using var pixels = tensor(new float[] { -1f, 0.5f, 0f, 1f, 0.5f, 0f, -1f, 0.5f, 0f }, [3, 3]);   // columns: green, grey, black
+        using var turned = HueRotation.Apply(pixels, Math.PI);
+        var v = turned.data<float>().ToArray();
+        Assert.True(v[0] > v[3] && v[6] > v[3], $"green turned by pi: {v[0]}, {v[3]}, {v[6]}");
+        Assert.Equal(0.5f, v[1], 1e-5f); Assert.Equal(0.5f, v[4], 1e-5f); Assert.Equal(0.5f, v[7], 1e-5f);
+        Assert.True(turned.le(1).all().item<bool>() && turned.ge(-1).all().item<bool>());
+    }
+
+    [Fact]
+    public void Decoder_TurnsTheHueOfARequestThatAsksForIt()
+    {
+        var data = VideoDataset.Load(videos);
+        var decoder = new ClipDecoder(data, new ClipSpec { Frames = 5, Fps = 5, Size = 32 });
+        var request = new ClipRequest(0, 3, 1.0, 0.5, 0.25);
+        using var straight = decoder.Decode(request);
+        using var turned = decoder.Decode(request with { Hue = 1.0 });
+        using var expected = HueRotation.Apply(straight, 1.0);
+        Assert.True(turned.allclose(expected, rtol: 0, atol: 1e-6));
+        Assert.False(turned.allclose(straight, rtol: 0, atol: 1e-2));
+    }
+
+    [Fact]
     public void Decoder_MirrorsAFlippedClipLeftToRight()
     {
         var data = VideoDataset.Load(videos);

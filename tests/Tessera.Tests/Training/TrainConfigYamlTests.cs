@@ -70,6 +70,11 @@ public sealed class TrainConfigYamlTests
         Assert.False(c.Clip.RandomFlip);                        // VidTok's data set does not flip
         File.WriteAllText(path, Yaml("tessera: {random_flip: true}"));
         Assert.True(TrainConfigYaml.Load(path).Clip.RandomFlip);
+        Assert.Equal(0.0, c.Clip.RandomHue);                    // nor turn hues
+        File.WriteAllText(path, Yaml("tessera: {random_hue: 0.5}"));
+        Assert.Equal(0.5, TrainConfigYaml.Load(path).Clip.RandomHue);
+        File.WriteAllText(path, Yaml("tessera: {random_hue: 1.5}"));
+        Assert.Contains("random_hue", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ internal sealed class ClipDecoder(VideoDataset dataset, ClipSpec spec)
             frames = cat([frames, last], 0);
         }
         var x = frames.permute(3, 0, 1, 2).to_type(ScalarType.Float32).div_(127.5).sub_(1.0);
+        if (request.Hue is { } angle) x = HueRotation.Apply(x, angle);
         return x.contiguous().MoveToOuterDisposeScope();
     }
 }

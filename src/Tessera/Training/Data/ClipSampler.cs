@@ -25,9 +25,10 @@ internal sealed class ClipSampler(IReadOnlyList<long> frameCounts, IReadOnlyList
         var scale = spec.RandomCrop ? 1 + rng.NextDouble() * (spec.MaxScale - 1) : 1;
         var cy = spec.RandomCrop ? rng.NextDouble() : 0.5;
         var cx = spec.RandomCrop ? rng.NextDouble() : 0.5;
-        // Drawn last, so turning flips on leaves every other draw of the clip as it was.
+        // Drawn last (flip, then hue), so turning either on leaves the earlier draws of the clip as they were.
         var flip = spec.RandomCrop && spec.RandomFlip && rng.NextDouble() < 0.5;
-        return new ClipRequest(video, start, scale, cy, cx, flip);
+        double? hue = spec.RandomCrop && spec.RandomHue > 0 && rng.NextDouble() < spec.RandomHue ? rng.NextDouble() * 2 * Math.PI : null;
+        return new ClipRequest(video, start, scale, cy, cx, flip, hue);
     }
 
     private static int[] Permutation(int n, int seed)

@@ -21,7 +21,17 @@ public sealed record ClipSpec
     /// its recipe is unchanged).
     /// </summary>
     public bool RandomFlip { get; init; }
+
+    /// <summary>
+    /// Probability that a random-cropped clip has its hue turned by a uniform random angle (<see cref="HueRotation"/>:
+    /// luma kept, chroma rotated). 0, VidTok's recipe, turns it off. On footage with little colour it stops a model from
+    /// predicting a clip's chroma from its luma instead of coding it.
+    /// </summary>
+    public double RandomHue { get; init; }
 }
 
-/// <summary>One clip to decode: which video, the first source frame, the crop randomness and whether to mirror it.</summary>
-internal readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX, bool Flip = false);
+/// <summary>
+/// One clip to decode: which video, the first source frame, the crop randomness, whether to mirror it and the hue
+/// rotation in radians (null: none).
+/// </summary>
+internal readonly record struct ClipRequest(int Video, long StartFrame, double Scale, double CropY, double CropX, bool Flip = false, double? Hue = null);
