@@ -45,6 +45,13 @@ public sealed record ReadOptions
     /// </summary>
     public bool AllowDecodeErrors { get; init; }
 
+    /// <summary>
+    /// Reach <see cref="Start"/> by decoding from the beginning of the file and dropping the frames before it, instead
+    /// of seeking to the key frame before it. Slower, but right on files whose key frames do not start a clean decode
+    /// (reading falls back to it by itself when the first frames after a seek report decode errors).
+    /// </summary>
+    internal bool DecodeFromStart { get; init; }
+
     /// <summary>Frames decoded per batch before resizing; bounds memory for large sources (default 16).</summary>
     public int BatchFrames { get; init; } = 16;
 

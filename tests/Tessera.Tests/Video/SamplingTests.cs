@@ -59,6 +59,29 @@ public sealed class SamplingTests : IDisposable
     }
 
     [Fact]
+    public void Decoding_uses_slice_threads_only_so_damaged_streams_decode_the_same_every_time()
+    {
+        var args = VideoFrameStream.Arguments("/videos/a.mp4", new ReadOptions { Start = 2.5 }, 0, 1);
+        var threadType = args.IndexOf("-thread_type");
+        Assert.True(threadType >= 0 && args[threadType + 1] == "slice", string.Join(' ', args));
+        Assert.True(threadType < args.IndexOf("-i"), "a decoder option must come before the input it applies to");
+    }
+
+    [Theory]
+    [InlineData(0.5, null, null)]
+    [InlineData(0.4, 10.0, 4)]
+    [InlineData(0.25, 8.0, null)]
+    public void Decoding_from_the_beginning_gives_the_frames_a_seek_gives(double start, double? fps, int? count)
+    {
+        var options = new ReadOptions { Start = start, Fps = fps, FrameCount = count };
+        using var seeked = VideoReader.Read(_video, options);
+        using var whole = VideoReader.Read(_video, options with { DecodeFromStart = true });
+        Assert.Equal(TestMedia.Indices(seeked), TestMedia.Indices(whole));
+        Assert.True(seeked.Frames.equal(whole.Frames).all().item<bool>());
+        Assert.DoesNotContain("-ss", VideoFrameStream.Arguments(_video, options with { DecodeFromStart = true }, 0, 3));
+    }
+
+    [Fact]
     public void Frame_count_limits_after_sampling()
     {
         using var clip = VideoReader.Read(_video, new ReadOptions { Start = 0.2, Fps = 10, FrameCount = 3 });
