@@ -183,27 +183,33 @@ public sealed class VideoFrameStream : IDisposable
     // first frames after the seek tell, for the price of decoding one group of pictures.
     private static bool SeekDecodesCleanly(string path, ReadOptions options, int streamIndex)
     {
-        List<string> args = ["-nostdin", "-hide_banner", "-v", "error", "-thread_type", "slice", "-ss", FFmpegArgs.Number(options.Start),
-            "-i", FFmpegArgs.FileUrl(path), "-map", $"0:{streamIndex}", "-frames:v", "16", "-f", "null", "-"];
+        var args = InputArguments(path, options, streamIndex);
+        args.AddRange(["-frames:v", "16", "-f", "null", "-"]);
         var (exit, _, stderr) = FFmpegProcess.Run(FFmpegProcess.FfmpegExecutable, args, path);
         return exit == 0 && stderr.Trim().Length == 0;
     }
 
-    internal static List<string> Arguments(string path, ReadOptions options, int streamIndex, int interval)
+    // The decoder and the input, shared by the read and the seek check.
+    private static List<string> InputArguments(string path, ReadOptions options, int streamIndex)
     {
         var args = new List<string> { "-nostdin", "-hide_banner", "-v", "error" };
         // Slice threads only: frame-threaded decoding conceals damaged or unreferenced macroblocks differently from run
         // to run (imageio_cockatoo.mp4 read from 10.05 s gave different frames each time), which made held-out figures
         // of identical runs differ. Decoding stays far faster than the model (a 720p H.264 file: 120 frames/s).
         args.AddRange(["-thread_type", "slice"]);
-        var seek = options.Start > 0 && !options.DecodeFromStart;
-        if (seek) args.AddRange(["-ss", FFmpegArgs.Number(options.Start)]); // input seek; accurate by default
+        if (options.Start > 0 && !options.DecodeFromStart) args.AddRange(["-ss", FFmpegArgs.Number(options.Start)]); // input seek; accurate by default
         args.AddRange(["-i", FFmpegArgs.FileUrl(path), "-map", $"0:{streamIndex}", "-an", "-sn", "-dn"]);
+        return args;
+    }
+
+    internal static List<string> Arguments(string path, ReadOptions options, int streamIndex, int interval)
+    {
+        var args = InputArguments(path, options, streamIndex);
         // Frames are sampled by decode index inside FFmpeg, so skipped frames are never converted to RGB or piped
         // (at 3 fps from a 30 fps source that is 10x less work); `n` counts the frames after the start time, which
         // `trim` (timestamps from 0, as the input seek counts them) drops first when decoding from the beginning.
         var filters = new List<string>();
-        if (options.Start > 0 && !seek) filters.Add($"trim=start={FFmpegArgs.Number(options.Start)}");
+        if (options.Start > 0 && options.DecodeFromStart) filters.Add($"trim=start={FFmpegArgs.Number(options.Start)}");
         if (interval > 1) filters.Add($"select='not(mod(n,{interval.ToString(CultureInfo.InvariantCulture)}))'");
         if (filters.Count > 0) args.AddRange(["-vf", string.Join(',', filters)]);
         if (options.FrameCount is { } max)
