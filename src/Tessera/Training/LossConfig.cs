@@ -49,6 +49,12 @@ public sealed record LossConfig
     public double LecamLossWeight { get; init; } = 0.005;
     /// <summary>Weight of the per-frame perceptual distance in the reconstruction term (1).</summary>
     public double PerceptualWeight { get; init; } = 1.0;
+    /// <summary>
+    /// Weight of a low-frequency colour term added to the per-pixel L1 (0, absent from VidTok): the L1 between 8x8
+    /// spatial means of each frame and of its reconstruction, spread back over the block's pixels. A tight bottleneck
+    /// trained on L1 alone can keep luma and guess chroma; this makes a regional colour shift cost more than texture.
+    /// </summary>
+    public double ColourWeight { get; init; }
     /// <summary>Weights of regulariser outputs by name: aux_loss (FSQ) 1.0, kl_loss (KL) 1e-6.</summary>
     public IReadOnlyDictionary<string, double> RegularizationWeights { get; init; } =
         new Dictionary<string, double> { ["aux_loss"] = 1.0, ["kl_loss"] = 1e-6 };

@@ -75,6 +75,11 @@ public sealed class TrainConfigYamlTests
         Assert.Equal(0.5, TrainConfigYaml.Load(path).Clip.RandomHue);
         File.WriteAllText(path, Yaml("tessera: {random_hue: 1.5}"));
         Assert.Contains("random_hue", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
+        Assert.Equal(0.0, c.Loss.ColourWeight);                 // VidTok's loss has no colour term
+        File.WriteAllText(path, Yaml("tessera: {colour_weight: 2}"));
+        Assert.Equal(2.0, TrainConfigYaml.Load(path).Loss.ColourWeight);
+        File.WriteAllText(path, Yaml("tessera: {colour_weight: -1}"));
+        Assert.Contains("colour_weight", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
     }
 
     [Fact]

@@ -83,6 +83,7 @@ internal sealed class VidTokLoss : nn.Module
         var xr = ToFrames(reconstructions);
 
         var rec = (x - xr).abs();
+        if (Config.ColourWeight > 0) rec = rec + Config.ColourWeight * BlockColourError(x, xr);
         var pLog = 0.0;
         if (Config.PerceptualWeight > 0 && perceptual is not null)
         {
@@ -171,6 +172,18 @@ internal sealed class VidTokLoss : nn.Module
         // Norms in float32 whatever the layer's dtype (a bfloat16 working copy during mixed-precision training).
         var w = nllGrad.to_type(ScalarType.Float32).norm() / (gGrad.to_type(ScalarType.Float32).norm() + 1e-4);
         return (w.clamp(0.0, 1e4).detach() * discWeight).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// |mean₈ₓ₈(x) − mean₈ₓ₈(x̂)| per channel, each block's value given to all its pixels ([N, C, H, W], as the L1 map).
+    /// Edge blocks of a size that is not a multiple of 8 are the smaller remainders.
+    /// </summary>
+    private static Tensor BlockColourError(Tensor x, Tensor xr)
+    {
+        const int block = 8;
+        var (h, w) = (x.shape[2], x.shape[3]);
+        var means = nn.functional.avg_pool2d(x - xr, [block, block], [block, block], ceil_mode: true, count_include_pad: false);
+        return means.abs().repeat_interleave(block, 2).repeat_interleave(block, 3)[.., .., ..(int)h, ..(int)w];
     }
 
     private static Tensor ToFrames(Tensor clips)

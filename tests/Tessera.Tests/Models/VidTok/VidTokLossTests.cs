@@ -116,4 +116,29 @@ public class VidTokLossTests
         using var r = loss.GeneratorLoss(x, y, 0, w);
         Assert.Equal(0.0, r.DWeight);
     }
+
+    [Fact]
+    public void ColourTermCostsARegionalShiftButNotZeroMeanTexture()
+    {
+        using var plain = new VidTokLoss(new LossConfig { DiscNdf = 8, PerceptualWeight = 0 });
+        using var coloured = new VidTokLoss(new LossConfig { DiscNdf = 8, PerceptualWeight = 0, ColourWeight = 2 });
+        using var _ = no_grad();
+        var generator = new Generator(7, device("cpu"));
+        var x = rand(new long[] { 2, 3, 2, 20, 24 }, generator: generator) * 2 - 1;   // 20 is not a multiple of 8
+
+        // A shift of one channel by 0.1: every 8x8 block's mean moves by 0.1, so the term adds 2 x 0.1 per pixel of it.
+        var shifted = x.clone();
+        shifted[.., 1] += 0.1;
+        var rPlain = plain.GeneratorLoss(x, shifted, 0, null, adversarial: false);
+        var rColour = coloured.GeneratorLoss(x, shifted, 0, null, adversarial: false);
+        Assert.Equal(rPlain.Rec * 3, rColour.Rec, 1e-5);
+
+        // A +-0.1 checkerboard has a zero mean over every full block and adds nothing there; the 4-row edge blocks
+        // (rows 16..19) also hold as many + as -, so the term adds nothing at all.
+        var checker = (arange(20).unsqueeze(1) + arange(24).unsqueeze(0)).remainder(2) * 0.2 - 0.1;
+        var textured = x + checker.to_type(ScalarType.Float32);
+        rPlain = plain.GeneratorLoss(x, textured, 0, null, adversarial: false);
+        rColour = coloured.GeneratorLoss(x, textured, 0, null, adversarial: false);
+        Assert.Equal(rPlain.Rec, rColour.Rec, 1e-5);
+    }
 }
