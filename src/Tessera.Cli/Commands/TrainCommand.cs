@@ -93,6 +93,22 @@ internal static class TrainCommand
         return command;
     }
 
+    /// <summary>
+    /// Whether training computes in bfloat16: --bf16 and --no-bf16 decide; a config's <c>bf16: true</c> holds only on a CPU
+    /// with bfloat16 instructions, because elsewhere libtorch runs bfloat16 convolutions in slow reference kernels (a
+    /// training step of the small bundled model took about ten times as long as in float32 on an AVX2-only EPYC).
+    /// Returns the choice and, when the config's wish was set aside, why.
+    /// </summary>
+    internal static (bool Bf16, string? Why) ChooseBf16(bool configAsks, bool forceOn, bool forceOff, bool? nativeBf16)
+    {
+        if (forceOn) return (true, null);
+        if (forceOff || !configAsks) return (false, null);
+        if (nativeBf16 == false)
+            return (false, "the config asks for bf16, but this CPU has no bfloat16 instructions (libtorch would emulate them, " +
+                           "many times slower than float32): training in float32; pass --bf16 to use bf16 anyway");
+        return (true, null);
+    }
+
     private static ExitCode Run(CliContext ctx, TrainConfig config, Shared o, ParseResult r)
     {
         var output = r.GetValue(o.Output)!;
@@ -104,8 +120,9 @@ internal static class TrainCommand
         if (r.GetValue(o.MaxSteps) is { } steps) config = config with { MaxSteps = steps };
         if (r.GetValue(o.EvalEvery) is { } every) config = config with { EvalEvery = every };
         if (r.GetValue(o.Bf16) && r.GetValue(o.NoBf16)) throw new UsageException("--bf16 and --no-bf16 contradict each other; pass one");
-        if (r.GetValue(o.Bf16)) config = config with { Bf16 = true };
-        if (r.GetValue(o.NoBf16)) config = config with { Bf16 = false };
+        var (bf16, why) = ChooseBf16(config.Bf16, r.GetValue(o.Bf16), r.GetValue(o.NoBf16), CpuInfo.HasNativeBf16);
+        config = config with { Bf16 = bf16 };
+        if (why is not null) ctx.Error.WriteLine($"note: {why}");
         if (r.GetValue(o.Threads) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
 
         VideoInputs.RequireSome(r.GetValue(o.Data)!, r.GetValue(o.Split));

@@ -96,6 +96,22 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("--no-bf16", both.Error);
     }
 
+    [Theory]
+    [InlineData(true, false, false, true, true, false)]     // the config's bf16 on a CPU with bfloat16 instructions
+    [InlineData(true, false, false, null, true, false)]     // unknown CPU: the config decides
+    [InlineData(true, false, false, false, false, true)]    // no bfloat16 instructions: float32, with a note
+    [InlineData(true, true, false, false, true, false)]     // --bf16 forces it anywhere
+    [InlineData(true, false, true, true, false, false)]     // --no-bf16
+    [InlineData(false, false, false, true, false, false)]   // the config says float32
+    public void Bf16_FromTheConfig_HoldsOnlyOnACpuWithBfloat16Instructions(
+        bool configAsks, bool forceOn, bool forceOff, bool? native, bool expected, bool noted)
+    {
+        var (bf16, why) = Tessera.Cli.Commands.TrainCommand.ChooseBf16(configAsks, forceOn, forceOff, native);
+        Assert.Equal(expected, bf16);
+        Assert.Equal(noted, why is not null);
+        if (noted) Assert.Contains("--bf16", why);
+    }
+
     [Fact]
     public void Train_KilledWithSigkill_ResumesOnTheSameLossCurve()
     {
