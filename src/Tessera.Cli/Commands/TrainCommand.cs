@@ -96,7 +96,7 @@ internal static class TrainCommand
     /// <summary>
     /// Whether training computes in bfloat16: --bf16 and --no-bf16 decide; a config's <c>bf16: true</c> holds only on a CPU
     /// with bfloat16 instructions, because elsewhere libtorch runs bfloat16 convolutions in slow reference kernels (a
-    /// training step of the small bundled model took about ten times as long as in float32 on an AVX2-only EPYC).
+    /// training step of the small bundled model took more than five times as long as in float32 on an AVX2-only EPYC).
     /// Returns the choice and, when the config's wish was set aside, why.
     /// </summary>
     internal static (bool Bf16, string? Why) ChooseBf16(bool configAsks, bool forceOn, bool forceOff, bool? nativeBf16)
