@@ -52,7 +52,8 @@ public sealed record LossConfig
     /// <summary>
     /// Weight of a low-frequency colour term added to the per-pixel L1 (0, absent from VidTok): the L1 between 8x8
     /// spatial means of each frame and of its reconstruction, spread back over the block's pixels. A tight bottleneck
-    /// trained on L1 alone can keep luma and guess chroma; this makes a regional colour shift cost more than texture.
+    /// trained with L1 alone on mostly grey footage can drop colour and fill in a near-neutral one; this makes a
+    /// regional colour shift cost more than texture.
     /// </summary>
     public double ColourWeight { get; init; }
     /// <summary>Weights of regulariser outputs by name: aux_loss (FSQ) 1.0, kl_loss (KL) 1e-6.</summary>
