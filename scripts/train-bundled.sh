@@ -97,9 +97,6 @@ drive() {
   total="${STAGE1_STEPS:-$(max_steps "$cfg")}"
   export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 DOTNET_gcServer=0
   local common=(--eval-data "$data/clips.csv" --eval-split eval --threads 1 --resume)
-  # The configs ask for a bf16 working copy; on a CPU without native bfloat16 (no AVX512-BF16, no AMX) libtorch
-  # emulates it in slow reference kernels (a Zen 1 EPYC took minutes per 10 steps), so such a machine trains in float32.
-  grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo || common+=(--no-bf16)
   ( while sleep 120; do keep_best "$s1"; keep_best "$s2"; done ) &
   keeper=$!   # global: the EXIT trap runs after drive has returned
   trap 'kill "$keeper" 2>/dev/null || true' EXIT
