@@ -83,7 +83,7 @@ internal sealed class Conv : StreamModule
             KernelAxes.Temporal1d => weight.view([.. weight.shape, 1, 1]),
             _ => weight.alias(),
         };
-        var y = nn.functional.conv3d(x, kernel, bias, strides: stride, padding: padding);
+        var y = TailSafeConv.Conv3d(x, kernel, bias, stride, padding);
         ForwardTrace.Record(this, x, y);
         return y;
     }

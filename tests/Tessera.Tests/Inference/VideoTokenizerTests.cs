@@ -76,7 +76,7 @@ public sealed class VideoTokenizerTests
         var x = Video(frames);
         Assert.True(chunked.UsesChunking(frames));
         using var a = (Latents)chunked.Encode(x);
-        var whole = model.EncodeRaw(x, Nn.CausalCache.None());
+        var whole = model.EncodeRaw(x, Tessera.Nn.CausalCache.None());
         var mean = model.Gaussian!.Split(whole).Mean;
         var diff = (a.Values - mean).abs().max().item<float>();
         Assert.True(diff < 1e-5, $"chunked latents differ from whole-clip latents by {diff}");
