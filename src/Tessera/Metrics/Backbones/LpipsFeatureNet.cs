@@ -44,5 +44,5 @@ internal abstract class LpipsFeatureNet : nn.Module<Tensor, Tensor[]>
     }
 
     protected static nn.Module<Tensor, Tensor> Conv(int cin, int cout, int kernel, int stride = 1, int padding = 0)
-        => nn.Conv2d(cin, cout, kernel, stride: stride, padding: padding);
+        => new Nn.TailSafeConvLayer(nn.Conv2d(cin, cout, kernel, stride: stride, padding: padding));
 }

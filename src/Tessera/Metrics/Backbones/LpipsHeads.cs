@@ -39,7 +39,7 @@ internal sealed class LpipsHeads : nn.Module
 
         public NetLinLayer(int channels) : base(nameof(NetLinLayer))
         {
-            model = new ModuleList<nn.Module<Tensor, Tensor>>(nn.Dropout(), nn.Conv2d(channels, 1, 1, bias: false));
+            model = new ModuleList<nn.Module<Tensor, Tensor>>(nn.Dropout(), new Nn.TailSafeConvLayer(nn.Conv2d(channels, 1, 1, bias: false)));
             RegisterComponents();
         }
 

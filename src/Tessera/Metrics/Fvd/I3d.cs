@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ internal static class SamePadding
 /// </summary>
 internal sealed class I3dUnit3d : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv3d conv3d;
+    private readonly TailSafeConvLayer conv3d;
     private readonly BatchNorm3d? bn;
     private readonly bool relu;
     private readonly long[] kernel;
@@ -48,8 +49,8 @@ internal sealed class I3dUnit3d : nn.Module<Tensor, Tensor>
         this.kernel = kernel;
         this.stride = stride ?? [1, 1, 1];
         this.relu = relu;
-        conv3d = nn.Conv3d(inChannels, outChannels, (kernel[0], kernel[1], kernel[2]),
-            stride: (this.stride[0], this.stride[1], this.stride[2]), bias: useBias);
+        conv3d = new TailSafeConvLayer(nn.Conv3d(inChannels, outChannels, (kernel[0], kernel[1], kernel[2]),
+            stride: (this.stride[0], this.stride[1], this.stride[2]), bias: useBias));
         if (useBatchNorm) bn = nn.BatchNorm3d(outChannels, eps: 0.001, momentum: 0.01);
         RegisterComponents();
     }

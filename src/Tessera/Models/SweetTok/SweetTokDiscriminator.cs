@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -52,20 +53,20 @@ internal sealed class SweetTokDiscriminator : Module<Tensor, Tensor>
         return outputs;
     }
 
-    private static Conv3d Conv(int input, int output, int stride) => Conv3d(input, output, 4, stride: stride, padding: 2);
+    private static TailSafeConvLayer Conv(int input, int output, int stride) => new(Conv3d(input, output, 4, stride: stride, padding: 2));
 
     // torch's default: Kaiming-uniform weights with a = √5, whose bound is then 1/√fan_in as the bias's; BatchNorm 1 and 0.
     private void ResetParameters(Generator generator)
     {
         using var _ = no_grad();
         foreach (var m in modules())
-            if (m is Conv3d conv)
+            if (m is TailSafeConvLayer conv)
             {
-                var weight = conv.weight!;
+                var weight = conv.get_parameter("weight")!;
                 var fanIn = weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
                 var bound = 1.0 / Math.Sqrt(fanIn);
                 weight.uniform_(-bound, bound, generator);
-                conv.bias!.uniform_(-bound, bound, generator);
+                conv.get_parameter("bias")!.uniform_(-bound, bound, generator);
             }
     }
 }

@@ -19,7 +19,7 @@ internal static class DiscriminatorInit
         {
             switch (m)
             {
-                case Conv2d or Conv3d or Conv1d:
+                case Conv2d or Conv3d or Conv1d or Nn.TailSafeConvLayer:
                     var weight = m.get_parameter("weight")!;
                     weight.normal_(0.0, 0.02, generator);
                     if (generator is not null && m.get_parameter("bias") is { } bias)

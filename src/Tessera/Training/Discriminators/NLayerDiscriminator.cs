@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -20,7 +21,7 @@ internal sealed class NLayerDiscriminator : Module<Tensor, Tensor>
     {
         var layers = new List<Module<Tensor, Tensor>>
         {
-            Conv2d(inputChannels, ndf, 4, stride: 2, padding: 1),
+            new TailSafeConvLayer(Conv2d(inputChannels, ndf, 4, stride: 2, padding: 1)),
             LeakyReLU(0.2),
         };
         var mult = 1;
@@ -28,16 +29,16 @@ internal sealed class NLayerDiscriminator : Module<Tensor, Tensor>
         {
             var prev = mult;
             mult = Math.Min(1 << n, 8);
-            layers.Add(Conv2d(ndf * prev, ndf * mult, 4, stride: 2, padding: 1, bias: false));
+            layers.Add(new TailSafeConvLayer(Conv2d(ndf * prev, ndf * mult, 4, stride: 2, padding: 1, bias: false)));
             layers.Add(BatchNorm2d(ndf * mult));
             layers.Add(LeakyReLU(0.2));
         }
         var last = mult;
         mult = Math.Min(1 << nLayers, 8);
-        layers.Add(Conv2d(ndf * last, ndf * mult, 4, stride: 1, padding: 1, bias: false));
+        layers.Add(new TailSafeConvLayer(Conv2d(ndf * last, ndf * mult, 4, stride: 1, padding: 1, bias: false)));
         layers.Add(BatchNorm2d(ndf * mult));
         layers.Add(LeakyReLU(0.2));
-        layers.Add(Conv2d(ndf * mult, 1, 4, stride: 1, padding: 1));
+        layers.Add(new TailSafeConvLayer(Conv2d(ndf * mult, 1, 4, stride: 1, padding: 1)));
         main = Sequential(layers.Select((m, i) => (i.ToString(), m)));
         RegisterComponents();
     }

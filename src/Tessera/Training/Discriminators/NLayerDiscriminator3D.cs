@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -18,7 +19,7 @@ internal sealed class NLayerDiscriminator3D : Module<Tensor, Tensor>
     {
         var layers = new List<Module<Tensor, Tensor>>
         {
-            Conv3d(inputChannels, ndf, 3, stride: 2, padding: 1),
+            new TailSafeConvLayer(Conv3d(inputChannels, ndf, 3, stride: 2, padding: 1)),
             LeakyReLU(0.2),
         };
         var mult = 1;
@@ -26,16 +27,16 @@ internal sealed class NLayerDiscriminator3D : Module<Tensor, Tensor>
         {
             var prev = mult;
             mult = Math.Min(1 << n, 8);
-            layers.Add(Conv3d(ndf * prev, ndf * mult, (3, 3, 3), stride: (n == 1 ? 2 : 1, 2, 2), padding: (1, 1, 1), bias: false));
+            layers.Add(new TailSafeConvLayer(Conv3d(ndf * prev, ndf * mult, (3, 3, 3), stride: (n == 1 ? 2 : 1, 2, 2), padding: (1, 1, 1), bias: false)));
             layers.Add(BatchNorm3d(ndf * mult));
             layers.Add(LeakyReLU(0.2));
         }
         var last = mult;
         mult = Math.Min(1 << nLayers, 8);
-        layers.Add(Conv3d(ndf * last, ndf * mult, 3, stride: 1, padding: 1, bias: false));
+        layers.Add(new TailSafeConvLayer(Conv3d(ndf * last, ndf * mult, 3, stride: 1, padding: 1, bias: false)));
         layers.Add(BatchNorm3d(ndf * mult));
         layers.Add(LeakyReLU(0.2));
-        layers.Add(Conv3d(ndf * mult, 1, 3, stride: 1, padding: 1));
+        layers.Add(new TailSafeConvLayer(Conv3d(ndf * mult, 1, 3, stride: 1, padding: 1)));
         main = Sequential(layers.Select((m, i) => (i.ToString(), m)));
         RegisterComponents();
     }
