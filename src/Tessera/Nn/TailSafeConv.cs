@@ -6,10 +6,10 @@ namespace Tessera.Nn;
 /// Convolutions that stay off the oneDNN kernels found wrong for channel counts that are not a multiple of 16. On an
 /// AMD Zen 5 EPYC (family 26) with libtorch 2.10, a [B, C, ...]-contiguous input with such a channel count gave
 /// bfloat16 outputs 13–43% off (relative L2) and, in float32, wrong or NaN input gradients and now and then an output
-/// channel of NaN; the same convolutions on a channels-last input were exact to rounding. With a channels-last input the input
-/// gradient was still wrong for an odd number of output channels (1 or 3), so those kernels get zero output channels
-/// up to a multiple of four, cut off again after the convolution. Channel counts that are multiples of 16 (every
-/// inner layer of the official models) run unchanged.
+/// channel of NaN; the same convolutions on a channels-last input were exact to rounding. With a channels-last input
+/// the input gradient was still wrong for an odd number of output channels (1 or 3), so those kernels get zero output
+/// channels up to a multiple of four, cut off again after the convolution. Channel counts that are multiples of 16
+/// (every inner layer of the official models) run unchanged.
 /// </summary>
 internal static class TailSafeConv
 {

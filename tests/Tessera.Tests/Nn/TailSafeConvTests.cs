@@ -5,8 +5,8 @@ namespace Tessera.Tests.Nn;
 
 /// <summary>
 /// Convolutions whose channel counts are not multiples of 16 against a float64 reference, forward and input gradient,
-/// on a [B, C, T, H, W]-contiguous input. On a Zen 5 EPYC with libtorch 2.10 the plain oneDNN call was 15–40% off in
-/// bfloat16 and gave NaN now and then in float32; elsewhere these pass with or without the workaround.
+/// on a [B, C, T, H, W]-contiguous input. On a Zen 5 EPYC with libtorch 2.10 the plain oneDNN call was 13–43% off in
+/// bfloat16 and gave wrong or NaN input gradients in float32; elsewhere these pass with or without the workaround.
 /// </summary>
 [DisposeScopePerTest]
 public sealed class TailSafeConvTests
