@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<Options, int>>(StringComparer.Ordin
     ["decode-profile"] = DecodeProfile.Run,
     ["dataset-throughput"] = DatasetThroughput.Run,
     ["targets"] = Targets.Run,
+    ["bf16-accuracy"] = TargetsBf16Accuracy.Run,
     ["sweettok-codes"] = SweetTokCodeUsage.Run,
 };
 // Run by `targets` in a process of its own, so that the peak it reports is one clip's.
