@@ -56,6 +56,13 @@ public sealed record LossConfig
     /// regional colour shift cost more than texture.
     /// </summary>
     public double ColourWeight { get; init; }
+    /// <summary>
+    /// Weight of a chroma term added to the per-pixel L1 (0, absent from VidTok): |ΔI| + |ΔQ| of the 8x8 spatial means
+    /// (the YIQ chroma of the mean error), added to each channel of the block's pixels. An FSQ or KL bottleneck
+    /// trained on footage with random hue turns can keep two clips of the same luma on one code for many steps and
+    /// return grey; this makes a chroma error cost more than a luma error of the same size.
+    /// </summary>
+    public double ChromaWeight { get; init; }
     /// <summary>Weights of regulariser outputs by name: aux_loss (FSQ) 1.0, kl_loss (KL) 1e-6.</summary>
     public IReadOnlyDictionary<string, double> RegularizationWeights { get; init; } =
         new Dictionary<string, double> { ["aux_loss"] = 1.0, ["kl_loss"] = 1e-6 };

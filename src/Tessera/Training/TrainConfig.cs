@@ -88,6 +88,7 @@ public sealed record TrainConfig
         if (Prefetch < 0) throw new ConfigException($"prefetch must be 0 (decode on the training thread) or more, got {Prefetch}");
         if (Clip.RandomHue is < 0 or > 1 or double.NaN) throw new ConfigException($"random_hue is a probability in [0, 1], got {Clip.RandomHue}");
         if (Loss.ColourWeight is < 0 or double.NaN or double.PositiveInfinity) throw new ConfigException($"colour_weight must be a finite number >= 0, got {Loss.ColourWeight}");
+        if (Loss.ChromaWeight is < 0 or double.NaN or double.PositiveInfinity) throw new ConfigException($"chroma_weight must be a finite number >= 0, got {Loss.ChromaWeight}");
         if (FixEncoder && FixDecoder) throw new ConfigException("fix_encoder and fix_decoder together leave nothing to train");
         if (EmaDecay is <= 0 or >= 1) throw new ConfigException($"ema_decay must lie in (0, 1), got {EmaDecay}");
         if (LogEvery <= 0 || EvalEvery <= 0 || CheckpointEvery <= 0 || KeepCheckpoints <= 0)

@@ -80,6 +80,10 @@ public sealed class TrainConfigYamlTests
         Assert.Equal(2.0, TrainConfigYaml.Load(path).Loss.ColourWeight);
         File.WriteAllText(path, Yaml("tessera: {colour_weight: -1}"));
         Assert.Contains("colour_weight", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
+        File.WriteAllText(path, Yaml("tessera: {chroma_weight: 3}"));
+        Assert.Equal(3.0, TrainConfigYaml.Load(path).Loss.ChromaWeight);
+        File.WriteAllText(path, Yaml("tessera: {chroma_weight: -1}"));
+        Assert.Contains("chroma_weight", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
     }
 
     [Fact]

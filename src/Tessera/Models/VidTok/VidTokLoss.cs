@@ -84,6 +84,7 @@ internal sealed class VidTokLoss : nn.Module
 
         var rec = (x - xr).abs();
         if (Config.ColourWeight > 0) rec = rec + Config.ColourWeight * BlockColourError(x, xr);
+        if (Config.ChromaWeight > 0) rec = rec + Config.ChromaWeight * BlockChromaError(x, xr);
         var pLog = 0.0;
         if (Config.PerceptualWeight > 0 && perceptual is not null)
         {
@@ -178,13 +179,25 @@ internal sealed class VidTokLoss : nn.Module
     /// |mean₈ₓ₈(x) − mean₈ₓ₈(x̂)| per channel, each block's value given to all its pixels ([N, C, H, W], as the L1 map).
     /// Edge blocks of a size that is not a multiple of 8 are the smaller remainders.
     /// </summary>
-    private static Tensor BlockColourError(Tensor x, Tensor xr)
+    private static Tensor BlockColourError(Tensor x, Tensor xr) => SpreadBlocks(BlockMeans(x - xr).abs(), x);
+
+    /// <summary>|I| + |Q| of the 8x8 mean error ([N, 1, H, W], broadcast over the channels of the L1 map).</summary>
+    private static Tensor BlockChromaError(Tensor x, Tensor xr)
     {
-        const int block = 8;
-        var (h, w) = (x.shape[2], x.shape[3]);
-        var means = nn.functional.avg_pool2d(x - xr, [block, block], [block, block], ceil_mode: true, count_include_pad: false);
-        return means.abs().repeat_interleave(block, 2).repeat_interleave(block, 3)[.., .., ..(int)h, ..(int)w];
+        var means = BlockMeans(x - xr);
+        var iq = tensor(new float[] { 0.595716f, -0.274453f, -0.321263f, 0.211456f, -0.522591f, 0.311135f }, [2, 3, 1, 1])
+            .to(means.dtype).to(means.device);
+        var chroma = nn.functional.conv2d(means, iq).abs().sum(1, keepdim: true);
+        return SpreadBlocks(chroma, x);
     }
+
+    private const int ColourBlock = 8;
+
+    private static Tensor BlockMeans(Tensor error) =>
+        nn.functional.avg_pool2d(error, [ColourBlock, ColourBlock], [ColourBlock, ColourBlock], ceil_mode: true, count_include_pad: false);
+
+    private static Tensor SpreadBlocks(Tensor blocks, Tensor like) =>
+        blocks.repeat_interleave(ColourBlock, 2).repeat_interleave(ColourBlock, 3)[.., .., ..(int)like.shape[2], ..(int)like.shape[3]];
 
     private static Tensor ToFrames(Tensor clips)
     {

@@ -15,7 +15,7 @@ internal static class VidTokTrainYaml
     [
         "max_steps", "batch_size", "learning_rate", "frames", "fps", "size", "seed", "ema_decay", "fix_encoder", "fix_decoder",
         "init_from", "log_every", "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "perceptual_weight", "colour_weight", "skip_discriminator_before_start", "bf16", "random_flip", "random_hue", "lr_decay_start", "end_lr",
+        "disc_start", "perceptual_weight", "colour_weight", "chroma_weight", "skip_discriminator_before_start", "bf16", "random_flip", "random_hue", "lr_decay_start", "end_lr",
     ];
 
     public static TrainConfig Load(string path)
@@ -175,6 +175,7 @@ internal static class VidTokTrainYaml
                 DiscStart = t.FindNonNull("disc_start")?.AsLong() ?? c.Loss.DiscStart,
                 PerceptualWeight = t.GetDouble("perceptual_weight", c.Loss.PerceptualWeight),
                 ColourWeight = t.GetDouble("colour_weight", c.Loss.ColourWeight),
+                ChromaWeight = t.GetDouble("chroma_weight", c.Loss.ChromaWeight),
             },
         };
     }

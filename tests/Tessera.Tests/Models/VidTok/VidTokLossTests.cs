@@ -141,4 +141,29 @@ public class VidTokLossTests
         rColour = coloured.GeneratorLoss(x, textured, 0, null, adversarial: false);
         Assert.Equal(rPlain.Rec, rColour.Rec, 1e-5);
     }
+
+    [Fact]
+    public void ChromaTermCostsAHueShiftButNotALumaShift()
+    {
+        using var plain = new VidTokLoss(new LossConfig { DiscNdf = 8, PerceptualWeight = 0 });
+        using var chroma = new VidTokLoss(new LossConfig { DiscNdf = 8, PerceptualWeight = 0, ChromaWeight = 2 });
+        using var _ = no_grad();
+        var generator = new Generator(7, device("cpu"));
+        var x = rand(new long[] { 2, 3, 2, 20, 24 }, generator: generator) * 2 - 1;
+
+        // The same shift on all three channels changes luma only: I and Q of (d, d, d) are 0 (Q to 1e-3 of d).
+        var brighter = x + 0.1;
+        var rPlain = plain.GeneratorLoss(x, brighter, 0, null, adversarial: false);
+        var rChroma = chroma.GeneratorLoss(x, brighter, 0, null, adversarial: false);
+        Assert.Equal(rPlain.Rec, rChroma.Rec, 1e-3);
+
+        // Red up by 0.1: I moves by 0.0596 and Q by 0.0211, so every channel of every pixel gains 2 x 0.0807 on top of
+        // the mean L1 of 0.1 / 3.
+        var redder = x.clone();
+        redder[.., 0] += 0.1;
+        rPlain = plain.GeneratorLoss(x, redder, 0, null, adversarial: false);
+        rChroma = chroma.GeneratorLoss(x, redder, 0, null, adversarial: false);
+        Assert.Equal(0.1 / 3, rPlain.Rec, 1e-5);
+        Assert.Equal(0.1 / 3 + 2 * (0.0595716 + 0.0211456), rChroma.Rec, 1e-5);
+    }
 }
