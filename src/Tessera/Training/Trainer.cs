@@ -68,14 +68,12 @@ public sealed partial class Trainer : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var dataPosition = Resume();
         var log = new TrainingLog(Path.Combine(runDirectory, "train_log.csv"), objective.LogColumns, Step);
-        var evalLog = new TrainingLog(Path.Combine(runDirectory, "eval_log.csv"), ["psnr", "ssim"], Step);
+        var evalLog = new TrainingLog(Path.Combine(runDirectory, "eval_log.csv"), ["psnr", "ssim", "chroma"], Step);
         using var loader = new ClipLoader(train, config.Clip, config.Seed, config.BatchSize, dataPosition, config.Prefetch, report);
         if (eval is not null && Step == 0)
         {
             // The starting point's held-out quality, so a run (or a fine-tune) shows what it changed.
-            var (psnr0, ssim0) = Evaluate(cancellationToken);
-            evalLog.Append(0, new Dictionary<string, double?> { ["psnr"] = psnr0, ["ssim"] = ssim0 });
-            report($"step 0: held-out PSNR {psnr0:0.00} dB, SSIM {ssim0:0.0000}");
+            LogHeldOut(evalLog, EvaluateHeldOut(cancellationToken));
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var startStep = Step;
@@ -94,9 +92,7 @@ public sealed partial class Trainer : IDisposable
             }
             if (eval is not null && Step % config.EvalEvery == 0)
             {
-                var (psnr, ssim) = Evaluate(cancellationToken);
-                evalLog.Append(Step, new Dictionary<string, double?> { ["psnr"] = psnr, ["ssim"] = ssim });
-                report($"step {Step}: held-out PSNR {psnr:0.00} dB, SSIM {ssim:0.0000}");
+                LogHeldOut(evalLog, EvaluateHeldOut(cancellationToken));
             }
             if (Step % config.CheckpointEvery == 0 || Step == config.MaxSteps)
             {
@@ -104,6 +100,12 @@ public sealed partial class Trainer : IDisposable
                 LossPlot.Write(Path.Combine(runDirectory, "loss.png"), log.Read(), evalLog.Read());
             }
         }
+    }
+
+    private void LogHeldOut(TrainingLog evalLog, HeldOutQuality q)
+    {
+        evalLog.Append(Step, new Dictionary<string, double?> { ["psnr"] = q.Psnr, ["ssim"] = q.Ssim, ["chroma"] = q.Chroma });
+        report($"step {Step}: held-out PSNR {q.Psnr:0.00} dB, SSIM {q.Ssim:0.0000}, chroma kept {q.Chroma:P0}");
     }
 
     /// <summary>Frees the model, optimiser state and held-out clips; the run directory is kept.</summary>

@@ -5,7 +5,8 @@ namespace Tessera.Training;
 
 /// <summary>
 /// A CSV log with a fixed header whose first column is the step. Reopening a log for a resumed run drops
-/// the rows after the checkpoint's step, so the file reads as one uninterrupted run.
+/// the rows after the checkpoint's step, so the file reads as one uninterrupted run; a log whose header is the start of
+/// this one (written before columns were added) keeps its rows.
 /// </summary>
 internal sealed class TrainingLog
 {
@@ -21,7 +22,8 @@ internal sealed class TrainingLog
         if (File.Exists(path))
         {
             var lines = File.ReadAllLines(path);
-            if (lines.Length > 0 && lines[0] == header)
+            // A log written before columns were appended keeps its rows: their missing cells read as absent.
+            if (lines.Length > 0 && (lines[0] == header || header.StartsWith(lines[0] + ",", StringComparison.Ordinal)))
                 kept.AddRange(lines.Skip(1).Where(l => long.TryParse(l.Split(',')[0], CultureInfo.InvariantCulture, out var s) && s <= resumeStep));
         }
         AtomicFile.Write(path, s => { var b = Encoding.UTF8.GetBytes(string.Join("\n", kept) + "\n"); s.Write(b); });

@@ -153,6 +153,14 @@ public sealed class TrainerTests : IDisposable
         using (var trainer = new Trainer(config, broken, data, evalData))
             trainer.Run();
 
+        if (evaluating)
+        {
+            // Held-out PSNR, SSIM and the share of chroma kept, at steps 0, 3 and 6.
+            var eval = File.ReadAllLines(Path.Combine(broken, "eval_log.csv"));
+            Assert.Equal("step,psnr,ssim,chroma", eval[0]);
+            Assert.Equal(["0", "3", "6"], eval.Skip(1).Select(l => l.Split(',')[0]));
+            Assert.All(Column(Path.Combine(broken, "eval_log.csv"), "chroma"), c => Assert.InRange(c, 0.0, 10.0));
+        }
         foreach (var column in new[] { "total", "rec", "disc_loss", "aux_loss", "logits_real" })
         {
             var a = Column(Path.Combine(whole, "train_log.csv"), column);

@@ -1,6 +1,7 @@
 using Tessera.Training;
 using Tessera.Training.Discriminators;
 using TorchSharp.Modules;
+using Tessera.Video;
 using static TorchSharp.torch;
 
 namespace Tessera.Models.VidTok;
@@ -184,10 +185,7 @@ internal sealed class VidTokLoss : nn.Module
     /// <summary>|I| + |Q| of the 8x8 mean error ([N, 1, H, W], broadcast over the channels of the L1 map).</summary>
     private static Tensor BlockChromaError(Tensor x, Tensor xr)
     {
-        var means = BlockMeans(x - xr);
-        var iq = tensor(new float[] { 0.595716f, -0.274453f, -0.321263f, 0.211456f, -0.522591f, 0.311135f }, [2, 3, 1, 1])
-            .to(means.dtype).to(means.device);
-        var chroma = nn.functional.conv2d(means, iq).abs().sum(1, keepdim: true);
+        var chroma = Yiq.Chroma(BlockMeans(x - xr), 1).abs().sum(1, keepdim: true);
         return SpreadBlocks(chroma, x);
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Video;
 using static TorchSharp.torch;
 
 namespace Tessera.Training.Data;
@@ -9,19 +10,12 @@ namespace Tessera.Training.Data;
 /// </summary>
 internal static class HueRotation
 {
-    private static readonly double[,] ToYiq =
-    {
-        { 0.299, 0.587, 0.114 },
-        { 0.595716, -0.274453, -0.321263 },
-        { 0.211456, -0.522591, 0.311135 },
-    };
-
     /// <summary>The 3x3 RGB-to-RGB matrix of a hue turn by <paramref name="radians"/>.</summary>
     public static double[,] Matrix(double radians)
     {
         var (sin, cos) = Math.SinCos(radians);
         var rotate = new double[,] { { 1, 0, 0 }, { 0, cos, -sin }, { 0, sin, cos } };
-        return Multiply(Invert(ToYiq), Multiply(rotate, ToYiq));
+        return Multiply(Invert(Yiq.FromRgb), Multiply(rotate, Yiq.FromRgb));
     }
 
     /// <summary>Rotates the hue of <paramref name="rgb"/> [3, ...] (channels first) and clips it to [-1, 1].</summary>
