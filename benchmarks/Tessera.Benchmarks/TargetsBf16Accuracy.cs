@@ -53,7 +53,7 @@ internal sealed class TargetsBf16Accuracy
         var videos = Videos();
         if (videos.Count == 0) throw new InvalidOperationException($"{clips}: no videos found");
 
-        var name = model.Length > 0 ? model : Tessera.Models.BundledModelFolder.DefaultPath;
+        var name = model.Length > 0 ? model : BundledModelFolder.DefaultPath;
         using var fp32 = VideoTokenizer.Load(name, options: new TokenizerOptions { Threads = threads });
         using var bf16 = VideoTokenizer.Load(name, options: new TokenizerOptions { Threads = threads, Precision = ComputePrecision.BFloat16 });
         Console.WriteLine($"bf16 acc   {fp32.Config.Name} on {videos.Count} clips: first {frames} frames at {size}x{size}, own frame rate");
