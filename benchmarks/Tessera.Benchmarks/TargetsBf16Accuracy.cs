@@ -11,8 +11,8 @@ namespace Tessera.Benchmarks;
 /// The bf16 accuracy row (--accuracy-clips &lt;folder, video or clips.csv&gt;): each real clip (the first --accuracy-frames
 /// frames at --accuracy-size, short side scaled and centre-cropped, at the video's own rate) encoded and decoded by one
 /// model (--accuracy-model, default the bundled default) in float32 and in bfloat16. It prints, per clip and overall,
-/// the share of token ids that are equal and the PSNR of each reconstruction against the input. A clips.csv is read
-/// as the project's manifests are (path,split): only the rows of --accuracy-split (default eval).
+/// the share of token ids that are equal and the PSNR of each reconstruction against the input. A list file with
+/// splits (clips.csv) gives the videos of --accuracy-split (default eval), as training reads it.
 /// </summary>
 internal sealed class TargetsBf16Accuracy
 {
@@ -102,19 +102,8 @@ internal sealed class TargetsBf16Accuracy
     private static string Signed(double value) =>
         (value < 0 ? "-" : "+") + Math.Abs(value).ToString("F2", CultureInfo.InvariantCulture);
 
-    private List<string> Videos()
-    {
-        if (Directory.Exists(clips))
-            return Directory.EnumerateFiles(clips).Where(IsVideo).Order(StringComparer.Ordinal).ToList();
-        if (!clips.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return [clips];
-        var folder = Path.GetDirectoryName(Path.GetFullPath(clips))!;
-        return File.ReadLines(clips)
-            .Select(line => line.Split(','))
-            .Where(cells => cells.Length >= 2 && cells[1].Trim() == split)
-            .Select(cells => Path.GetFullPath(cells[0].Trim(), folder))
-            .ToList();
-    }
-
-    private static bool IsVideo(string path) =>
-        Path.GetExtension(path).ToLowerInvariant() is ".mp4" or ".mkv" or ".webm" or ".avi" or ".mov" or ".ogv" or ".y4m";
+    /// <summary>One video as given; a folder's videos; a manifest's rows of the split.</summary>
+    private List<string> Videos() =>
+        VideoList.Extensions.Contains(Path.GetExtension(clips)) ? [clips]
+        : VideoList.Load(clips, Directory.Exists(clips) ? null : split).Select(v => v.Path).ToList();
 }
