@@ -86,6 +86,7 @@ public sealed record TrainConfig
         if (MaxSteps <= 0) throw new ConfigException($"max_steps must be positive, got {MaxSteps}");
         if (Clip.Frames <= 0 || Clip.Size <= 0 || Clip.Fps <= 0) throw new ConfigException($"clip needs positive frames, size and fps, got {Clip}");
         if (Prefetch < 0) throw new ConfigException($"prefetch must be 0 (decode on the training thread) or more, got {Prefetch}");
+        if (Clip.MaxScale is < 1 or double.NaN or double.PositiveInfinity) throw new ConfigException($"max_scale must be a finite number >= 1 (1: the short side resized to the clip size), got {Clip.MaxScale}");
         if (Clip.RandomHue is < 0 or > 1 or double.NaN) throw new ConfigException($"random_hue is a probability in [0, 1], got {Clip.RandomHue}");
         if (Loss.ColourWeight is < 0 or double.NaN or double.PositiveInfinity) throw new ConfigException($"colour_weight must be a finite number >= 0, got {Loss.ColourWeight}");
         if (Loss.ChromaWeight is < 0 or double.NaN or double.PositiveInfinity) throw new ConfigException($"chroma_weight must be a finite number >= 0, got {Loss.ChromaWeight}");

@@ -84,6 +84,11 @@ public sealed class TrainConfigYamlTests
         Assert.Equal(3.0, TrainConfigYaml.Load(path).Loss.ChromaWeight);
         File.WriteAllText(path, Yaml("tessera: {chroma_weight: -1}"));
         Assert.Contains("chroma_weight", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
+        Assert.Equal(1.25, c.Clip.MaxScale);                    // the short side resized to 1 to 1.25 times the clip size
+        File.WriteAllText(path, Yaml("tessera: {max_scale: 4}"));
+        Assert.Equal(4.0, TrainConfigYaml.Load(path).Clip.MaxScale);
+        File.WriteAllText(path, Yaml("tessera: {max_scale: 0.5}"));
+        Assert.Contains("max_scale", Assert.Throws<ConfigException>(() => TrainConfigYaml.Load(path).Validate()).Message);
     }
 
     [Fact]

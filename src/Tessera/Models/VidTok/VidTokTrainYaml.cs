@@ -15,7 +15,7 @@ internal static class VidTokTrainYaml
     [
         "max_steps", "batch_size", "learning_rate", "frames", "fps", "size", "seed", "ema_decay", "fix_encoder", "fix_decoder",
         "init_from", "log_every", "eval_every", "eval_clips", "checkpoint_every", "keep_checkpoints", "prefetch",
-        "disc_start", "perceptual_weight", "colour_weight", "chroma_weight", "skip_discriminator_before_start", "bf16", "random_flip", "random_hue", "lr_decay_start", "end_lr",
+        "disc_start", "perceptual_weight", "colour_weight", "chroma_weight", "skip_discriminator_before_start", "bf16", "random_flip", "random_hue", "max_scale", "lr_decay_start", "end_lr",
     ];
 
     public static TrainConfig Load(string path)
@@ -155,6 +155,7 @@ internal static class VidTokTrainYaml
                 Size = t.GetInt("size", c.Clip.Size),
                 RandomFlip = t.GetBool("random_flip", c.Clip.RandomFlip),
                 RandomHue = t.GetDouble("random_hue", c.Clip.RandomHue),
+                MaxScale = t.GetDouble("max_scale", c.Clip.MaxScale),
             },
             Seed = t.GetInt("seed", c.Seed),
             EmaDecay = t.FindNonNull("ema_decay")?.AsDouble() ?? c.EmaDecay,
