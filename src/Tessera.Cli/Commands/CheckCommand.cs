@@ -3,6 +3,7 @@ using Tessera.Checkpoints;
 using Tessera.Inference;
 using Tessera.Metrics;
 using Tessera.Models;
+using Tessera.Nn;
 using Tessera.Video;
 using static TorchSharp.torch;
 
@@ -175,16 +176,16 @@ internal static class CheckCommand
         var frames = card.EvalClipFrames;
         using var scope = NewDisposeScope();
         var (h, w) = size;
-        var t = arange(frames, ScalarType.Float32).view(frames, 1, 1) / frames;
-        var y = arange(h, ScalarType.Float32).view(1, h, 1) / h;
-        var x = arange(w, ScalarType.Float32).view(1, 1, w) / w;
-        var r = 0.5 + 0.35 * sin(2 * Math.PI * (2 * x + t));
-        var g = 0.5 + 0.35 * cos(2 * Math.PI * (1.5 * y - 0.5 * t));
-        var b = 0.5 + 0.35 * sin(2 * Math.PI * (x + y) + 3 * t);
-        var square = ((x - (0.2 + 0.6 * t)).abs() < 0.12).logical_and((y - 0.5).abs() < 0.12);
+        var t = arange(Scalars.Of(frames), ScalarType.Float32).view(frames, 1, 1) / frames;
+        var y = arange(Scalars.Of(h), ScalarType.Float32).view(1, h, 1) / h;
+        var x = arange(Scalars.Of(w), ScalarType.Float32).view(1, 1, w) / w;
+        var r = (0.35 * sin(2 * Math.PI * (2 * x).add(t, Scalars.One))).add(Scalars.Of(0.5), Scalars.One);
+        var g = (0.35 * cos(2 * Math.PI * (1.5 * y - 0.5 * t))).add(Scalars.Of(0.5), Scalars.One);
+        var b = (0.35 * sin((2 * Math.PI * x.add(y, Scalars.One)).add(3 * t, Scalars.One))).add(Scalars.Of(0.5), Scalars.One);
+        var square = ((x - (0.6 * t).add(Scalars.Of(0.2), Scalars.One)).abs() < Scalars.Of(0.12)).logical_and((y - 0.5).abs() < Scalars.Of(0.12));
         var rgb = stack([r.expand(frames, h, w), g.expand(frames, h, w), b.expand(frames, h, w)], 3);
-        rgb = where(square.unsqueeze(3), full_like(rgb, 0.95), rgb);
-        var bytes = (rgb * 255).round().clamp(0, 255).to_type(ScalarType.Byte);
+        rgb = where(square.unsqueeze(3), full_like(rgb, Scalars.Of(0.95)), rgb);
+        var bytes = (rgb * 255).round().clamp(Scalars.Of(0), Scalars.Of(255)).to_type(ScalarType.Byte);
         return new VideoClip(bytes.MoveToOuterDisposeScope(), 8);
     }
 }

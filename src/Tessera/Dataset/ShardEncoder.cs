@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Tessera.Inference;
+using Tessera.Nn;
 using Tessera.Quantizers;
 using Tessera.Tokens;
 using Tessera.Video;
@@ -258,7 +259,7 @@ internal sealed class ShardEncoder(DatasetPlan plan, VideoTokenizer tokenizer, S
             using var mean = tensor(n.Mean.Select(v => (float)v).ToArray()).view(shape);
             using var scale = tensor(n.Std.Select(v => (float)(sf / v)).ToArray()).view(shape);
             using var shift = tensor(n.Std.Select(v => (float)(2 * Math.Log(sf / v))).ToArray()).view(shape);
-            return new Latents(latents.Values.sub(mean).mul_(scale), code.Config, code.Frames, code.LeadingFrames, latents.LogVar?.add(shift));
+            return new Latents(latents.Values.sub(mean).mul_(scale), code.Config, code.Frames, code.LeadingFrames, latents.LogVar?.add(shift, Scalars.One));
         }
     }
 

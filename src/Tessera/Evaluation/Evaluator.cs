@@ -3,6 +3,7 @@ using Tessera.Inference;
 using Tessera.Metrics;
 using Tessera.Metrics.Fvd;
 using Tessera.Models;
+using Tessera.Nn;
 using Tessera.Video;
 using static TorchSharp.torch;
 
@@ -195,7 +196,7 @@ public sealed class Evaluator
             using var scope = NewDisposeScope();
             using var indices = tensor(span.FrameIndices().Select(i => (long)i).ToArray());
             var frames = clip.Frames.index_select(0, indices);                        // uint8 [L, H, W, 3]
-            var x = frames.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f).permute(3, 0, 1, 2).unsqueeze(0).contiguous();
+            var x = frames.to_type(ScalarType.Float32).div_(Scalars.Of(255f)).sub_(Scalars.Of(0.5f)).div_(Scalars.Of(0.5f)).permute(3, 0, 1, 2).unsqueeze(0).contiguous();
 
             var model = Stopwatch.StartNew();
             // Metrics and samples work in [-1, 1]; the model takes and returns its own range.
@@ -246,7 +247,7 @@ public sealed class Evaluator
             {
                 var t = f - span.Start;
                 var original = frames[t].contiguous().data<byte>().ToArray();
-                var recon = y[0, .., t].clamp(-1f, 1f).add(1f).div_(2f).mul_(255f).trunc_().clamp_(0f, 255f)
+                var recon = y[0, .., t].clamp(Scalars.Of(-1f), Scalars.Of(1f)).add(Scalars.Of(1f), Scalars.One).div_(Scalars.Of(2f)).mul_(Scalars.Of(255f)).trunc_().clamp_(Scalars.Of(0f), Scalars.Of(255f))
                     .to_type(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
                 result.Samples.Add(new SampleFrame(f, clip.Height, clip.Width, original, recon));
             }

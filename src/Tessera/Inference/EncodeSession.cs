@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Inference;
@@ -89,7 +90,7 @@ public sealed class EncodeSession : IDisposable
             throw new InvalidInputException($"rgb24 frames of {width}x{height} take {frameBytes} bytes each; got {frames.Length} bytes");
         using var scope = NewDisposeScope();
         var bytes = tensor(frames.ToArray(), [frames.Length / frameBytes, height, width, 3], ScalarType.Byte);
-        using var signed = bytes.permute(3, 0, 1, 2).unsqueeze(0).to_type(ScalarType.Float32).div_(127.5).sub_(1.0);
+        using var signed = bytes.permute(3, 0, 1, 2).unsqueeze(0).to_type(ScalarType.Float32).div_(Scalars.Of(127.5)).sub_(Scalars.Of(1.0));
         Push(tokenizer.Card.Range.FromSigned(signed));
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Inference;
@@ -74,8 +75,8 @@ internal static class SpatialTiles
                 var ry = tensor(Ramp(oy, oh, outHeight, outOverlap)).view(-1, 1);
                 var rx = tensor(Ramp(ox, ow, outWidth, outOverlap)).view(1, -1);
                 var w = ry * rx;
-                canvas[.., .., .., oy..(oy + oh), ox..(ox + ow)].add_(output.mul_(w));
-                weights[oy..(oy + oh), ox..(ox + ow)].add_(w);
+                canvas[.., .., .., oy..(oy + oh), ox..(ox + ow)].add_(output.mul_(w), Scalars.One);
+                weights[oy..(oy + oh), ox..(ox + ow)].add_(w, Scalars.One);
             }
         }
         return canvas!.div_(weights);

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Tessera.Checkpoints;
 using Tessera.Metrics.Backbones;
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Metrics;
@@ -192,8 +193,8 @@ public sealed class Lpips : IFrameMetric
         for (var k = 0; k < feats.Length; k++)
         {
             var f = feats[k];
-            var normed = f / (f.pow(2).sum(1, keepdim: true).sqrt() + NormEps);
-            var diff = (normed.narrow(0, 0, n) - normed.narrow(0, n, n)).pow(2);
+            var normed = f / f.pow(Scalars.Of(2)).sum(1, keepdim: true).sqrt().add(Scalars.Of(NormEps), Scalars.One);
+            var diff = (normed.narrow(0, 0, n) - normed.narrow(0, n, n)).pow(Scalars.Of(2));
             terms[k] = _heads.Apply(k, diff).mean([1, 2, 3]);
         }
         return stack(terms, 1);

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Metrics;
@@ -19,6 +20,6 @@ internal static class MetricInput
             throw new InvalidInputException($"metrics expect videos [B, 3, T, H, W], got [{string.Join(", ", v.shape)}]");
         // [B, 3, T, H, W] -> [B·T, 3, H, W]
         var frames = x.permute(0, 2, 1, 3, 4).reshape(-1, x.shape[1], x.shape[3], x.shape[4]);
-        return ((frames.to_type(ScalarType.Float32).clamp(-1.0, 1.0) + 1) / 2);
+        return frames.to_type(ScalarType.Float32).clamp(Scalars.Of(-1.0), Scalars.Of(1.0)).add(Scalars.Of(1), Scalars.One) / 2;
     }
 }

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Metrics;
@@ -10,8 +11,8 @@ public static class Psnr
     {
         using var scope = NewDisposeScope();
         var (x, y) = MetricInput.ToFrames01(reference, reconstruction);
-        var mse = (x - y).pow(2).mean([1, 2, 3]);
-        var psnr = -10.0 * (mse + 1e-8).log10();
+        var mse = (x - y).pow(Scalars.Of(2)).mean([1, 2, 3]);
+        var psnr = -10.0 * mse.add(Scalars.Of(1e-8), Scalars.One).log10();
         return psnr.to_type(ScalarType.Float64).data<double>().ToArray();
     }
 }

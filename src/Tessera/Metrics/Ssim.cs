@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Metrics;
@@ -37,7 +38,8 @@ public static class Ssim
         var sigmaX = Filter(x * x) - muX * muX;
         var sigmaY = Filter(y * y) - muY * muY;
         var sigmaXY = Filter(x * y) - muX * muY;
-        var map = (2 * muX * muY + c1) * (2 * sigmaXY + c2) / ((muX * muX + muY * muY + c1) * (sigmaX + sigmaY + c2));
+        var map = (2 * muX * muY).add(Scalars.Of(c1), Scalars.One) * (2 * sigmaXY).add(Scalars.Of(c2), Scalars.One)
+            / ((muX * muX).add(muY * muY, Scalars.One).add(Scalars.Of(c1), Scalars.One) * sigmaX.add(sigmaY, Scalars.One).add(Scalars.Of(c2), Scalars.One));
         var perFrame = map.mean([1, 2, 3]);
         return perFrame.to_type(ScalarType.Float64).data<double>().ToArray();
     }

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Models;
@@ -34,10 +35,10 @@ public readonly record struct ValueRange(double Min, double Max)
     public bool IsSigned => Min == -1 && Max == 1;
 
     /// <summary><paramref name="x"/> in [-1, 1] mapped linearly onto this range (an alias when this is [-1, 1]).</summary>
-    public Tensor FromSigned(Tensor x) => IsSigned ? x.alias() : x.add(1).mul_((Max - Min) / 2).add_(Min);
+    public Tensor FromSigned(Tensor x) => IsSigned ? x.alias() : x.add(Scalars.Of(1), Scalars.One).mul_(Scalars.Of((Max - Min) / 2)).add_(Scalars.Of(Min), Scalars.One);
 
     /// <summary><paramref name="x"/> in this range mapped linearly onto [-1, 1] (an alias when this is [-1, 1]).</summary>
-    public Tensor ToSigned(Tensor x) => IsSigned ? x.alias() : x.sub(Min).mul_(2 / (Max - Min)).sub_(1);
+    public Tensor ToSigned(Tensor x) => IsSigned ? x.alias() : x.sub(Scalars.Of(Min)).mul_(Scalars.Of(2 / (Max - Min))).sub_(Scalars.Of(1));
 
     /// <summary>e.g. "[-1, 1]".</summary>
     public override string ToString() => $"[{Min:0.##}, {Max:0.##}]";

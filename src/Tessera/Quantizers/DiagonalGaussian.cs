@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Quantizers;
@@ -18,7 +19,7 @@ internal sealed class DiagonalGaussian(int channels)
         using var scope = NewDisposeScope();
         var parts = moments.chunk(2, 1);
         var mean = parts[0].contiguous();
-        var logVar = parts[1].clamp(-30.0, 20.0);
+        var logVar = parts[1].clamp(Scalars.Of(-30.0), Scalars.Of(20.0));
         return (mean.MoveToOuterDisposeScope(), logVar.MoveToOuterDisposeScope());
     }
 
@@ -27,14 +28,14 @@ internal sealed class DiagonalGaussian(int channels)
     {
         using var scope = NewDisposeScope();
         var eps = noise ?? randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
-        return (mean + (0.5 * logVar).exp() * eps).MoveToOuterDisposeScope();
+        return mean.add((0.5 * logVar).exp() * eps, Scalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(q ‖ N(0, I)) summed over all latent elements, averaged over the batch.</summary>
     public Tensor Kl(Tensor mean, Tensor logVar)
     {
         using var scope = NewDisposeScope();
-        var perElement = mean.pow(2) + logVar.exp() - 1.0 - logVar;
+        var perElement = mean.pow(Scalars.Of(2)).add(logVar.exp(), Scalars.One) - 1.0 - logVar;
         return (0.5 * perElement.sum() / mean.shape[0]).MoveToOuterDisposeScope();
     }
 }

@@ -45,7 +45,7 @@ internal sealed class Fsq
         CheckChannels(z, "latent");
         var zl = Layout.ChannelsLast(z.to_type(ScalarType.Float32));       // [B, T, H, W, d]
         var bounded = Bound(zl);
-        var rounded = bounded + (bounded.round() - bounded).detach();
+        var rounded = bounded.add((bounded.round() - bounded).detach(), Scalars.One);
         var codesLast = rounded / HalfWidth(z.device);
         var indices = CodesToIndicesLast(codesLast);
         var codes = Layout.ChannelsFirst(codesLast);
@@ -58,9 +58,9 @@ internal sealed class Fsq
         using var scope = NewDisposeScope();
         var lv = LevelTensor(zChannelsLast.device);
         var halfL = (lv - 1) * (1 + eps) / 2;
-        var offset = where(lv.remainder(2) == 0, tensor(0.5f, device: zChannelsLast.device), tensor(0.0f, device: zChannelsLast.device));
+        var offset = where(lv.remainder(Scalars.Of(2)) == Scalars.Of(0), tensor(0.5f, device: zChannelsLast.device), tensor(0.0f, device: zChannelsLast.device));
         var shift = (offset / halfL).atanh();
-        return ((zChannelsLast + shift).tanh() * halfL - offset).MoveToOuterDisposeScope();
+        return (zChannelsLast.add(shift, Scalars.One).tanh() * halfL - offset).MoveToOuterDisposeScope();
     }
 
     /// <summary>Token ids [B, T, H, W] int32 from codes [B, d, T, H, W].</summary>
@@ -85,7 +85,7 @@ internal sealed class Fsq
     private Tensor CodesToIndicesLast(Tensor codesLast)
     {
         var half = HalfWidth(codesLast.device);
-        var shifted = codesLast * half + half;
+        var shifted = (codesLast * half).add(half, Scalars.One);
         var weighted = shifted * tensor(basis.Select(b => (float)b).ToArray(), device: codesLast.device);
         return weighted.sum(-1).to_type(ScalarType.Int32);
     }

@@ -123,18 +123,18 @@ internal sealed class FsqAuxLoss
             var p = logits.softmax(-1);
             var h = Entropy(p).sum();
             var ps = p.sum([0L]);
-            entropySum = (entropySum is null ? h : entropySum + h).MoveToOuterDisposeScope();
-            probSum = (probSum is null ? ps : probSum + ps).MoveToOuterDisposeScope();
+            entropySum = (entropySum is null ? h : entropySum.add(h, Scalars.One)).MoveToOuterDisposeScope();
+            probSum = (probSum is null ? ps : probSum.add(ps, Scalars.One)).MoveToOuterDisposeScope();
         }
         var perSample = entropySum! / tokens;
         var codebookEntropy = Entropy(probSum! / tokens);
         var entropyAux = perSample - Options.DiversityGamma * codebookEntropy;
-        var commitment = (zt - ct).pow(2).mean();
-        var aux = entropyAux * w + commitment * Options.CommitmentLossWeight;
+        var commitment = (zt - ct).pow(Scalars.Of(2)).mean();
+        var aux = (entropyAux * w).add(commitment * Options.CommitmentLossWeight, Scalars.One);
         return new FsqAuxLossResult(aux.MoveToOuterDisposeScope(), perSample.detach().MoveToOuterDisposeScope(),
             codebookEntropy.detach().MoveToOuterDisposeScope(), commitment.detach().MoveToOuterDisposeScope(), w);
     }
 
     /// <summary>−Σ p·log(max(p, 1e-5)) over the last axis.</summary>
-    private static Tensor Entropy(Tensor p) => (-p * p.clamp_min(1e-5).log()).sum([-1L]);
+    private static Tensor Entropy(Tensor p) => (-p * p.clamp_min(Scalars.Of(1e-5)).log()).sum([-1L]);
 }

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn.functional;
 
@@ -11,15 +12,15 @@ internal static class GanLosses
     {
         using var scope = NewDisposeScope();
         var real = relu(1.0 - logitsReal).mean();
-        var fake = relu(1.0 + logitsFake).mean();
-        return (0.5 * (real + fake)).MoveToOuterDisposeScope();
+        var fake = relu(logitsFake.add(Scalars.Of(1.0), Scalars.One)).mean();
+        return (0.5 * real.add(fake, Scalars.One)).MoveToOuterDisposeScope();
     }
 
     /// <summary>0.5·(mean softplus(−real) + mean softplus(fake)).</summary>
     public static Tensor VanillaDLoss(Tensor logitsReal, Tensor logitsFake)
     {
         using var scope = NewDisposeScope();
-        return (0.5 * (softplus(-logitsReal).mean() + softplus(logitsFake).mean())).MoveToOuterDisposeScope();
+        return (0.5 * softplus(-logitsReal).mean().add(softplus(logitsFake).mean(), Scalars.One)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Dispatches on <paramref name="kind"/>.</summary>
@@ -41,7 +42,7 @@ internal static class GanLosses
         var positive = l >= zeros;
         var reluL = where(positive, l, zeros);
         var negAbs = where(positive, -l, l);
-        var ce = reluL - l * ones_like(l) + negAbs.exp().log1p();
+        var ce = (reluL - l * ones_like(l)).add(negAbs.exp().log1p(), Scalars.One);
         return ce.mean().MoveToOuterDisposeScope();
     }
 
@@ -49,8 +50,8 @@ internal static class GanLosses
     public static Tensor LeCamReg(Tensor logitsReal, Tensor logitsFake, LeCamEma ema)
     {
         using var scope = NewDisposeScope();
-        var a = relu(logitsReal - ema.LogitsFake).pow(2).mean();
-        var b = relu(ema.LogitsReal - logitsFake).pow(2).mean();
-        return (a + b).MoveToOuterDisposeScope();
+        var a = relu(logitsReal - ema.LogitsFake).pow(Scalars.Of(2)).mean();
+        var b = relu(ema.LogitsReal - logitsFake).pow(Scalars.Of(2)).mean();
+        return a.add(b, Scalars.One).MoveToOuterDisposeScope();
     }
 }

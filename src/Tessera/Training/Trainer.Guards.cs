@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Training;
@@ -36,7 +37,7 @@ internal readonly record struct Bf16Check(double ReconstructionError, double Gra
         {
             var r = reference.to_type(ScalarType.Float64);
             var o = other.to_type(ScalarType.Float64);
-            return ((o - r).norm() / r.norm().clamp_min(1e-30)).item<double>();
+            return ((o - r).norm() / r.norm().clamp_min(Scalars.Of(1e-30))).item<double>();
         }
         var yFinite = y16.isfinite().all().item<bool>();
         var gFinite = g16.isfinite().all().item<bool>();

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,7 +49,7 @@ internal static class FrameResize
             return frames.clone().MoveToOuterDisposeScope();
         var x = frames.permute(0, 3, 1, 2).to_type(ScalarType.Float32);
         var y = ResizeFloat(x, height, width);
-        return y.round_().clamp_(0f, 255f).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();
+        return y.round_().clamp_(Scalars.Of(0f), Scalars.Of(255f)).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Antialiased bilinear resize of a float tensor [N, C, H, W] (align_corners = false).</summary>

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -91,7 +92,7 @@ public sealed class VideoClip : IDisposable
     /// uint8 pixels of any shape to float32 in [-1, 1], element by element as <see cref="ToModelInput(Tensor)"/> maps
     /// them, so a part of a frame converted alone equals that part of the whole frame converted.
     /// </summary>
-    internal static Tensor ToSigned(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(255f).sub_(0.5f).div_(0.5f);
+    internal static Tensor ToSigned(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(Scalars.Of(255f)).sub_(Scalars.Of(0.5f)).div_(Scalars.Of(0.5f));
 
     /// <summary>
     /// Builds a clip from a model output [1, 3, T, H, W] or [3, T, H, W] of floats in [-1, 1]: clamp to [-1, 1], then
@@ -115,9 +116,9 @@ public sealed class VideoClip : IDisposable
             throw new InvalidInputException($"model output must be [1, 3, T, H, W] or [3, T, H, W], got [{string.Join(", ", video.shape)}]");
         if (!v.is_floating_point())
             throw new InvalidInputException($"model output must be a floating-point tensor, got {video.dtype}");
-        var x = v.to(ScalarType.Float32, CPU).clamp(-1f, 1f).add(1f).div_(2f).mul_(255f);
+        var x = v.to(ScalarType.Float32, CPU).clamp(Scalars.Of(-1f), Scalars.Of(1f)).add(Scalars.Of(1f), Scalars.One).div_(Scalars.Of(2f)).mul_(Scalars.Of(255f));
         x = quantization == PixelQuantization.Round ? x.round_() : x.trunc_();
-        var bytes = x.clamp_(0f, 255f).to_type(ScalarType.Byte).permute(1, 2, 3, 0).contiguous();
+        var bytes = x.clamp_(Scalars.Of(0f), Scalars.Of(255f)).to_type(ScalarType.Byte).permute(1, 2, 3, 0).contiguous();
         var clip = new VideoClip(bytes, fps, source);
         return clip;
     }

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,15 +49,15 @@ internal static class FrechetDistance
             throw new InvalidInputException($"feature statistics disagree in size: means [{m1.shape[0]}], [{m2.shape[0]}], covariances [{string.Join(", ", s1.shape)}], [{string.Join(", ", s2.shape)}]");
 
         var (l1, v1) = linalg.eigh(s1);
-        var root1 = (v1 * l1.clamp_min(0).sqrt().unsqueeze(0)).matmul(v1.t());
+        var root1 = (v1 * l1.clamp_min(Scalars.Of(0)).sqrt().unsqueeze(0)).matmul(v1.t());
         var inner = Symmetric(root1.matmul(s2).matmul(root1));
-        double traceSqrt = linalg.eigvalsh(inner).clamp_min(0).sqrt().sum().item<double>();
+        double traceSqrt = linalg.eigvalsh(inner).clamp_min(Scalars.Of(0)).sqrt().sum().item<double>();
 
         double meanTerm = (m1 - m2).square().sum().item<double>();
         return meanTerm + s1.trace().item<double>() + s2.trace().item<double>() - 2 * traceSqrt;
     }
 
-    private static Tensor Symmetric(Tensor m) => (m + m.t()) / 2;
+    private static Tensor Symmetric(Tensor m) => m.add(m.t(), Scalars.One) / 2;
 }
 
 /// <summary>Fréchet Video Distance: <see cref="FrechetDistance"/> between features of real and generated clips.</summary>

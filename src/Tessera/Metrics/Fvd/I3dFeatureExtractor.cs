@@ -1,4 +1,5 @@
 using Tessera.Checkpoints;
+using Tessera.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -120,7 +121,7 @@ public sealed class I3dFeatureExtractor : IVideoFeatureExtractor
         if (clips.dim() != 5 || clips.shape[1] != 3)
             throw new InvalidInputException($"I3D expects clips [B, 3, T, H, W], got [{string.Join(", ", clips.shape)}]");
         using var scope = NewDisposeScope();
-        var x = clips.to_type(ScalarType.Float32).clamp(-1.0, 1.0);
+        var x = clips.to_type(ScalarType.Float32).clamp(Scalars.Of(-1.0), Scalars.Of(1.0));
         long b = x.shape[0], t = x.shape[2], h = x.shape[3], w = x.shape[4];
         if (h != InputSize || w != InputSize)
         {

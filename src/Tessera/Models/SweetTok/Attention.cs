@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -101,7 +102,7 @@ internal sealed class Attention : nn.Module
         {
             long keys = sim.shape[^1];
             using var allowed = ones(n, keys, ScalarType.Bool, x.device).tril();
-            sim = sim.masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            sim = sim.masked_fill(allowed.logical_not(), Scalars.Of(double.NegativeInfinity));
         }
         var attended = sim.softmax(-1).matmul(v).transpose(1, 2).reshape(b, n, heads * dimHead);
         return scope.MoveToOuter(to_out.forward(attended));

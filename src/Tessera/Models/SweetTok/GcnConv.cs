@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -27,8 +28,8 @@ internal sealed class GcnConv : nn.Module
         using var scope = NewDisposeScope();
         var h = lin.forward(x);
         var messages = h.index_select(0, edges[0]) * weights.unsqueeze(1);
-        var aggregated = zeros_like(h).index_add_(0, edges[1], messages, 1);
-        return scope.MoveToOuter(aggregated + bias);
+        var aggregated = zeros_like(h).index_add_(0, edges[1], messages, Scalars.One);
+        return scope.MoveToOuter(aggregated.add(bias, Scalars.One));
     }
 }
 
@@ -58,7 +59,7 @@ internal sealed class Gcn : nn.Module
         var (edges, weights) = graph.Normalized();
         var hidden = nn.functional.relu(conv1.forward(graph.Features, edges, weights));
         if (training && dropout is not null)
-            hidden = hidden * (rand(hidden.shape, generator: dropout) >= 0.5).to_type(hidden.dtype) * 2.0;
+            hidden = hidden * (rand(hidden.shape, generator: dropout) >= Scalars.Of(0.5)).to_type(hidden.dtype) * 2.0;
         return scope.MoveToOuter(conv2.forward(hidden, edges, weights));
     }
 }

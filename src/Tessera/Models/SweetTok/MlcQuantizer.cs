@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -122,16 +123,16 @@ internal sealed class MlcQuantizer : nn.Module
         var secondPull = nn.functional.mse_loss(secondQ.detach(), second);
         var firstCommit = nn.functional.mse_loss(firstQ, first.detach());
         var secondCommit = nn.functional.mse_loss(secondQ, second.detach());
-        var quantizerLoss = firstPull + beta * firstCommit + secondPull + beta * secondCommit;
+        var quantizerLoss = firstPull.add(beta * firstCommit, Scalars.One).add(secondPull, Scalars.One).add(beta * secondCommit, Scalars.One);
         var quantized = cat([StraightThrough(first, firstQ), StraightThrough(second, secondQ)], 1);
         var result = new MlcResult(quantized, firstIndices.view(b, l, topK), secondIndices.view(b, l),
-            quantizerLoss, beta * (firstCommit + secondCommit), (firstPull + secondPull).detach());
+            quantizerLoss, beta * firstCommit.add(secondCommit, Scalars.One), firstPull.add(secondPull, Scalars.One).detach());
         scope.MoveToOuter(result.Quantized, result.FirstIndices, result.SecondIndices, result.QuantizerLoss, result.CommitmentLoss, result.CodebookLoss);
         return result;
 
         // z + (q − z), back to [B, e, 1, L].
         Tensor StraightThrough(Tensor zFlat, Tensor q) =>
-            (zFlat + (q - zFlat).detach()).view(b, 1, l, eDim).permute(0, 3, 1, 2);
+            zFlat.add((q - zFlat).detach(), Scalars.One).view(b, 1, l, eDim).permute(0, 3, 1, 2);
     }
 
     // Channels [offset, offset + e) of [B, 2e, 1, L] as rows [B·L, e].
@@ -140,5 +141,5 @@ internal sealed class MlcQuantizer : nn.Module
 
     // The reference's expansion ‖z‖² + ‖e‖² − 2 z·e, kept for identical rankings.
     private static Tensor Distances(Tensor rows, Tensor codebook) =>
-        rows.pow(2).sum(1, keepdim: true) + codebook.pow(2).sum(1) - 2 * rows.matmul(codebook.t());
+        rows.pow(Scalars.Of(2)).sum(1, keepdim: true).add(codebook.pow(Scalars.Of(2)).sum(1), Scalars.One) - 2 * rows.matmul(codebook.t());
 }

@@ -1,4 +1,5 @@
 using Tessera.Checkpoints;
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
@@ -96,7 +97,7 @@ internal sealed class OmniTokenizerProxy : ISweetTokProxy
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         var y = tokenizer.Decode(ids) * 2.0;
-        return scope.MoveToOuter(Trim(y, frames).clamp(-1.0, 1.0));
+        return scope.MoveToOuter(Trim(y, frames).clamp(Scalars.Of(-1.0), Scalars.Of(1.0)));
     }
 
     /// <summary>The decoding half (after any stage-2 fine-tuning) under the model's <c>pixel_*</c> names, as the official stage 2 starts from.</summary>

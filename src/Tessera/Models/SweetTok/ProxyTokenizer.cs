@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
@@ -35,7 +36,8 @@ internal sealed class ProxyTokenizer : nn.Module
         var flat = z.permute(0, 2, 3, 4, 1).reshape(-1, c);
         var embeddings = codebook.Embeddings;
         // The reference's order of terms: ‖z‖² − 2 z·e + ‖e‖².
-        var distances = flat.pow(2).sum(1, keepdim: true) - 2 * flat.matmul(embeddings.t()) + embeddings.t().pow(2).sum(0, keepdim: true);
+        var distances = (flat.pow(Scalars.Of(2)).sum(1, keepdim: true) - 2 * flat.matmul(embeddings.t()))
+            .add(embeddings.t().pow(Scalars.Of(2)).sum(0, keepdim: true), Scalars.One);
         return scope.MoveToOuter(distances.argmin(1).view(b, t, h, w));
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
@@ -16,11 +17,11 @@ internal static class Rope2d
     {
         using var scope = NewDisposeScope();
         var side = (long)Math.Sqrt(n);
-        var pos = arange(n, ScalarType.Int64, device);
-        var x = pos.remainder(side).to_type(ScalarType.Float32);
-        var y = pos.div(side, rounding_mode: RoundingMode.floor).to_type(ScalarType.Float32);
-        var exponents = arange(0, headDim, 4, ScalarType.Int64, device)[..(int)(headDim / 4)].to_type(ScalarType.Float32).div(headDim);
-        var freqs = full_like(exponents, Theta).pow(exponents).reciprocal();
+        var pos = arange(Scalars.Of(n), ScalarType.Int64, device);
+        var x = pos.remainder(Scalars.Of(side)).to_type(ScalarType.Float32);
+        var y = pos.div(Scalars.Of(side), rounding_mode: RoundingMode.floor).to_type(ScalarType.Float32);
+        var exponents = arange(Scalars.Of(0), Scalars.Of(headDim), Scalars.Of(4), ScalarType.Int64, device)[..(int)(headDim / 4)].to_type(ScalarType.Float32).div(Scalars.Of(headDim));
+        var freqs = full_like(exponents, Scalars.Of(Theta)).pow(exponents).reciprocal();
         var angles = stack([outer(x, freqs), outer(y, freqs)], -1).reshape(n, headDim / 2);
         return scope.MoveToOuter(angles);
     }
@@ -35,7 +36,7 @@ internal static class Rope2d
         var im = pairs.select(-1, 1);
         var cos = angles.cos().view(1, shape[1], 1, shape[3] / 2);
         var sin = angles.sin().view(1, shape[1], 1, shape[3] / 2);
-        var rotated = stack([re * cos - im * sin, re * sin + im * cos], -1).reshape(shape).to_type(t.dtype);
+        var rotated = stack([re * cos - im * sin, (re * sin).add(im * cos, Scalars.One)], -1).reshape(shape).to_type(t.dtype);
         return scope.MoveToOuter(rotated);
     }
 }

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -74,19 +75,19 @@ internal sealed class SweetTokDecoder : nn.Module
         long ls = spatial.shape[^1];
         var shape = new VideoShape(b, frames, g, g);
 
-        var spatialTokens = decoder_embed.forward(spatial.reshape(b, d, ls).permute(0, 2, 1)) + spatial_latent_tokens_positional_embedding;
+        var spatialTokens = decoder_embed.forward(spatial.reshape(b, d, ls).permute(0, 2, 1)).add(spatial_latent_tokens_positional_embedding, Scalars.One);
         TemporalHook? hook = null;
         if (temporal is not null)
         {
             long lt = temporal.shape[^1];
-            var temporalTokens = decoder_embed_temporal.forward(temporal.reshape(b, d, lt).permute(0, 2, 1)) + temporal_latent_tokens_positional_embedding;
+            var temporalTokens = decoder_embed_temporal.forward(temporal.reshape(b, d, lt).permute(0, 2, 1)).add(temporal_latent_tokens_positional_embedding, Scalars.One);
             var temporalLayers = dec_temporal_latent_transformer.ForwardInter(temporalTokens.reshape(b * lt, 1, d), new TransformerCall(IsSpatial: false));
             hook = new TemporalHook(TemporalBlocks, temporalLayers, config.DecTemporalLayers.ToHashSet());
         }
         var repeated = spatialTokens.unsqueeze(1).expand(b, frames, ls, d).reshape(b * frames, ls, d);
         var spatialLayers = dec_spatial_latent_transformer.ForwardInter(repeated, new TransformerCall(IsSpatial: true));
 
-        var grid = (mask_token.expand(b, g * g, d) + positional_embedding).unsqueeze(1).expand(b, frames, g * g, d).reshape(b * frames, g * g, d);
+        var grid = mask_token.expand(b, g * g, d).add(positional_embedding, Scalars.One).unsqueeze(1).expand(b, frames, g * g, d).reshape(b * frames, g * g, d);
         var decoded = dec_spatial_transformer.forward(grid, new TransformerCall(shape, IsSpatial: true, Contexts: spatialLayers, Temporal: hook));
 
         var normed = ln_post.forward(decoded.reshape(b, frames * g * g, d));

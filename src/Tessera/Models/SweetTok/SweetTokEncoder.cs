@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -105,7 +106,7 @@ internal sealed class SweetTokEncoder : nn.Module
     private Tensor SpatialBranch(Tensor tokens, Tensor spatialQueries)
     {
         var pooled = SpatialContexts(tokens);
-        var spatial = spatialQueries.unsqueeze(0).expand(tokens.shape[0], -1, -1) + spatial_latent_tokens_positional_embedding;
+        var spatial = spatialQueries.unsqueeze(0).expand(tokens.shape[0], -1, -1).add(spatial_latent_tokens_positional_embedding, Scalars.One);
         spatial = enc_latent_spatial_transformer.forward(spatial, new TransformerCall(IsSpatial: true, Contexts: pooled));
         return Project(ln_post_spatial, conv_out, spatial);
     }
@@ -131,7 +132,7 @@ internal sealed class SweetTokEncoder : nn.Module
         var trace = new List<(string, Tensor)> { ("patch tokens, time-averaged", tokens.reshape(b, t, h * w, d).mean([1])) };
         var pooled = SpatialContexts(tokens);
         trace.AddRange(pooled.Select((p, i) => ($"context {i} (spatial transformer {(i < pooled.Length - 1 ? $"layer {i}" : "norm_out")})", p)));
-        var spatial = spatialQueries.unsqueeze(0).expand(b, -1, -1) + spatial_latent_tokens_positional_embedding;
+        var spatial = spatialQueries.unsqueeze(0).expand(b, -1, -1).add(spatial_latent_tokens_positional_embedding, Scalars.One);
         trace.Add(("queries + positions", spatial));
         var latent = enc_latent_spatial_transformer.ForwardInter(spatial, new TransformerCall(IsSpatial: true, Contexts: pooled));
         trace.AddRange(latent.Select((q, i) => ($"query stream {(i < latent.Length - 1 ? $"after latent layer {i} ({enc_latent_spatial_transformer.Spec.Block[i]})" : "norm_out")}", q)));
@@ -149,7 +150,7 @@ internal sealed class SweetTokEncoder : nn.Module
         var perPosition = diffs.permute(0, 2, 3, 1, 4).reshape(b * h * w, t - 1, d);
         var temporalLayers = enc_temporal_transformer.ForwardInter(perPosition,
             new TransformerCall(new VideoShape(b, t - 1, h, w), IsSpatial: false));
-        var temporal = (temporalQueries.unsqueeze(0).expand(b, -1, -1) + temporal_latent_tokens_positional_embedding)
+        var temporal = temporalQueries.unsqueeze(0).expand(b, -1, -1).add(temporal_latent_tokens_positional_embedding, Scalars.One)
             .reshape(b * config.NumTemporalLatentTokens, 1, d);
         temporal = enc_latent_temporal_transformer.forward(temporal, new TransformerCall(IsSpatial: false, Contexts: temporalLayers))
             .reshape(b, config.NumTemporalLatentTokens, d);

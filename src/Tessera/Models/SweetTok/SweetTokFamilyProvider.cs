@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Tessera.Checkpoints;
 using Tessera.Configs;
 using Tessera.Inference;
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
@@ -67,7 +68,7 @@ internal sealed class SweetTokFamilyProvider : ModelFamilyProvider
         if (c.AdjectiveWords > 0)
         {
             using var noGrad = no_grad();
-            Tensor Rows(int n) => randn(n, c.EDim).mul_(0.1).DetachFromDisposeScope();
+            Tensor Rows(int n) => randn(n, c.EDim).mul_(Scalars.Of(0.1)).DetachFromDisposeScope();
             model.SetCodebooks(new MlcCodebooks(Rows(c.AdjectiveWords), Rows(c.NounWords)), new MlcCodebooks(Rows(c.AdverbWords), Rows(c.VerbWords)));
         }
         return model;

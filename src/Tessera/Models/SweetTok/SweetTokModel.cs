@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -139,7 +140,7 @@ internal sealed partial class SweetTokModel : TokenizerModel
         var encoding = new SweetTokEncoding(
             new SweetTokCodes(s.FirstIndices.alias(), s.SecondIndices.alias(), t.FirstIndices.alias(), t.SecondIndices.alias()),
             s.Quantized.alias(), t.Quantized.alias(),
-            s.QuantizerLoss + t.QuantizerLoss, s.CommitmentLoss + t.CommitmentLoss, s.CodebookLoss + t.CodebookLoss);
+            s.QuantizerLoss.add(t.QuantizerLoss, Scalars.One), s.CommitmentLoss.add(t.CommitmentLoss, Scalars.One), s.CodebookLoss.add(t.CodebookLoss, Scalars.One));
         scope.MoveToOuter(encoding.Codes.Adjective, encoding.Codes.Noun, encoding.Codes.Adverb, encoding.Codes.Verb,
             encoding.SpatialQuantized, encoding.TemporalQuantized, encoding.QuantizerLoss, encoding.CommitmentLoss, encoding.CodebookLoss);
         return encoding;

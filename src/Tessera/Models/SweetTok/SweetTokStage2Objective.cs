@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tessera.Checkpoints;
+using Tessera.Nn;
 using Tessera.Training;
 using Tessera.Training.Optim;
 using TorchSharp.Modules;
@@ -124,8 +125,8 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         {
             var t = clips.shape[2];
             var index = (long)Math.Min(t - 1, Math.Floor(rand(1, generator: frames).item<float>() * t));
-            var p = perceptual(clips[.., .., (int)index], reconstruction[.., .., (int)index].clamp(-1.0, 1.0)).mean();
-            total = total + options.PerceptualWeight * p;
+            var p = perceptual(clips[.., .., (int)index], reconstruction[.., .., (int)index].clamp(Scalars.Of(-1.0), Scalars.Of(1.0))).mean();
+            total = total.add(options.PerceptualWeight * p, Scalars.One);
             pValue = p.item<float>();
         }
         double? gValue = null, fmValue = null;
@@ -135,7 +136,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
             var fake = discriminator.Features(reconstruction * 0.5);
             var g = -fake[^1].mean();
             var fm = FeatureMatching(fake, discriminator.Features(clips * 0.5));
-            total = total + options.DiscriminatorWeight * g + fm;
+            total = total.add(options.DiscriminatorWeight * g, Scalars.One).add(fm, Scalars.One);
             gValue = g.item<float>();
             fmValue = fm.item<float>();
         }
@@ -158,7 +159,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
             var fake = discriminator.forward(reconstruction.detach() * 0.5);
             lecam.Update(real, fake);
             var lecamTerm = GanLosses.LeCamReg(real, fake, lecam);
-            var dLoss = options.DiscriminatorWeight * GanLosses.HingeDLoss(real, fake) + options.LeCamWeight * lecamTerm;
+            var dLoss = (options.DiscriminatorWeight * GanLosses.HingeDLoss(real, fake)).add(options.LeCamWeight * lecamTerm, Scalars.One);
             guard.EnsureFinite(step, false, "discriminator loss", ("disc_loss", dLoss.item<float>()));
             optD.ZeroGrad();
             dLoss.backward();
@@ -183,7 +184,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         var weight = 4.0 / (DiscriminatorLayers + 1) * 0.01;
         var sum = zeros(1).squeeze();
         for (var i = 0; i < fake.Count - 1; i++)
-            sum = sum + weight * nn.functional.l1_loss(fake[i], real[i].detach());
+            sum = sum.add(weight * nn.functional.l1_loss(fake[i], real[i].detach()), Scalars.One);
         return 4.0 * sum;
     }
 
@@ -270,7 +271,7 @@ internal sealed class SweetTokStage2Objective : ITrainingObjective
         return new SweetTokTrainingObjective.Restore(() => ema?.Restore(trained.Select(p => p.Param)));
     }
 
-    public Tensor Reconstruct(Tensor clip) => Forward(clip).clamp(-1.0, 1.0);
+    public Tensor Reconstruct(Tensor clip) => Forward(clip).clamp(Scalars.Of(-1.0), Scalars.Of(1.0));
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tessera.Checkpoints;
+using Tessera.Nn;
 using Tessera.Training;
 using Tessera.Training.Optim;
 using TorchSharp.Modules;
@@ -98,7 +99,7 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
         using var q = Quantize(clips, dropout);
         var ce = ChunkedCrossEntropy.Compute(q.Logits, targets, options.CrossEntropyChunk);
         var quantizer = q.QuantizerLoss;
-        var total = ce + options.QuantizerWeight * quantizer;
+        var total = ce.add(options.QuantizerWeight * quantizer, Scalars.One);
         double totalValue = total.item<float>(), ceValue = ce.item<float>(), qValue = quantizer.item<float>();
         guard.EnsureFinite(step, false, "stage-1 loss", ("total", totalValue), ("ce", ceValue), ("quantizer_loss", qValue));
 
@@ -180,8 +181,8 @@ internal sealed class SweetTokTrainingObjective : ITrainingObjective
             var (zs, zt) = model.EncodeLatents(clips * 0.5);
             using var s = model.SpatialQuantizer.forward(zs, spatialBooks);
             using var t = model.TemporalQuantizer.forward(zt, temporalBooks);
-            result = new Quantized(model.DecodeLogits(s.Quantized, t.Quantized), s.QuantizerLoss + t.QuantizerLoss,
-                s.CommitmentLoss + t.CommitmentLoss, s.CodebookLoss + t.CodebookLoss);
+            result = new Quantized(model.DecodeLogits(s.Quantized, t.Quantized), s.QuantizerLoss.add(t.QuantizerLoss, Scalars.One),
+                s.CommitmentLoss.add(t.CommitmentLoss, Scalars.One), s.CodebookLoss.add(t.CodebookLoss, Scalars.One));
         }
         scope.MoveToOuter(result.Logits, result.QuantizerLoss, result.CommitmentLoss, result.CodebookLoss);
         return result;

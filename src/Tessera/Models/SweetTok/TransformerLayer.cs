@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -54,11 +55,11 @@ internal sealed class TransformerLayer : nn.Module
     public Tensor forward(Tensor x, VideoShape? shape, Tensor? context, bool isSpatial)
     {
         using var scope = NewDisposeScope();
-        if (Peg is not null) x = Peg.forward(x, shape ?? throw new ArgumentException("a PEG layer needs the video shape")) + x;
-        if (SelfAttention is not null) x = SelfAttention.forward(x, null, isSpatial) + x;
-        else if (Window is not null) x = Window.forward(x) + x;
-        if (CrossAttention is not null && context is not null) x = CrossAttention.forward(x, context) + x;
-        x = FeedForward.forward(x) + x;
+        if (Peg is not null) x = Peg.forward(x, shape ?? throw new ArgumentException("a PEG layer needs the video shape")).add(x, Scalars.One);
+        if (SelfAttention is not null) x = SelfAttention.forward(x, null, isSpatial).add(x, Scalars.One);
+        else if (Window is not null) x = Window.forward(x).add(x, Scalars.One);
+        if (CrossAttention is not null && context is not null) x = CrossAttention.forward(x, context).add(x, Scalars.One);
+        x = FeedForward.forward(x).add(x, Scalars.One);
         return scope.MoveToOuter(x);
     }
 }

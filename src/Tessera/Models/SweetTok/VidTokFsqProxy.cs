@@ -24,7 +24,7 @@ internal sealed class VidTokFsqProxy : ISweetTokProxy
         this.model = model;
         model.eval();
         foreach (var p in model.parameters()) p.requires_grad = false;
-        using (var ids = arange(fsq.CodebookSize, ScalarType.Int64).reshape(1, -1, 1, 1))
+        using (var ids = arange(Scalars.Of(fsq.CodebookSize), ScalarType.Int64).reshape(1, -1, 1, 1))
         using (var codes = fsq.IndicesToCodes(ids))
             codeVectors = codes.reshape(fsq.Dim, -1).t().contiguous();
         Description = $"VidTok-FSQ '{model.Config.Name}' ({source}, {fsq.CodebookSize} codes)";
@@ -112,7 +112,7 @@ internal sealed class VidTokFsqProxy : ISweetTokProxy
         using var grad = no_grad();
         using var scope = NewDisposeScope();
         var y = model.DecodeRaw(fsq.IndicesToCodes(ids), CausalCache.None());
-        return scope.MoveToOuter(y[.., .., (int)(y.shape[2] - frames)..].clamp(-1.0, 1.0));
+        return scope.MoveToOuter(y[.., .., (int)(y.shape[2] - frames)..].clamp(Scalars.Of(-1.0), Scalars.Of(1.0)));
     }
 
     public void Dispose()

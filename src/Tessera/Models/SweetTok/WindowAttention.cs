@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -64,7 +65,7 @@ internal sealed class WindowAttention : nn.Module<Tensor, Tensor>
         var attn = q.matmul(parts[1].transpose(-2, -1));
         var bias = relative_position_bias_table.index_select(0, relative_position_index.view(-1))
             .view(area, area, -1).permute(2, 0, 1);
-        attn = (attn + bias.unsqueeze(0)).softmax(-1);
+        attn = attn.add(bias.unsqueeze(0), Scalars.One).softmax(-1);
         var merged = proj.forward(attn.matmul(parts[2]).transpose(1, 2).reshape(bw, area, c));
         var y = merged.view(b, perSide, perSide, window, window, c).permute(0, 1, 3, 2, 4, 5).reshape(b, n, c);
         return scope.MoveToOuter(y);

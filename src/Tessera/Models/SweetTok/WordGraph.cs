@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using static TorchSharp.torch;
 
 namespace Tessera.Models.SweetTok;
@@ -35,12 +36,12 @@ internal sealed record WordGraph(Tensor Features, Tensor EdgeIndex, long FirstCo
         var n = NodeCount;
         var edges = EdgeIndex.to_type(ScalarType.Int64);
         var keep = edges[0].ne(edges[1]);
-        var loops = arange(n, ScalarType.Int64, edges.device);
+        var loops = arange(Scalars.Of(n), ScalarType.Int64, edges.device);
         var all = cat([edges.index_select(1, keep.nonzero().view(-1)), stack([loops, loops])], 1);
         var weights = ones(all.shape[1], ScalarType.Float32, edges.device);
-        var degree = zeros(n, ScalarType.Float32, edges.device).index_add_(0, all[1], weights, 1);
-        var inv = degree.pow(-0.5);
-        inv = inv.masked_fill(inv.isinf(), 0.0);
+        var degree = zeros(n, ScalarType.Float32, edges.device).index_add_(0, all[1], weights, Scalars.One);
+        var inv = degree.pow(Scalars.Of(-0.5));
+        inv = inv.masked_fill(inv.isinf(), Scalars.Of(0.0));
         var norm = inv.index_select(0, all[0]) * weights * inv.index_select(0, all[1]);
         return (scope.MoveToOuter(all), scope.MoveToOuter(norm));
     }

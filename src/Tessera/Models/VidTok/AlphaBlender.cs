@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -18,15 +19,15 @@ internal static class AlphaBlender
     {
         using var alpha = sigmoid(mixFactor);
         // `1 - alpha` would leave TorchSharp's intermediate negation undisposed.
-        using var oneMinus = alpha.neg().add_(1);
+        using var oneMinus = alpha.neg().add_(Scalars.Of(1), Scalars.One);
         if (!is_grad_enabled())
         {
             fixedPath.mul_(alpha);
             // A new handle to the blended storage: the caller disposes its own handles to both inputs.
-            return learnedPath.mul_(oneMinus).add_(fixedPath).alias();
+            return learnedPath.mul_(oneMinus).add_(fixedPath, Scalars.One).alias();
         }
         using var a = fixedPath * alpha;
         using var b = learnedPath * oneMinus;
-        return a + b;
+        return a.add(b, Scalars.One);
     }
 }

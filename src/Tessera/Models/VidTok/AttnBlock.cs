@@ -39,7 +39,7 @@ internal sealed class AttnBlock : StreamModule
             attended = frames.permute(0, 4, 1, 2, 3);
         Tensor output;
         using (attended)
-            output = proj_out.forward(attended, cache).add_(x);
+            output = proj_out.forward(attended, cache).add_(x, Scalars.One);
         ForwardTrace.Record(this, x, output);
         return output;
 

@@ -49,8 +49,8 @@ internal sealed class ResnetBlock : StreamModule
         using (var a = Activations.SiluOfTemporary(n2))
             h2 = conv2.forward(a, cache);
         if (nin_shortcut is null)
-            return h2.add_(x);
+            return h2.add_(x, Scalars.One);
         using var shortcut = nin_shortcut.forward(x, cache);
-        return h2.add_(shortcut);
+        return h2.add_(shortcut, Scalars.One);
     }
 }

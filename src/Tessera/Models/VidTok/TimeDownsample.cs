@@ -47,8 +47,8 @@ internal sealed class TimeDownsample : StreamModule
         using var a = x.slice(2, 0, 2 * n - 1, 2);
         using var b = x.slice(2, 1, 2 * n, 2);
         using var c = x.slice(2, 2, 2 * n + 1, 2);
-        using var ab = a + b;
-        using var abc = ab.add_(c);
+        using var ab = a.add(b, Scalars.One);
+        using var abc = ab.add_(c, Scalars.One);
         return abc / 3;
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using Tessera.Training;
 using Tessera.Training.Discriminators;
 using TorchSharp.Modules;
@@ -28,7 +29,7 @@ internal sealed class VidTokLoss : nn.Module
     {
         Config = config ?? new LossConfig();
         this.perceptual = perceptual;
-        logvar = new Parameter(full([], Config.LogvarInit, dtype: ScalarType.Float32));
+        logvar = new Parameter(full([], Scalars.Of(Config.LogvarInit), dtype: ScalarType.Float32));
         discriminator = Config.DiscType == DiscriminatorType.TwoD
             ? new NLayerDiscriminator(Config.DiscInChannels, Config.DiscNdf, Config.DiscNumLayers)
             : new NLayerDiscriminator3D(Config.DiscInChannels, Config.DiscNdf, Config.DiscNumLayers);
@@ -84,16 +85,16 @@ internal sealed class VidTokLoss : nn.Module
         var xr = ToFrames(reconstructions);
 
         var rec = (x - xr).abs();
-        if (Config.ColourWeight > 0) rec = rec + Config.ColourWeight * BlockColourError(x, xr);
-        if (Config.ChromaWeight > 0) rec = rec + Config.ChromaWeight * BlockChromaError(x, xr);
+        if (Config.ColourWeight > 0) rec = rec.add(Config.ColourWeight * BlockColourError(x, xr), Scalars.One);
+        if (Config.ChromaWeight > 0) rec = rec.add(Config.ChromaWeight * BlockChromaError(x, xr), Scalars.One);
         var pLog = 0.0;
         if (Config.PerceptualWeight > 0 && perceptual is not null)
         {
             var p = perceptual(x, xr).reshape(-1, 1, 1, 1);
-            rec = rec + Config.PerceptualWeight * p;
+            rec = rec.add(Config.PerceptualWeight * p, Scalars.One);
             pLog = p.mean().item<float>();
         }
-        var nllMap = rec / logvar.exp() + logvar;
+        var nllMap = (rec / logvar.exp()).add(logvar, Scalars.One);
         var weighted = weights is null ? nllMap : weights * nllMap;
         var weightedNll = weighted.sum() / weighted.shape[0];
         var nll = nllMap.sum() / nllMap.shape[0];
@@ -108,7 +109,7 @@ internal sealed class VidTokLoss : nn.Module
             dWeight = Config.DiscFactor > 0 && lastLayer is not null && nll.requires_grad && gLoss.requires_grad
                 ? AdaptiveWeight(nll, gLoss, lastLayer, Config.DiscWeight)
                 : tensor(0.0f);
-            loss = weightedNll + dWeight * discFactor * gLoss;
+            loss = weightedNll.add(dWeight * discFactor * gLoss, Scalars.One);
         }
         else
         {
@@ -123,7 +124,7 @@ internal sealed class VidTokLoss : nn.Module
             foreach (var (name, value) in regularization)
                 if (Config.RegularizationWeights.TryGetValue(name, out var w))
                 {
-                    loss = loss + w * value;
+                    loss = loss.add(w * value, Scalars.One);
                     regLog[name] = value.detach().mean().item<float>();
                 }
 
@@ -152,7 +153,7 @@ internal sealed class VidTokLoss : nn.Module
         {
             LeCam.Update(logitsReal, logitsFake);
             var lecam = GanLosses.LeCamReg(logitsReal, logitsFake, LeCam);
-            loss = discFactor * (lecam * Config.LecamLossWeight + dLoss);
+            loss = discFactor * (lecam * Config.LecamLossWeight).add(dLoss, Scalars.One);
             lecamLog = lecam.item<float>();
         }
         else
@@ -172,8 +173,8 @@ internal sealed class VidTokLoss : nn.Module
         var nllGrad = autograd.grad([nllLoss], [lastLayer], retain_graph: true)[0];
         var gGrad = autograd.grad([gLoss], [lastLayer], retain_graph: true)[0];
         // Norms in float32 whatever the layer's dtype (a bfloat16 working copy during mixed-precision training).
-        var w = nllGrad.to_type(ScalarType.Float32).norm() / (gGrad.to_type(ScalarType.Float32).norm() + 1e-4);
-        return (w.clamp(0.0, 1e4).detach() * discWeight).MoveToOuterDisposeScope();
+        var w = nllGrad.to_type(ScalarType.Float32).norm() / gGrad.to_type(ScalarType.Float32).norm().add(Scalars.Of(1e-4), Scalars.One);
+        return (w.clamp(Scalars.Of(0.0), Scalars.Of(1e4)).detach() * discWeight).MoveToOuterDisposeScope();
     }
 
     /// <summary>

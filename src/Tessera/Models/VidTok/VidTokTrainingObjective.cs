@@ -273,7 +273,7 @@ internal sealed class VidTokTrainingObjective : ITrainingObjective
         var raw = model.EncodeRaw(x, CausalCache.None());
         var z = model.Fsq is { } fsq ? fsq.Quantize(raw).Codes : model.Gaussian!.Split(raw).Mean;
         var y = model.DecodeRaw(z, CausalCache.None());
-        return y[.., .., (int)(y.shape[2] - x.shape[2])..].clamp(-1.0, 1.0);
+        return y[.., .., (int)(y.shape[2] - x.shape[2])..].clamp(Scalars.Of(-1.0), Scalars.Of(1.0));
     }
 
     public void Dispose()
@@ -325,11 +325,11 @@ internal sealed class VidTokTrainingObjective : ITrainingObjective
         var yy = linspace(-1, 1, shape.Size).reshape(1, 1, 1, -1, 1);
         var xx = linspace(-1, 1, shape.Size).reshape(1, 1, 1, 1, -1);
         var channel = tensor(new float[] { 1.0f, 2.0f, 3.0f }).reshape(1, 3, 1, 1, 1);
-        var x = (channel * (3 * xx + 2 * yy + t) + 2 * xx * yy).sin() * 0.9;
+        var x = (channel * (3 * xx).add(2 * yy, Scalars.One).add(t, Scalars.One)).add(2 * xx * yy, Scalars.One).sin() * 0.9;
         var raw = net.EncodeRaw(x.to_type(dtype), CausalCache.None()).to_type(ScalarType.Float32);
         var z = net.Gaussian is { } g ? g.Split(raw).Mean : raw;
         var y = net.DecodeRaw(z.to_type(dtype), CausalCache.None()).to_type(ScalarType.Float32);
-        var loss = y.square().mean() + (y.narrow(2, y.shape[2] - 1, 1) - x.narrow(2, x.shape[2] - 1, 1)).abs().mean();
+        var loss = y.square().mean().add((y.narrow(2, y.shape[2] - 1, 1) - x.narrow(2, x.shape[2] - 1, 1)).abs().mean(), Scalars.One);
         var trainable = net.parameters().Where(p => p.requires_grad).ToList();
         foreach (var p in trainable) p.grad = null;
         loss.backward();

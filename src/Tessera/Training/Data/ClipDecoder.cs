@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using Tessera.Video;
 using static TorchSharp.torch;
 
@@ -33,7 +34,7 @@ internal sealed class ClipDecoder(VideoDataset dataset, ClipSpec spec)
             var last = frames[^1..].expand(spec.Frames - frames.shape[0], -1, -1, -1);
             frames = cat([frames, last], 0);
         }
-        var x = frames.permute(3, 0, 1, 2).to_type(ScalarType.Float32).div_(127.5).sub_(1.0);
+        var x = frames.permute(3, 0, 1, 2).to_type(ScalarType.Float32).div_(Scalars.Of(127.5)).sub_(Scalars.Of(1.0));
         if (request.Hue is { } angle) x = HueRotation.Apply(x, angle);
         return x.contiguous().MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using Tessera.Video;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ internal static class HueRotation
             for (var j = 0; j < 3; j++)
                 flat[i * 3 + j] = (float)m[i, j];
         var matrix = tensor(flat, [3, 3]).to(rgb.device);
-        var turned = matrix.matmul(rgb.reshape(3, -1)).reshape(rgb.shape).clamp_(-1.0, 1.0);
+        var turned = matrix.matmul(rgb.reshape(3, -1)).reshape(rgb.shape).clamp_(Scalars.Of(-1.0), Scalars.Of(1.0));
         return turned.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,7 +31,7 @@ internal static class DiscriminatorInit
                     break;
                 case BatchNorm1d or BatchNorm2d or BatchNorm3d:
                     m.get_parameter("weight")!.normal_(1.0, 0.02, generator);
-                    nn.init.constant_(m.get_parameter("bias"), 0);
+                    nn.init.constant_(m.get_parameter("bias"), Scalars.Of(0));
                     break;
             }
         }

@@ -1,3 +1,5 @@
+using Tessera.Nn;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -75,16 +77,21 @@ internal sealed class Adam : IDisposable
                 state[name] = s;
             }
             s.Step += 1;
-            if (decayed.Contains(name)) p.mul_(1 - LearningRate * WeightDecay);
-            s.ExpAvg.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-            s.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
+            if (decayed.Contains(name))
+            {
+                using var decay = (1 - LearningRate * WeightDecay).ToScalar();
+                p.mul_(decay);
+            }
+            s.ExpAvg.mul_(Scalars.Of(Beta1)).add_(grad, alpha: Scalars.Of(1 - Beta1));
+            s.ExpAvgSq.mul_(Scalars.Of(Beta2)).addcmul_(grad, grad, value: Scalars.Of(1 - Beta2));
             // torch keeps the count as a float32 tensor and reads it back as a double for the corrections.
             double t = (float)s.Step;
             var bc1 = 1 - Math.Pow(Beta1, t);
             var bc2 = 1 - Math.Pow(Beta2, t);
             var stepSize = LearningRate / bc1;
-            using var denom = (s.ExpAvgSq.sqrt() / Math.Sqrt(bc2)).add_(Eps);
-            p.addcdiv_(s.ExpAvg, denom, value: -stepSize);
+            using var denom = (s.ExpAvgSq.sqrt() / Math.Sqrt(bc2)).add_(Scalars.Of(Eps), Scalars.One);
+            using var negativeStep = (-stepSize).ToScalar();
+            p.addcdiv_(s.ExpAvg, denom, value: negativeStep);
         }
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -44,7 +45,7 @@ internal sealed class Ema : IDisposable
             NumUpdates++;
             decay = Math.Min(Decay, (float)(1 + NumUpdates) / (10 + NumUpdates));
         }
-        var oneMinus = 1.0f - decay;
+        using var oneMinus = (1.0f - decay).ToScalar();
         using var _ = no_grad();
         foreach (var (name, p) in parameters)
         {

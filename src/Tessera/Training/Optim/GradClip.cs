@@ -1,3 +1,4 @@
+using Tessera.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ internal static class GradClip
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) return 0.0;
         var total = stack(grads.Select(g => g.detach().norm()).ToArray()).norm();
-        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        var coef = (maxNorm / total.add(Scalars.Of(1e-6), Scalars.One)).clamp_max(Scalars.Of(1.0));
         foreach (var g in grads) g.mul_(coef);
         return total.item<float>();
     }
